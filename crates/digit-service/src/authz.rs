@@ -1,0 +1,270 @@
+//! Role-action and tenant authorization, as egov-accesscontrol decides it (§7.3).
+//!
+//! A role counts only for the tenants it names or their state-level tenant; the URI must
+//! equal an action `url` of one of those roles, or match it where `{name}` placeholders
+//! stand for `\w+`. Role-action data comes from MDMS (`ACCESSCONTROL-ROLEACTIONS` joined
+//! with `ACCESSCONTROL-ACTIONS-TEST`) through a [`RoleActionProvider`], cached per tenant.
+
+use digit_core::tenant::state_level_of;
+use digit_core::UserInfo;
+use regex::Regex;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+/// One grant: a role may call a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAction {
+    /// Role code, e.g. `GRO`.
+    pub role_code: String,
+    /// Action URL, e.g. `/pgr-services/v2/request/_create` (may contain `{name}`).
+    pub url: String,
+}
+
+/// Where role-action data comes from (embedded or remote MDMS).
+#[async_trait::async_trait]
+pub trait RoleActionProvider: Send + Sync {
+    /// The grants that apply at this tenant.
+    async fn role_actions(&self, tenant_id: &str) -> Result<Vec<RoleAction>, String>;
+}
+
+/// Grants indexed for lookup.
+#[derive(Debug, Default)]
+pub struct RoleActionTable {
+    exact: HashMap<String, HashSet<String>>,
+    patterns: Vec<(Regex, HashSet<String>)>,
+}
+
+impl RoleActionTable {
+    /// Indexes grants; URLs with `{…}` become anchored patterns.
+    pub fn new(grants: &[RoleAction]) -> Self {
+        let mut exact: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut patterns: HashMap<String, HashSet<String>> = HashMap::new();
+        for g in grants {
+            let target = if g.url.contains('{') {
+                &mut patterns
+            } else {
+                &mut exact
+            };
+            target
+                .entry(g.url.clone())
+                .or_default()
+                .insert(g.role_code.clone());
+        }
+        let placeholder = Regex::new(r"\\\{[^}]*\\\}").ok();
+        let patterns = patterns
+            .into_iter()
+            .filter_map(|(url, roles)| {
+                let escaped = regex::escape(&url);
+                let body = match &placeholder {
+                    Some(p) => p.replace_all(&escaped, r"\w+").into_owned(),
+                    None => escaped,
+                };
+                Regex::new(&format!("^{body}$")).ok().map(|re| (re, roles))
+            })
+            .collect();
+        Self { exact, patterns }
+    }
+
+    /// True when any of `roles` may call `uri`.
+    pub fn allows(&self, roles: &HashSet<&str>, uri: &str) -> bool {
+        let hit = |granted: &HashSet<String>| granted.iter().any(|r| roles.contains(r.as_str()));
+        if self.exact.get(uri).is_some_and(hit) {
+            return true;
+        }
+        self.patterns
+            .iter()
+            .any(|(re, granted)| re.is_match(uri) && hit(granted))
+    }
+}
+
+/// Why a request was not authorised.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthzError {
+    /// No applicable role grants the action.
+    #[error("not authorized to access {0}")]
+    Forbidden(String),
+    /// Role-action data could not be loaded.
+    #[error("role-action data unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Decides role-action + tenant authorization with a per-tenant cache.
+pub struct Authorizer {
+    provider: Arc<dyn RoleActionProvider>,
+    cache: RwLock<HashMap<String, (Instant, Arc<RoleActionTable>)>>,
+    ttl: Duration,
+    state_level_length: usize,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// An authorizer over this provider.
+    pub fn new(
+        provider: Arc<dyn RoleActionProvider>,
+        ttl: Duration,
+        state_level_length: usize,
+    ) -> Self {
+        Self {
+            provider,
+            cache: RwLock::new(HashMap::new()),
+            ttl,
+            state_level_length,
+        }
+    }
+
+    /// Checks that `user` may call `uri` for `request_tenants` (the body's `tenantId`s, or
+    /// the query's; the user's own tenant when the request names none).
+    pub async fn authorize(
+        &self,
+        user: &UserInfo,
+        uri: &str,
+        request_tenants: &[String],
+    ) -> Result<(), AuthzError> {
+        let tenants: Vec<String> = if request_tenants.is_empty() {
+            user.tenant_id.iter().cloned().collect()
+        } else {
+            request_tenants.to_vec()
+        };
+        let Some(first) = tenants.first() else {
+            return Err(AuthzError::Forbidden(uri.to_owned()));
+        };
+        let state = state_level_of(first, self.state_level_length).to_owned();
+        let roles: HashSet<&str> = user
+            .roles
+            .iter()
+            .filter(|r| {
+                r.tenant_id
+                    .as_deref()
+                    .is_some_and(|t| tenants.iter().any(|rt| rt == t) || t == state)
+            })
+            .map(|r| r.code.as_str())
+            .collect();
+        if roles.is_empty() {
+            return Err(AuthzError::Forbidden(uri.to_owned()));
+        }
+        // Most specific tenant first, then its state (upstream's tenant levels).
+        let mut levels = vec![first.clone()];
+        if state != *first {
+            levels.push(state);
+        }
+        for level in levels {
+            if self.table(&level).await?.allows(&roles, uri) {
+                return Ok(());
+            }
+        }
+        Err(AuthzError::Forbidden(uri.to_owned()))
+    }
+
+    async fn table(&self, tenant: &str) -> Result<Arc<RoleActionTable>, AuthzError> {
+        if let Some((at, table)) = self.cache.read().await.get(tenant) {
+            if at.elapsed() < self.ttl {
+                return Ok(table.clone());
+            }
+        }
+        let grants = self
+            .provider
+            .role_actions(tenant)
+            .await
+            .map_err(AuthzError::Unavailable)?;
+        let table = Arc::new(RoleActionTable::new(&grants));
+        self.cache
+            .write()
+            .await
+            .insert(tenant.to_owned(), (Instant::now(), table.clone()));
+        Ok(table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use digit_core::Role;
+
+    struct Fixed(Vec<RoleAction>);
+    #[async_trait::async_trait]
+    impl RoleActionProvider for Fixed {
+        async fn role_actions(&self, _tenant: &str) -> Result<Vec<RoleAction>, String> {
+            Ok(self.0.clone())
+        }
+    }
+
+    fn grant(role: &str, url: &str) -> RoleAction {
+        RoleAction {
+            role_code: role.into(),
+            url: url.into(),
+        }
+    }
+
+    fn user(roles: &[(&str, &str)]) -> UserInfo {
+        UserInfo {
+            uuid: Some("u".into()),
+            tenant_id: Some("pg.citya".into()),
+            roles: roles
+                .iter()
+                .map(|(c, t)| Role {
+                    code: (*c).into(),
+                    tenant_id: Some((*t).into()),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn authorizer() -> Authorizer {
+        Authorizer::new(
+            Arc::new(Fixed(vec![
+                grant("GRO", "/pgr-services/v2/request/_update"),
+                grant("CITIZEN", "/x/{id}/_get"),
+            ])),
+            Duration::from_secs(60),
+            1,
+        )
+    }
+
+    #[tokio::test]
+    async fn role_must_hold_for_the_request_tenant_or_its_state() {
+        let a = authorizer();
+        let uri = "/pgr-services/v2/request/_update";
+        let t = |s: &str| vec![s.to_owned()];
+        assert!(a
+            .authorize(&user(&[("GRO", "pg.citya")]), uri, &t("pg.citya"))
+            .await
+            .is_ok());
+        assert!(a
+            .authorize(&user(&[("GRO", "pg")]), uri, &t("pg.cityb"))
+            .await
+            .is_ok());
+        assert!(a
+            .authorize(&user(&[("GRO", "pg.citya")]), uri, &t("pg.cityb"))
+            .await
+            .is_err());
+        assert!(a
+            .authorize(&user(&[("CSR", "pg.citya")]), uri, &t("pg.citya"))
+            .await
+            .is_err());
+        // No tenant in the request: the user's own tenant applies.
+        assert!(a
+            .authorize(&user(&[("GRO", "pg.citya")]), uri, &[])
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn placeholders_match_word_characters_only() {
+        let a = authorizer();
+        let u = user(&[("CITIZEN", "pg")]);
+        assert!(a.authorize(&u, "/x/abc_1/_get", &[]).await.is_ok());
+        assert!(a.authorize(&u, "/x/a/b/_get", &[]).await.is_err());
+        assert!(a.authorize(&u, "/x/abc/_getx", &[]).await.is_err());
+    }
+}

@@ -1,0 +1,26 @@
+//! Axum plumbing every service shares.
+//!
+//! A service binary reads [`config::ServiceSettings`], builds its business router, puts the
+//! [`gate`] (authentication, role-action and tenant authorization) in front of it, and hands
+//! it to [`server::app`]/[`server::serve`], which add `<ctx>/health`, `<ctx>/metrics`,
+//! correlation ids, limits and graceful shutdown. Handlers take bodies through
+//! [`DigitJson`] and query criteria through [`QueryCriteria`], and return [`ApiError`] —
+//! the one place errors become DIGIT envelopes.
+
+pub mod authz;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod gate;
+pub mod jwt;
+pub mod metrics;
+pub mod query;
+pub mod server;
+pub mod telemetry;
+
+pub use error::ApiError;
+pub use extract::DigitJson;
+pub use gate::RequestContext;
+pub use metrics::Metrics;
+pub use query::QueryCriteria;
+pub use server::Shutdown;

@@ -1,0 +1,112 @@
+//! Prometheus metrics: one registry per service, HTTP latency by route, and a text
+//! endpoint at `<ctx>/metrics`.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+use std::time::Instant;
+
+/// The service's metric registry and its HTTP instruments. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    http_seconds: HistogramVec,
+    http_requests: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    /// A registry whose metrics carry the label `service=<name>`.
+    pub fn new(service: &str) -> Self {
+        let labels = std::iter::once(("service".to_owned(), service.to_owned())).collect();
+        let registry = Registry::new_custom(None, Some(labels)).unwrap_or_default();
+        let http_seconds = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
+            ),
+            &["method", "route", "status"],
+        );
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests served"),
+            &["method", "route", "status"],
+        );
+        let m = match (http_seconds, http_requests) {
+            (Ok(h), Ok(c)) => Self {
+                registry,
+                http_seconds: h,
+                http_requests: c,
+            },
+            // The options above are constants; failure would be a programming error.
+            _ => unreachable_metrics(),
+        };
+        m.register(Box::new(m.http_seconds.clone()));
+        m.register(Box::new(m.http_requests.clone()));
+        m
+    }
+
+    /// Registers a collector (a duplicate registration is logged and ignored).
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) {
+        if let Err(e) = self.registry.register(collector) {
+            tracing::warn!(error = %e, "Metric not registered.");
+        }
+    }
+
+    /// The registry, for services that add their own instruments.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let families = self.registry.gather();
+        if let Err(e) = TextEncoder::new().encode(&families, &mut buf) {
+            tracing::warn!(error = %e, "Metrics encoding failed.");
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+#[allow(clippy::panic)] // Reached only if the constant metric definitions above are invalid.
+fn unreachable_metrics() -> Metrics {
+    panic!("constant HTTP metric definitions are invalid")
+}
+
+/// Middleware that times every request by its route template.
+pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [method.as_str(), route.as_str(), status.as_str()];
+    metrics
+        .http_seconds
+        .with_label_values(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    metrics.http_requests.with_label_values(&labels).inc();
+    response
+}
+
+/// `GET <ctx>/metrics`.
+pub async fn endpoint(State(metrics): State<Metrics>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics.render(),
+    )
+}
