@@ -106,6 +106,7 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "sub"]);
         if let Some(iss) = issuer {
             validation.set_issuer(&[iss]);
+            validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         }
         Self { key, validation }
     }
