@@ -1,0 +1,89 @@
+//! DIGIT master data (MDMS v1) for the services: read from files embedded at start-up or from
+//! a remote DIGIT MDMS, behind one trait, plus the `/egov-mdms-service/v1/_search` and `_get`
+//! endpoints.
+//!
+//! * [`EmbeddedMdms`] loads DIGIT v1 master files from `MDMS_CONFIG_PATH` (default
+//!   `configs/mdms`) and answers with upstream's tenant fallback and JSONPath filters.
+//! * [`RemoteMdms`] calls a DIGIT MDMS at `EGOV_MDMS_HOST` + `EGOV_MDMS_SEARCH_ENDPOINT`.
+//! * [`source_from_env`] picks one of them the way the services are configured.
+//! * [`router`] serves the MDMS v1 API over any [`MdmsSource`].
+//! * [`load_role_actions`] / [`MdmsRoleActions`] feed role-action authorization.
+//!
+//! Reference: `spec/upstream-platform.md` §6.1, §7.3, Appendix B.
+
+mod api;
+mod embedded;
+mod error;
+mod model;
+mod remote;
+mod roles;
+
+use std::sync::Arc;
+
+use digit_core::RequestInfo;
+use serde_json::Value;
+
+pub use api::{router, GET_PATH, SEARCH_PATH};
+pub use embedded::{EmbeddedMdms, DEFAULT_MDMS_CONFIG_PATH, MDMS_CONFIG_PATH_ENV};
+pub use error::{codes, MdmsError};
+pub use model::{
+    master_entries, take_master, MasterDetail, MdmsCriteria, MdmsCriteriaReq, MdmsRes,
+    MdmsResponse, ModuleDetail, MAX_FILTER_LEN, MAX_MASTERS, MAX_MODULES,
+};
+pub use remote::{
+    join_url, RemoteMdms, CORRELATION_HEADER, DEFAULT_SEARCH_ENDPOINT, DEFAULT_TIMEOUT,
+    EGOV_MDMS_HOST_ENV, EGOV_MDMS_SEARCH_ENDPOINT_ENV,
+};
+pub use roles::{
+    load_role_actions, MdmsRoleActions, ACTIONS_FILTER, ACTIONS_MASTER, ACTIONS_MODULE,
+    ROLEACTIONS_MASTER, ROLEACTIONS_MODULE,
+};
+
+/// Where master data comes from. Object-safe: services hold an `Arc<dyn MdmsSource>`.
+///
+/// Search semantics (upstream MDMS v1, §6.1): starting at `criteria.tenantId`, walk up by
+/// dropping the last `.segment` to the first tenant that has any data; then, per master, use
+/// the nearest ancestor (itself included) that defines it. Masters found nowhere are
+/// omitted; every requested module appears (possibly `{}`) when such a tenant exists; an
+/// unknown tenant root yields an empty `MdmsRes`. A master's `filter` is a Jayway JSONPath
+/// evaluated with the master's array as root; its result replaces the list.
+#[async_trait::async_trait]
+pub trait MdmsSource: Send + Sync {
+    /// Searches on behalf of a caller; `request_info` (and its `correlationId`) is passed on
+    /// to a remote MDMS.
+    async fn search_with(
+        &self,
+        request_info: &RequestInfo,
+        criteria: &MdmsCriteria,
+    ) -> Result<MdmsRes, MdmsError>;
+
+    /// Searches with an empty `RequestInfo`.
+    async fn search(&self, criteria: &MdmsCriteria) -> Result<MdmsRes, MdmsError> {
+        self.search_with(&RequestInfo::default(), criteria).await
+    }
+
+    /// The entries of one master (empty when the master is not found), after `filter`.
+    async fn master(
+        &self,
+        tenant_id: &str,
+        module: &str,
+        master: &str,
+        filter: Option<&str>,
+    ) -> Result<Vec<Value>, MdmsError> {
+        let criteria = MdmsCriteria::single(tenant_id, module, master, filter);
+        let mut res = self.search(&criteria).await?;
+        Ok(take_master(&mut res, module, master))
+    }
+}
+
+/// The configured source: [`RemoteMdms`] when `EGOV_MDMS_HOST` is set, otherwise
+/// [`EmbeddedMdms`] loaded from `MDMS_CONFIG_PATH` (default `configs/mdms`).
+pub fn source_from_env() -> Result<Arc<dyn MdmsSource>, MdmsError> {
+    match RemoteMdms::from_env()? {
+        Some(remote) => {
+            tracing::info!(url = remote.url(), "Using remote MDMS.");
+            Ok(Arc::new(remote))
+        }
+        None => Ok(Arc::new(EmbeddedMdms::from_env()?)),
+    }
+}

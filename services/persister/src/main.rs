@@ -1,0 +1,7 @@
+//! The `persister` binary: settings → platform → routes → serve. See the library for the service.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    digit_runtime::run(&persister::INFO, persister::NEEDS, persister::routes)
+}

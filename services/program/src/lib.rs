@@ -1,0 +1,30 @@
+//! iFIX program-service: programs, sanctions, allocations and disbursements.
+//!
+//! The binary starts through `digit-runtime`: settings, Postgres and migrations, MDMS, the
+//! auth gate, Kafka, `/program-service/health` and `/program-service/metrics`. Business endpoints are added
+//! by the issue that builds this service; none are faked here.
+
+use axum::Router;
+use digit_runtime::{Needs, Platform};
+use digit_service::config::ServiceInfo;
+use sqlx::migrate::Migrator;
+
+/// This service's tables (`migrations/program/`).
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/program");
+
+/// Name, port and context path (DESIGN.md "The services").
+pub const INFO: ServiceInfo = ServiceInfo {
+    name: "program",
+    description: "iFIX program-service: programs, sanctions, allocations and disbursements.",
+    default_port: 8083,
+    default_context_path: "/program-service",
+    env: &[digit_runtime::KAFKA_VARS, digit_runtime::MDMS_VARS],
+};
+
+/// What the platform must provide.
+pub const NEEDS: Needs = Needs { migrators: &[&MIGRATOR, &digit_store::IDGEN_MIGRATOR], kafka: true, platform_apis: true };
+
+/// The service's business routes (full paths under the context path).
+pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
+    Ok(Router::new())
+}
