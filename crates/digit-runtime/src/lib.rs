@@ -61,14 +61,19 @@ pub struct Platform {
 
 impl std::fmt::Debug for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Platform").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Platform")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
 impl Platform {
     /// Puts the auth gate in front of `routes`.
     pub fn protect(&self, routes: Router) -> Router {
-        routes.layer(axum::middleware::from_fn_with_state(self.gate.clone(), gate::authenticate))
+        routes.layer(axum::middleware::from_fn_with_state(
+            self.gate.clone(),
+            gate::authenticate,
+        ))
     }
 }
 
@@ -94,7 +99,10 @@ where
         }
     };
     telemetry::init(info.name, settings.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "Cannot start the async runtime.");
@@ -110,7 +118,12 @@ where
     }
 }
 
-async fn start<F, Fut>(settings: ServiceSettings, env: &Env, needs: Needs, build: F) -> anyhow::Result<()>
+async fn start<F, Fut>(
+    settings: ServiceSettings,
+    env: &Env,
+    needs: Needs,
+    build: F,
+) -> anyhow::Result<()>
 where
     F: FnOnce(Platform) -> Fut,
     Fut: Future<Output = anyhow::Result<Router>>,
@@ -119,9 +132,13 @@ where
     let shutdown = Shutdown::new().on_os_signals();
     let db = DbSettings::from_lookup(|name| env.raw(name)).context("database settings")?;
     tracing::info!(database = %db.redacted_url(), "Connecting to Postgres.");
-    let pool = digit_store::connect(&db).await.context("connecting to Postgres")?;
+    let pool = digit_store::connect(&db)
+        .await
+        .context("connecting to Postgres")?;
     if db.migrate {
-        digit_store::run_migrations(&pool, needs.migrators).await.context("applying migrations")?;
+        digit_store::run_migrations(&pool, needs.migrators)
+            .await
+            .context("applying migrations")?;
     }
     let mdms = mdms_source().await?;
     let kafka = kafka_settings_from_env(env, settings.name).context("Kafka settings")?;
@@ -156,7 +173,8 @@ where
     let flush = async move {
         if let Some(p) = producer {
             // Flushing blocks on librdkafka; keep it off the async workers.
-            let result = tokio::task::spawn_blocking(move || p.flush(Duration::from_secs(10))).await;
+            let result =
+                tokio::task::spawn_blocking(move || p.flush(Duration::from_secs(10))).await;
             match result {
                 Ok(Ok(())) => tracing::info!("Kafka producer flushed."),
                 Ok(Err(e)) => tracing::warn!(error = %e, "Kafka flush failed."),
@@ -165,20 +183,24 @@ where
         }
         pool.close().await;
     };
-    server::serve(&settings, app, shutdown, flush).await.context("HTTP server")?;
+    server::serve(&settings, app, shutdown, flush)
+        .await
+        .context("HTTP server")?;
     Ok(())
 }
 
 /// The standalone platform routes: MDMS v1 search (open) and idgen (mixed), gated.
-async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Router> {
+pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Router> {
     use anyhow::Context as _;
-    let idgen_settings = digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?;
+    let idgen_settings =
+        digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?;
     let generator = Arc::new(digit_store::IdGenerator::new(
         platform.pool.clone(),
         digit_store::mdms_masters(platform.mdms.clone()),
         idgen_settings,
     ));
-    let routes = digit_mdms::router(platform.mdms.clone()).merge(digit_store::idgen_router(generator));
+    let routes =
+        digit_mdms::router(platform.mdms.clone()).merge(digit_store::idgen_router(generator));
     Ok(platform.protect(routes))
 }
 

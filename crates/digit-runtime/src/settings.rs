@@ -6,33 +6,103 @@ use digit_service::config::{ConfigError, Env, EnvVar};
 /// Kafka bootstrap servers.
 pub const KAFKA_BOOTSTRAP_SERVERS: EnvVar = EnvVar {
     name: "KAFKA_BOOTSTRAP_SERVERS",
-    aliases: &["SPRING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_CONFIG_BOOTSTRAP_SERVER_CONFIG"],
+    aliases: &[
+        "SPRING_KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_CONFIG_BOOTSTRAP_SERVER_CONFIG",
+    ],
     default: "127.0.0.1:9092",
     help: "Kafka bootstrap servers",
 };
 /// Central-instance topic prefix.
-pub const KAFKA_TOPIC_PREFIX: EnvVar =
-    EnvVar { name: "KAFKA_TOPIC_PREFIX", aliases: &[], default: "", help: "Central-instance topic prefix: topics become <prefix>-<topic>" };
+pub const KAFKA_TOPIC_PREFIX: EnvVar = EnvVar {
+    name: "KAFKA_TOPIC_PREFIX",
+    aliases: &[],
+    default: "",
+    help: "Central-instance topic prefix: topics become <prefix>-<topic>",
+};
 /// Consumer session timeout.
-pub const KAFKA_SESSION_TIMEOUT_MS: EnvVar =
-    EnvVar { name: "KAFKA_SESSION_TIMEOUT_MS", aliases: &[], default: "10000", help: "Consumer group session timeout" };
+pub const KAFKA_SESSION_TIMEOUT_MS: EnvVar = EnvVar {
+    name: "KAFKA_SESSION_TIMEOUT_MS",
+    aliases: &[],
+    default: "10000",
+    help: "Consumer group session timeout",
+};
 
 /// Kafka variables (for `--help`).
-pub const KAFKA_VARS: &[EnvVar] = &[KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC_PREFIX, KAFKA_SESSION_TIMEOUT_MS];
+pub const KAFKA_VARS: &[EnvVar] = &[
+    KAFKA_BOOTSTRAP_SERVERS,
+    KAFKA_TOPIC_PREFIX,
+    KAFKA_SESSION_TIMEOUT_MS,
+];
 
 /// MDMS, database and idgen variables (for `--help`).
 pub const MDMS_VARS: &[EnvVar] = &[
-    EnvVar { name: "DB_URL", aliases: &["SPRING_DATASOURCE_URL", "DATABASE_URL"], default: "postgres://postgres@127.0.0.1:5432/digit", help: "Postgres URL (jdbc:postgresql:// accepted)" },
-    EnvVar { name: "DB_USERNAME", aliases: &["SPRING_DATASOURCE_USERNAME"], default: "", help: "Overrides the URL's user" },
-    EnvVar { name: "DB_PASSWORD", aliases: &["SPRING_DATASOURCE_PASSWORD"], default: "", help: "Overrides the URL's password (never logged)" },
-    EnvVar { name: "DB_MAX_CONNECTIONS", aliases: &[], default: "10", help: "Pool size" },
-    EnvVar { name: "DB_MIGRATE", aliases: &[], default: "true", help: "Apply migrations on start" },
-    EnvVar { name: "MDMS_CONFIG_PATH", aliases: &[], default: "configs/mdms", help: "Embedded MDMS data folder" },
-    EnvVar { name: "EGOV_MDMS_HOST", aliases: &[], default: "", help: "Remote DIGIT MDMS base URL (switches off embedded data)" },
-    EnvVar { name: "EGOV_MDMS_SEARCH_ENDPOINT", aliases: &[], default: "egov-mdms-service/v1/_search", help: "Remote MDMS search path" },
-    EnvVar { name: "IDFORMAT_FROM_MDMS", aliases: &[], default: "true", help: "Look id formats up in MDMS common-masters.IdFormat" },
-    EnvVar { name: "AUTOCREATE_NEW_SEQ", aliases: &[], default: "true", help: "Create missing idgen sequences" },
-    EnvVar { name: "ID_TIMEZONE", aliases: &["APP_TIMEZONE"], default: "Asia/Kolkata", help: "Time zone of [cy:…] and [fy:…] id parts" },
+    EnvVar {
+        name: "DB_URL",
+        aliases: &["SPRING_DATASOURCE_URL", "DATABASE_URL"],
+        default: "postgres://postgres@127.0.0.1:5432/digit",
+        help: "Postgres URL (jdbc:postgresql:// accepted)",
+    },
+    EnvVar {
+        name: "DB_USERNAME",
+        aliases: &["SPRING_DATASOURCE_USERNAME"],
+        default: "",
+        help: "Overrides the URL's user",
+    },
+    EnvVar {
+        name: "DB_PASSWORD",
+        aliases: &["SPRING_DATASOURCE_PASSWORD"],
+        default: "",
+        help: "Overrides the URL's password (never logged)",
+    },
+    EnvVar {
+        name: "DB_MAX_CONNECTIONS",
+        aliases: &[],
+        default: "10",
+        help: "Pool size",
+    },
+    EnvVar {
+        name: "DB_MIGRATE",
+        aliases: &[],
+        default: "true",
+        help: "Apply migrations on start",
+    },
+    EnvVar {
+        name: "MDMS_CONFIG_PATH",
+        aliases: &[],
+        default: "configs/mdms",
+        help: "Embedded MDMS data folder",
+    },
+    EnvVar {
+        name: "EGOV_MDMS_HOST",
+        aliases: &[],
+        default: "",
+        help: "Remote DIGIT MDMS base URL (switches off embedded data)",
+    },
+    EnvVar {
+        name: "EGOV_MDMS_SEARCH_ENDPOINT",
+        aliases: &[],
+        default: "egov-mdms-service/v1/_search",
+        help: "Remote MDMS search path",
+    },
+    EnvVar {
+        name: "IDFORMAT_FROM_MDMS",
+        aliases: &[],
+        default: "true",
+        help: "Look id formats up in MDMS common-masters.IdFormat",
+    },
+    EnvVar {
+        name: "AUTOCREATE_NEW_SEQ",
+        aliases: &[],
+        default: "true",
+        help: "Create missing idgen sequences",
+    },
+    EnvVar {
+        name: "ID_TIMEZONE",
+        aliases: &["APP_TIMEZONE"],
+        default: "Asia/Kolkata",
+        help: "Time zone of [cy:…] and [fy:…] id parts",
+    },
 ];
 
 /// Kafka settings: brokers, client id = service name, optional topic prefix.
@@ -50,7 +120,10 @@ mod tests {
 
     #[test]
     fn spring_names_are_accepted() {
-        let env = Env::from_pairs([("SPRING_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"), ("KAFKA_TOPIC_PREFIX", "amritsar")]);
+        let env = Env::from_pairs([
+            ("SPRING_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"),
+            ("KAFKA_TOPIC_PREFIX", "amritsar"),
+        ]);
         let s = kafka_settings_from_env(&env, "pgr").unwrap();
         assert_eq!(s.brokers, "kafka:9092");
         assert_eq!(s.topic("save-pgr-request"), "amritsar-save-pgr-request");

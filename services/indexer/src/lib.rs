@@ -29,16 +29,26 @@ pub const INFO: ServiceInfo = ServiceInfo {
     description: "Indexer: a Kafka→Elasticsearch writer that reads egov-indexer YAML configs.",
     default_port: 8087,
     default_context_path: "/egov-indexer",
-    env: &[digit_runtime::KAFKA_VARS, digit_runtime::MDMS_VARS, &[ELASTICSEARCH_URL]],
+    env: &[
+        digit_runtime::KAFKA_VARS,
+        digit_runtime::MDMS_VARS,
+        &[ELASTICSEARCH_URL],
+    ],
 };
 
 /// What the platform must provide.
-pub const NEEDS: Needs = Needs { migrators: &[&MIGRATOR], kafka: true, platform_apis: false };
+pub const NEEDS: Needs = Needs {
+    migrators: &[&MIGRATOR],
+    kafka: true,
+    platform_apis: false,
+};
 
 /// A client for the configured Elasticsearch.
 pub fn elasticsearch_client(url: &str) -> anyhow::Result<Elasticsearch> {
     let url = elasticsearch::http::Url::parse(url)?;
-    let transport = TransportBuilder::new(SingleNodeConnectionPool::new(url)).disable_proxy().build()?;
+    let transport = TransportBuilder::new(SingleNodeConnectionPool::new(url))
+        .disable_proxy()
+        .build()?;
     Ok(Elasticsearch::new(transport))
 }
 

@@ -1,0 +1,157 @@
+//! The standalone platform APIs as a service mounts them: real Postgres (fresh database),
+//! the shipped MDMS data in `configs/mdms`, role-actions from that data deciding 403s.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use digit_core::{Role, UserInfo, UserType};
+use digit_kafka::KafkaSettings;
+use digit_mdms::{EmbeddedMdms, MdmsRoleActions};
+use digit_runtime::Platform;
+use digit_service::authz::Authorizer;
+use digit_service::config::{Env, ServiceInfo, ServiceSettings};
+use digit_service::gate::Gate;
+use digit_service::{server, Metrics, Shutdown};
+use digit_store::{TestDb, IDGEN_MIGRATOR};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const INFO: ServiceInfo = ServiceInfo {
+    name: "pgr",
+    description: "test",
+    default_port: 0,
+    default_context_path: "/pgr-services",
+    env: &[],
+};
+const SECRET: &str = "platform-test-secret";
+
+async fn platform(db: &TestDb) -> (Platform, axum::Router) {
+    let env = Env::from_pairs([("JWT_SECRET", SECRET)]);
+    let settings = ServiceSettings::from_env(&INFO, &env).unwrap();
+    let mdms: Arc<dyn digit_mdms::MdmsSource> = Arc::new(
+        EmbeddedMdms::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/mdms")).unwrap(),
+    );
+    let authorizer = Arc::new(Authorizer::new(
+        Arc::new(MdmsRoleActions::new(mdms.clone())),
+        Duration::from_secs(60),
+        1,
+    ));
+    let platform = Platform {
+        gate: Gate::new(&settings, Some(authorizer)).unwrap(),
+        settings: settings.clone(),
+        pool: db.pool().clone(),
+        mdms,
+        kafka: KafkaSettings::default(),
+        producer: None,
+        metrics: Metrics::new("pgr"),
+        shutdown: Shutdown::new(),
+    };
+    let routes = digit_runtime::platform_apis(&platform, &env).await.unwrap();
+    let app = server::app(&settings, &platform.metrics, routes);
+    (platform, app)
+}
+
+fn token(roles: &[(&str, &str)]) -> String {
+    let user = UserInfo {
+        uuid: Some("u-1".into()),
+        user_type: Some(UserType::Employee),
+        tenant_id: Some("pg.citya".into()),
+        roles: roles
+            .iter()
+            .map(|(c, t)| Role {
+                code: (*c).into(),
+                tenant_id: Some((*t).into()),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    digit_service::jwt::mint_hs256(&user, SECRET.as_bytes(), 300, None).unwrap()
+}
+
+async fn post(app: &axum::Router, path: &str, body: Value) -> (StatusCode, Value) {
+    let req = Request::post(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+fn idgen(token: Option<String>, tenant: &str) -> Value {
+    json!({"RequestInfo": {"apiId": "Rainmaker", "authToken": token, "ts": 42},
+           "idRequests": [{"idName": "pgr.servicerequestid", "tenantId": tenant, "count": 2}]})
+}
+
+#[tokio::test]
+async fn role_actions_from_mdms_decide_access_to_idgen() {
+    let db = TestDb::migrated(&[&IDGEN_MIGRATOR]).await.unwrap();
+    let (_platform, app) = platform(&db).await;
+    let path = "/egov-idgen/id/_generate";
+
+    // EMPLOYEE holds the idgen action in roleactions.json.
+    let (s, b) = post(
+        &app,
+        path,
+        idgen(Some(token(&[("EMPLOYEE", "pg.citya")])), "pg.citya"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["responseInfo"]["status"], "SUCCESSFUL");
+    assert_eq!(b["responseInfo"]["ts"], 42);
+    let ids: Vec<&str> = b["idResponses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.iter().all(|id| id.starts_with("PG-PGR-")), "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+
+    // A role that has no grant for the URL → 403.
+    let (s, b) = post(
+        &app,
+        path,
+        idgen(Some(token(&[("PGR_LME", "pg.citya")])), "pg.citya"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(b["Errors"][0]["code"], "CustomException");
+
+    // The right role, but for another city → 403.
+    let (s, _) = post(
+        &app,
+        path,
+        idgen(Some(token(&[("EMPLOYEE", "pg.citya")])), "pg.cityb"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // A bad token is 401 even on a mixed-mode endpoint; no token is anonymous there.
+    let (s, _) = post(&app, path, idgen(Some("junk".into()), "pg.citya")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, b) = post(&app, path, idgen(None, "pg.citya")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // MDMS search is open: no token needed, city→state fallback applies.
+    let (s, b) = post(
+        &app,
+        "/egov-mdms-service/v1/_search",
+        json!({"RequestInfo": {}, "MdmsCriteria": {"tenantId": "pg.citya", "moduleDetails": [
+            {"moduleName": "common-masters", "masterDetails": [{"name": "IdFormat", "filter": "[?(@.idname=='pgr.servicerequestid')]"}]}]}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["MdmsRes"]["common-masters"]["IdFormat"][0]["format"],
+        "PG-PGR-[cy:yyyy-MM-dd]-[SEQ_EG_PGR_ID]"
+    );
+    db.cleanup().await.unwrap();
+}
