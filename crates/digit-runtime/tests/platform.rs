@@ -1,6 +1,8 @@
 //! The standalone platform APIs as a service mounts them: real Postgres (fresh database),
 //! the shipped MDMS data in `configs/mdms`, role-actions from that data deciding 403s.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code: a failed step should abort the test.
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use digit_core::{Role, UserInfo, UserType};

@@ -246,6 +246,7 @@ impl<'de> SeqAccess<'de> for ParamSeq {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize, PartialEq, Default)]
@@ -284,7 +285,7 @@ mod tests {
     #[test]
     fn wrong_types_are_digit_400s() {
         let err = parse_criteria::<Criteria>("limit=ten").unwrap_err();
-        assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(err.status, http::StatusCode::BAD_REQUEST);
         assert_eq!(err.errors[0].code, codes::INVALID_SEARCH_CRITERIA);
         assert!(
             err.errors[0].message.contains("limit"),

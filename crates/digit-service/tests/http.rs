@@ -2,6 +2,8 @@
 //! envelope failures → DIGIT 400s, authentication (401), authorization (403), jwt mode
 //! ignoring a forged `userInfo`, gateway mode trusting it, health and metrics.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code: a failed step should abort the test.
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::post;
