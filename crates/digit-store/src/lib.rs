@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod commit;
 pub mod error;
 pub mod idgen;
 pub mod migrate;

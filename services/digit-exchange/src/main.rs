@@ -3,5 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    digit_runtime::run(&digit_exchange::INFO, digit_exchange::NEEDS, digit_exchange::routes)
+    digit_runtime::run(
+        &digit_exchange::INFO,
+        digit_exchange::NEEDS,
+        digit_exchange::routes,
+    )
 }

@@ -3,5 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    digit_runtime::run(&ifms_adapter::INFO, ifms_adapter::NEEDS, ifms_adapter::routes)
+    digit_runtime::run(
+        &ifms_adapter::INFO,
+        ifms_adapter::NEEDS,
+        ifms_adapter::routes,
+    )
 }

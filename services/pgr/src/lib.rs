@@ -22,7 +22,11 @@ pub const INFO: ServiceInfo = ServiceInfo {
 };
 
 /// What the platform must provide.
-pub const NEEDS: Needs = Needs { migrators: &[&MIGRATOR, &digit_store::IDGEN_MIGRATOR], kafka: true, platform_apis: true };
+pub const NEEDS: Needs = Needs {
+    migrators: &[&MIGRATOR, &digit_store::IDGEN_MIGRATOR],
+    kafka: true,
+    platform_apis: true,
+};
 
 /// The service's business routes (full paths under the context path).
 pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
