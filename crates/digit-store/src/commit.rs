@@ -83,11 +83,22 @@ impl CommitWatcher {
                 }
             }
         });
-        Ok(Self { pool, group: group.into(), events, poll_interval: Duration::from_millis(250) })
+        Ok(Self {
+            pool,
+            group: group.into(),
+            events,
+            poll_interval: Duration::from_millis(250),
+        })
     }
 
     /// Waits until the persister has committed the message at `(topic, partition, offset)`.
-    pub async fn wait_for(&self, topic: &str, partition: i32, offset: i64, timeout: Duration) -> Result<(), AwaitError> {
+    pub async fn wait_for(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        timeout: Duration,
+    ) -> Result<(), AwaitError> {
         let mut rx = self.events.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -119,7 +130,13 @@ impl CommitWatcher {
 }
 
 /// True when the message at `offset` has been persisted by `group`.
-pub async fn persisted(pool: &PgPool, group: &str, topic: &str, partition: i32, offset: i64) -> Result<bool, sqlx::Error> {
+pub async fn persisted(
+    pool: &PgPool,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<bool, sqlx::Error> {
     let next: Option<i64> = sqlx::query_scalar(
         "SELECT next_offset FROM persister_offsets WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3",
     )
@@ -148,7 +165,15 @@ mod tests {
     #[test]
     fn parses_the_persister_payload() {
         let c = parse(r#"{"group":"g","topic":"t","partition":2,"offset":41,"key":null,"correlationId":null}"#).unwrap();
-        assert_eq!(c, Committed { group: "g".into(), topic: "t".into(), partition: 2, offset: 41 });
+        assert_eq!(
+            c,
+            Committed {
+                group: "g".into(),
+                topic: "t".into(),
+                partition: 2,
+                offset: 41
+            }
+        );
         assert!(parse("nope").is_none());
     }
 }

@@ -1,7 +1,22 @@
-//! The `persister` binary: settings → platform → routes → serve. See the library for the service.
+//! The `persister` binary: `persister` runs the service; `persister check <configs…>`
+//! validates persister YAML offline.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("check") {
+        return match persister::check(&args[1..]) {
+            Ok(summary) => {
+                let _ = std::io::stdout().write_all(summary.as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("persister check: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     digit_runtime::run(&persister::INFO, persister::NEEDS, persister::routes)
 }
