@@ -24,7 +24,13 @@ pub fn init(service: &str, format: LogFormat) {
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Pretty => {
+            // Colours only on a terminal, so log files stay plain text.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            registry
+                .with(tracing_subscriber::fmt::layer().with_ansi(ansi))
+                .try_init()
+        }
     };
     // Already initialised (tests, or a second call): keep the first subscriber.
     drop(result);

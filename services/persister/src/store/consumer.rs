@@ -3,9 +3,9 @@
 //!
 //! Offsets live in Postgres (`persister_offsets`), written in the same transaction as the
 //! rows, so a crash at any instant neither loses a message nor applies one twice: on start
-//! (and after every rebalance) the consumer seeks each assigned partition to its stored
-//! offset, and inside the transaction the offset row is locked and compared again, so a
-//! replayed message — or a zombie instance — is skipped. Kafka offsets are also committed,
+//! the group is positioned at the stored offsets, and inside every transaction the offset
+//! row is locked and compared again, so a replayed message — or a zombie instance after a
+//! rebalance — is skipped. Kafka offsets are also committed,
 //! asynchronously and only as a hint for tools that read consumer-group lag.
 //!
 //! Failures: transient database errors retry the same message with backoff (the partition
@@ -19,12 +19,11 @@ use crate::domain::{self, PersisterConfig};
 use crate::metrics::PersisterMetrics;
 use digit_kafka::{Backoff, ErrorQueueContract, KafkaSettings, Producer};
 use digit_service::Shutdown;
-use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use sqlx::{Acquire, PgPool};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -99,24 +98,6 @@ pub enum Outcome {
     AlreadyApplied,
     /// Dead-lettered; offset advanced.
     DeadLettered(String),
-}
-
-/// Marks the assignment as changed so the loop seeks to stored offsets again.
-struct RebalanceContext {
-    reassigned: Arc<AtomicBool>,
-}
-
-impl ClientContext for RebalanceContext {}
-impl ConsumerContext for RebalanceContext {
-    fn post_rebalance(
-        &self,
-        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
-        rebalance: &Rebalance<'_>,
-    ) {
-        if let Rebalance::Assign(_) = rebalance {
-            self.reassigned.store(true, Ordering::SeqCst);
-        }
-    }
 }
 
 /// The writer half: everything but the Kafka consumer, so tests can drive it directly.
@@ -353,23 +334,14 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
     if let Err(e) = digit_kafka::create_topics(kafka, &to_create).await {
         tracing::warn!(error = %e, "Could not create the persister topics; assuming they exist.");
     }
-    let reassigned = Arc::new(AtomicBool::new(false));
-    let consumer: StreamConsumer<RebalanceContext> =
-        consumer_config(kafka, &writer.settings.group_id).create_with_context(
-            RebalanceContext {
-                reassigned: reassigned.clone(),
-            },
-        )?;
+    let consumer: StreamConsumer = consumer_config(kafka, &writer.settings.group_id).create()?;
+    start_from_stored_offsets(&consumer, &writer).await;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topic_refs)?;
     tracing::info!(topics = ?topics, group = %writer.settings.group_id, "Persister consuming.");
 
     let mut pending: std::collections::VecDeque<Inbound> = Default::default();
     loop {
-        if reassigned.swap(false, Ordering::SeqCst) {
-            seek_to_stored(&consumer, &writer).await;
-            pending.clear();
-        }
         let msg = match pending.pop_front() {
             Some(m) => m,
             None => {
@@ -387,10 +359,6 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
                 }
             }
         };
-        if reassigned.load(Ordering::SeqCst) {
-            // The assignment changed while the message was in hand; seek first.
-            continue;
-        }
         let outcomes = if is_batch_topic(&msg.topic) {
             let mut batch = vec![msg];
             while batch.len() < writer.settings.batch_size {
@@ -447,45 +415,37 @@ fn outcome_label(o: &Outcome) -> &'static str {
     }
 }
 
-/// Seeks every assigned partition to its offset stored in Postgres (retrying while the
-/// database is down: consuming from Kafka's own offset could re-apply nothing, but seeking
-/// keeps replays short).
-async fn seek_to_stored(consumer: &StreamConsumer<RebalanceContext>, writer: &Writer) {
-    let stored = match writer::stored_offsets(&writer.pool, &writer.settings.group_id).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "Cannot read stored offsets; relying on the in-transaction check.");
-            return;
-        }
-    };
-    let assignment = match consumer.assignment() {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(error = %e, "Cannot read the assignment.");
-            return;
-        }
-    };
-    for elem in assignment.elements() {
-        if let Some((_, _, next)) = stored
-            .iter()
-            .find(|(t, p, _)| t == elem.topic() && *p == elem.partition())
-        {
-            match consumer.seek(
-                elem.topic(),
-                elem.partition(),
-                Offset::Offset(*next),
-                Duration::from_secs(5),
-            ) {
-                Ok(()) => tracing::info!(
-                    topic = elem.topic(),
-                    partition = elem.partition(),
-                    offset = next,
-                    "Seeked to stored offset."
-                ),
-                Err(e) => {
-                    tracing::warn!(topic = elem.topic(), partition = elem.partition(), error = %e, "Seek failed.")
-                }
+/// Makes the group start where Postgres says it is: the stored offsets are committed to
+/// the group before joining it, so consumption resumes exactly after the last message whose
+/// rows committed (Kafka's own committed offsets may lag, being written after the database
+/// commit). This only shortens replays — the offset check inside every transaction is what
+/// guarantees that nothing is applied twice — so a failure here is logged, not fatal.
+async fn start_from_stored_offsets(consumer: &StreamConsumer, writer: &Writer) {
+    let stored = loop {
+        match writer::stored_offsets(&writer.pool, &writer.settings.group_id).await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot read stored offsets yet; retrying.");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
+        }
+    };
+    if stored.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (topic, partition, next) in &stored {
+        if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*next)) {
+            tracing::warn!(%topic, partition, error = %e, "Bad stored offset.");
+        }
+    }
+    match consumer.commit(&tpl, CommitMode::Sync) {
+        Ok(()) => tracing::info!(
+            partitions = stored.len(),
+            "Consumer group positioned at the offsets stored in Postgres."
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not position the group at the stored offsets; replays are skipped in-transaction.")
         }
     }
 }
