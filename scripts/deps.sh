@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Idempotent installers for everything `make` needs beyond the Rust toolchain.
+#
+#   scripts/deps.sh [all|test|run|base|postgres|tansu|osmem|newman|compose|helm ...]
+#
+# all      = base postgres tansu osmem newman compose helm (default)
+# test     = what `make test` needs: base postgres tansu osmem compose helm
+# run      = what `make up` needs: base postgres tansu osmem
+#
+# Every installer skips when its tool is already present at the pinned version, prints what
+# it does and how long it took. Only the package registries are used: Debian (apt-get),
+# crates.io (cargo install), PyPI (pip), npm.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+APT_UPDATED=0
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    if [[ $APT_UPDATED -eq 0 ]]; then
+        log "apt-get update"
+        "${sudo[@]}" apt-get update -qq
+        APT_UPDATED=1
+    fi
+    log "apt-get install -y $*"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+timed() {
+    local name=$1 start=$SECONDS
+    shift
+    "$@"
+    log "$name: done in $((SECONDS - start))s"
+}
+
+# --- small tools the scripts use ----------------------------------------------------------
+dep_base() {
+    local missing=()
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
+    command -v make >/dev/null 2>&1 || missing+=(make)
+    if ((${#missing[@]} == 0)); then
+        log "base: curl, setsid, make present, skip"
+        return 0
+    fi
+    apt_install "${missing[@]}"
+}
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+# Something already answering on $PG_HOST:$PG_PORT wins. Otherwise start an installed
+# cluster, or install Debian's postgresql, start it and (only then) trust local TCP logins
+# for user postgres so the tests can connect without a password.
+dep_postgres() {
+    if port_open "$PG_HOST" "$PG_PORT"; then
+        log "postgres: answering on $PG_HOST:$PG_PORT, skip"
+        command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+        return 0
+    fi
+    local installed_here=0
+    if ! command -v pg_lsclusters >/dev/null 2>&1 || [[ -z $(pg_lsclusters -h 2>/dev/null) ]]; then
+        log "postgres: nothing on $PG_HOST:$PG_PORT and no cluster; installing Debian's postgresql"
+        apt_install postgresql postgresql-client
+        installed_here=1
+    fi
+    local ver cluster port status
+    while read -r ver cluster port status _; do
+        [[ $port == "$PG_PORT" ]] || continue
+        if [[ $status != online* ]]; then
+            log "postgres: pg_ctlcluster $ver $cluster start"
+            pg_ctlcluster "$ver" "$cluster" start
+        fi
+        if [[ $installed_here -eq 1 ]]; then
+            local hba="/etc/postgresql/$ver/$cluster/pg_hba.conf"
+            if ! grep -q '^# digit-rs: trust loopback' "$hba"; then
+                log "postgres: trusting 127.0.0.1/32 and ::1/128 in $hba"
+                local tmp
+                tmp=$(mktemp)
+                {
+                    echo '# digit-rs: trust loopback TCP (added by scripts/deps.sh for local dev and tests)'
+                    echo 'host    all    all    127.0.0.1/32    trust'
+                    echo 'host    all    all    ::1/128         trust'
+                    cat "$hba"
+                } >"$tmp"
+                cat "$tmp" >"$hba"
+                rm -f "$tmp"
+                pg_ctlcluster "$ver" "$cluster" reload
+            fi
+        fi
+    done < <(pg_lsclusters -h)
+    wait_port "$PG_HOST" "$PG_PORT" 30 || die "postgres did not answer on $PG_HOST:$PG_PORT"
+    psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -Atqc 'select 1' >/dev/null \
+        || die "postgres answers on $PG_HOST:$PG_PORT but user postgres cannot log in without a password"
+    log "postgres: ready on $PG_HOST:$PG_PORT"
+}
+
+# --- Tansu (Kafka-protocol broker) ---------------------------------------------------------
+# ~8-10 minutes on 2 cores the first time; the binary stays in ~/.cargo/bin afterwards.
+# --locked matters: newer dependency versions break some of its features.
+dep_tansu() {
+    local bin
+    bin=$(tansu_bin)
+    # (Outputs are captured before matching: with pipefail, `cmd | grep -q` can fail on SIGPIPE.)
+    if [[ -x $bin && $("$bin" --version 2>/dev/null) == *"$TANSU_VERSION"* ]]; then
+        log "tansu: $("$bin" --version 2>/dev/null | head -1) at $bin, skip"
+        return 0
+    fi
+    command -v cargo >/dev/null 2>&1 || die "cargo not found"
+    log "tansu: cargo install tansu --locked --version $TANSU_VERSION --features dynostore (takes ~8-10 min on 2 cores)"
+    cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore
+}
+
+# --- osmem-server (in-memory Elasticsearch/OpenSearch API for tests) -----------------------
+dep_osmem() {
+    if [[ -x $OSMEM_VENV/bin/python ]] &&
+        [[ $("$OSMEM_VENV/bin/python" -c 'import osmem_server; print(osmem_server.__version__)' 2>/dev/null) == "$OSMEM_VERSION" ]]; then
+        log "osmem: osmem-server $OSMEM_VERSION in $OSMEM_VENV, skip"
+        return 0
+    fi
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    if [[ ! -x $OSMEM_VENV/bin/python ]]; then
+        log "osmem: python3 -m venv $OSMEM_VENV"
+        mkdir -p "$DIGIT_CACHE_DIR"
+        if ! python3 -m venv "$OSMEM_VENV" 2>/dev/null; then
+            rm -rf "$OSMEM_VENV"
+            apt_install python3-venv
+            python3 -m venv "$OSMEM_VENV"
+        fi
+    fi
+    log "osmem: pip install osmem-server==$OSMEM_VERSION"
+    "$OSMEM_VENV/bin/pip" install -q --disable-pip-version-check "osmem-server==$OSMEM_VERSION"
+    "$(osmem_bin)" -version >/dev/null || die "osmem-server binary not runnable"
+}
+
+# --- newman (Postman CLI) ------------------------------------------------------------------
+dep_newman() {
+    local bin
+    bin=$(newman_bin)
+    if [[ -x $bin ]]; then
+        log "newman: $("$bin" --version 2>/dev/null) at $bin, skip"
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    log "newman: npm install --prefix $NEWMAN_PREFIX newman@$NEWMAN_VERSION"
+    mkdir -p "$NEWMAN_PREFIX"
+    npm install --prefix "$NEWMAN_PREFIX" --no-audit --no-fund --loglevel=error "newman@$NEWMAN_VERSION" >/dev/null
+    "$(newman_bin)" --version >/dev/null || die "newman not runnable"
+}
+
+# --- Helm engine for `make helm-check` (only when no helm binary is on PATH) ----------------
+# No registry we can use ships the helm CLI; PyPI's helm-python-sdk bundles Helm's Go
+# library (lint + offline render). Goes into the same tools venv as osmem-server.
+dep_helm() {
+    if command -v helm >/dev/null 2>&1; then
+        log "helm: $(helm version --short 2>/dev/null) on PATH, skip"
+        return 0
+    fi
+    if [[ -x $OSMEM_VENV/bin/python ]] &&
+        "$OSMEM_VENV/bin/python" -c 'import helm_python, yaml' 2>/dev/null &&
+        [[ $("$OSMEM_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("helm-python-sdk"))' 2>/dev/null) == "$HELM_SDK_VERSION" ]]; then
+        log "helm: helm-python-sdk $HELM_SDK_VERSION in $OSMEM_VENV, skip"
+        return 0
+    fi
+    [[ -x $OSMEM_VENV/bin/python ]] || dep_osmem
+    log "helm: pip install helm-python-sdk==$HELM_SDK_VERSION pyyaml==$PYYAML_VERSION"
+    "$OSMEM_VENV/bin/pip" install -q --disable-pip-version-check \
+        "helm-python-sdk==$HELM_SDK_VERSION" "pyyaml==$PYYAML_VERSION"
+}
+
+# --- docker-compose (only to validate docker-compose.yml; no engine needed) ----------------
+dep_compose() {
+    local cmd
+    cmd=$(compose_cmd)
+    if [[ -n $cmd ]]; then
+        log "compose: $($cmd version 2>/dev/null | head -1), skip"
+        return 0
+    fi
+    # Debian bookworm ships compose v1 as docker-compose; newer releases ship v2 as
+    # docker-compose (and docker-compose-v2 on Ubuntu). Both run `config` without an engine.
+    apt_install docker-compose
+}
+
+main() {
+    local targets=("$@") t
+    [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+    local expanded=()
+    for t in "${targets[@]}"; do
+        case $t in
+            all) expanded+=(base postgres tansu osmem newman compose helm) ;;
+            test) expanded+=(base postgres tansu osmem compose helm) ;;
+            run) expanded+=(base postgres tansu osmem) ;;
+            base | postgres | tansu | osmem | newman | compose | helm) expanded+=("$t") ;;
+            *) die "unknown dependency '$t' (all|test|run|base|postgres|tansu|osmem|newman|compose|helm)" ;;
+        esac
+    done
+    local total=$SECONDS
+    for t in "${expanded[@]}"; do
+        timed "$t" "dep_$t"
+    done
+    log "all done in $((SECONDS - total))s"
+}
+
+main "$@"

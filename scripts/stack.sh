@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Run the whole suite locally: infra (scripts/infra.sh) plus the seven services.
+#
+#   scripts/stack.sh up       build once (cargo build --bins), start what is not running,
+#                             wait until every /<ctx>/health says UP, print the URLs
+#   scripts/stack.sh down     stop the services and the infra these scripts started
+#   scripts/stack.sh status   what runs where
+#
+# Logs: .run/logs/<svc>.log   pid files: .run/pids/<svc>.pid
+#
+# Variables (all optional):
+#   STACK_PROFILE=debug|release   cargo profile to build and run (debug; shares the test build)
+#   STACK_SKIP_BUILD=1            do not run cargo build (use what is in target/)
+#   STACK_BIN_DIR=dir             run binaries from here instead of target/<profile>
+#   STACK_WAIT_SECONDS=180        how long `up` waits for all health checks
+#   PGR_PORT SOR_RATES_PORT PROGRAM_PORT DIGIT_EXCHANGE_PORT IFMS_ADAPTER_PORT
+#   PERSISTER_PORT INDEXER_PORT   per-service host ports (8081..8087)
+#   and every service setting (DB_URL, KAFKA_BOOTSTRAP_SERVERS, JWT_SECRET, RUST_LOG, ...)
+#   which is passed through to all services; see README.md "Configuration".
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PID_DIR="$DIGIT_RUN_DIR/pids"
+LOG_DIR="$DIGIT_RUN_DIR/logs"
+STACK_PROFILE="${STACK_PROFILE:-debug}"
+STACK_WAIT_SECONDS="${STACK_WAIT_SECONDS:-180}"
+STACK_DB_NAME="${STACK_DB_NAME:-digit}"
+
+# name  port  context path  (start order: the consumers first, then the APIs)
+SERVICES=(
+    "persister       ${PERSISTER_PORT:-8086}       /common-persist"
+    "indexer         ${INDEXER_PORT:-8087}         /egov-indexer"
+    "pgr             ${PGR_PORT:-8081}             /pgr-services"
+    "sor-rates       ${SOR_RATES_PORT:-8082}       /sor-rates"
+    "program         ${PROGRAM_PORT:-8083}         /program-service"
+    "digit-exchange  ${DIGIT_EXCHANGE_PORT:-8084}  /digit-exchange"
+    "ifms-adapter    ${IFMS_ADAPTER_PORT:-8085}    /ifms"
+)
+
+bin_dir() {
+    if [[ -n ${STACK_BIN_DIR:-} ]]; then
+        echo "$STACK_BIN_DIR"
+    else
+        echo "${CARGO_TARGET_DIR:-$REPO_ROOT/target}/$STACK_PROFILE"
+    fi
+}
+
+# The last lines the service wrote since its latest start (start_bg writes a ===== marker).
+log_tail() {
+    [[ -f $1 ]] || return 0
+    { tac "$1" | sed '/^===== /q' | tac | tail -n "${2:-40}" >&2; } || true
+}
+
+health_url() { echo "http://127.0.0.1:$1$2/health"; }
+
+healthy() {
+    local body
+    body=$(curl -s --max-time 2 "$(health_url "$1" "$2")" 2>/dev/null) || return 1
+    [[ $body =~ \"status\"[[:space:]]*:[[:space:]]*\"UP\" ]]
+}
+
+# Settings shared by every service. A value already in the environment wins.
+export_common_env() {
+    export DB_URL="${DB_URL:-postgres://postgres@$PG_HOST:$PG_PORT/$STACK_DB_NAME}"
+    export DB_MAX_CONNECTIONS="${DB_MAX_CONNECTIONS:-5}"
+    export DB_MIGRATE="${DB_MIGRATE:-true}"
+    export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$KAFKA_HOST:$KAFKA_PORT}"
+    export AUTH_MODE="${AUTH_MODE:-jwt}"
+    # Dev-only secret; `digitctl token` uses the same default. Never use it outside a laptop.
+    export JWT_SECRET="${JWT_SECRET:-digit-dev-secret-change-me}"
+    export MDMS_CONFIG_PATH="${MDMS_CONFIG_PATH:-$REPO_ROOT/configs/mdms}"
+    export STATE_LEVEL_TENANT_ID="${STATE_LEVEL_TENANT_ID:-pg}"
+    export ELASTICSEARCH_URL="${ELASTICSEARCH_URL:-http://$ES_HOST:$ES_PORT}"
+    export LOG_FORMAT="${LOG_FORMAT:-pretty}"
+    export SHUTDOWN_TIMEOUT_SECONDS="${SHUTDOWN_TIMEOUT_SECONDS:-10}"
+}
+
+ensure_database() {
+    # Only for the default URL: a DB_URL given by the caller is the caller's business.
+    [[ $DB_URL == "postgres://postgres@$PG_HOST:$PG_PORT/$STACK_DB_NAME" ]] || return 0
+    command -v psql >/dev/null 2>&1 || die "psql not found; run scripts/deps.sh postgres"
+    local psql=(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq)
+    if [[ $("${psql[@]}" -c "select 1 from pg_database where datname = '$STACK_DB_NAME'") != 1 ]]; then
+        log "creating database $STACK_DB_NAME"
+        "${psql[@]}" -c "create database \"$STACK_DB_NAME\"" ||
+            [[ $("${psql[@]}" -c "select 1 from pg_database where datname = '$STACK_DB_NAME'") == 1 ]]
+    fi
+}
+
+build() {
+    if [[ ${STACK_SKIP_BUILD:-0} == 1 || -n ${STACK_BIN_DIR:-} ]]; then
+        return 0
+    fi
+    local args=(build --bins)
+    [[ $STACK_PROFILE == release ]] && args+=(--release)
+    [[ $STACK_PROFILE == debug || $STACK_PROFILE == release ]] || args+=(--profile "$STACK_PROFILE")
+    log "cargo ${args[*]}"
+    (cd "$REPO_ROOT" && cargo "${args[@]}")
+}
+
+start_service() {
+    local name=$1 port=$2 ctx=$3
+    local pidfile="$PID_DIR/$name.pid" logfile="$LOG_DIR/$name.log" bin
+    bin="$(bin_dir)/$name"
+    [[ -x $bin ]] || die "$name: $bin not found (did cargo build --bins succeed?)"
+    if pid_alive "$pidfile"; then
+        if [[ $bin -nt $pidfile ]]; then
+            log "$name: binary rebuilt since start; restarting"
+            stop_pidfile "$pidfile" "$name"
+        elif healthy "$port" "$ctx"; then
+            log "$name: already running (pid $(pidfile_pid "$pidfile")), healthy"
+            return 0
+        else
+            log "$name: already running (pid $(pidfile_pid "$pidfile")), not healthy yet"
+            return 0
+        fi
+    fi
+    rm -f "$pidfile"
+    if port_open 127.0.0.1 "$port"; then
+        local var=${name^^}
+        die "$name: port $port is taken by a process these scripts did not start (set ${var//-/_}_PORT?)"
+    fi
+    log "$name: starting on :$port$ctx"
+    # The service's own port and context path; aliases unset so they cannot disagree.
+    (
+        cd "$REPO_ROOT"
+        start_bg "$pidfile" "$logfile" env \
+            -u SERVER_CONTEXTPATH -u SERVER_SERVLET_CONTEXT_PATH \
+            SERVER_PORT="$port" SERVER_CONTEXT_PATH="$ctx" \
+            "$bin"
+    )
+}
+
+wait_healthy() {
+    local deadline=$((SECONDS + STACK_WAIT_SECONDS)) pending=("${SERVICES[@]}") still failed=0 line name port ctx
+    while ((${#pending[@]} > 0)); do
+        still=()
+        for line in "${pending[@]}"; do
+            read -r name port ctx <<<"$line"
+            if healthy "$port" "$ctx"; then
+                log "$name: UP"
+            elif ! pid_alive "$PID_DIR/$name.pid"; then
+                log "$name: exited before becoming healthy; last lines of $LOG_DIR/$name.log:"
+                log_tail "$LOG_DIR/$name.log"
+                failed=1
+            else
+                still+=("$line")
+            fi
+        done
+        pending=("${still[@]+"${still[@]}"}")
+        ((${#pending[@]} > 0)) || break
+        if ((SECONDS >= deadline)); then
+            for line in "${pending[@]}"; do
+                read -r name port ctx <<<"$line"
+                log "$name: not healthy after ${STACK_WAIT_SECONDS}s ($(health_url "$port" "$ctx")); last lines of $LOG_DIR/$name.log:"
+                log_tail "$LOG_DIR/$name.log"
+            done
+            failed=1
+            break
+        fi
+        sleep 1
+    done
+    return $failed
+}
+
+print_urls() {
+    local line name port ctx
+    printf '\n%-16s %-8s %s\n' SERVICE PID "HEALTH URL"
+    for line in "${SERVICES[@]}"; do
+        read -r name port ctx <<<"$line"
+        printf '%-16s %-8s %s\n' "$name" "$(pidfile_pid "$PID_DIR/$name.pid" || echo -)" "$(health_url "$port" "$ctx")"
+    done
+    printf '\nKafka %s   Elasticsearch %s   Postgres %s\n' "$KAFKA_BOOTSTRAP_SERVERS" "$ELASTICSEARCH_URL" "${DB_URL%%\?*}"
+    printf 'Logs: %s/<service>.log   Token: cargo run -q -p digit-cli --bin digitctl -- token --help\n\n' "$LOG_DIR"
+}
+
+cmd_up() {
+    command -v curl >/dev/null 2>&1 || die "curl not found (apt-get install curl)"
+    mkdir -p "$PID_DIR" "$LOG_DIR"
+    export_common_env
+    build
+    "$REPO_ROOT/scripts/infra.sh" start
+    ensure_database
+    local line name port ctx
+    for line in "${SERVICES[@]}"; do
+        read -r name port ctx <<<"$line"
+        start_service "$name" "$port" "$ctx"
+    done
+    if ! wait_healthy; then
+        log "some services are not healthy; see the logs above (scripts/stack.sh down stops everything)"
+        return 1
+    fi
+    print_urls
+}
+
+cmd_down() {
+    local line name _port _ctx
+    # Two waves, each in parallel: the APIs first (their in-flight writes wait on the
+    # persister), then the consumers (persister, indexer).
+    for line in "${SERVICES[@]}"; do
+        read -r name _port _ctx <<<"$line"
+        [[ $name == persister || $name == indexer ]] && continue
+        stop_pidfile "$PID_DIR/$name.pid" "$name" "${STACK_STOP_SECONDS:-40}" &
+    done
+    wait
+    for name in indexer persister; do
+        stop_pidfile "$PID_DIR/$name.pid" "$name" "${STACK_STOP_SECONDS:-40}" &
+    done
+    wait
+    "$REPO_ROOT/scripts/infra.sh" stop
+}
+
+cmd_status() {
+    local line name port ctx state
+    printf '%-16s %-34s %s\n' SERVICE ADDRESS STATE
+    for line in "${SERVICES[@]}"; do
+        read -r name port ctx <<<"$line"
+        if pid_alive "$PID_DIR/$name.pid"; then
+            state="running (pid $(pidfile_pid "$PID_DIR/$name.pid"))"
+        elif port_open 127.0.0.1 "$port"; then
+            state="port taken by another process"
+        else
+            state="stopped"
+        fi
+        if healthy "$port" "$ctx"; then state+=", UP"; fi
+        printf '%-16s %-34s %s\n' "$name" "127.0.0.1:$port$ctx" "$state"
+    done
+    "$REPO_ROOT/scripts/infra.sh" status
+}
+
+case ${1:-} in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    *)
+        echo "usage: $0 up|down|status" >&2
+        exit 2
+        ;;
+esac

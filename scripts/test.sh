@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# `make test`: dependencies → build → infra → the workspace tests → static checks.
+#
+#   1. scripts/deps.sh           Postgres, osmem-server, docker-compose, helm engine (each
+#                                skipped when present). Tansu, when missing, is installed in
+#                                the background while step 2 compiles (it is the slow one:
+#                                ~8-10 min of cargo install on 2 cores, once per machine).
+#   2. build the tests           cargo nextest run --no-run (cargo test --no-run without nextest)
+#   3. scripts/infra.sh start    Tansu on 127.0.0.1:9092, osmem on 127.0.0.1:9200 (left alone
+#                                when already running; stopped again at the end only if this
+#                                run started it, unless INFRA_KEEP=1)
+#   4. cargo nextest run --workspace --all-targets --no-fail-fast, then the doctests, with
+#      TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_ELASTICSEARCH_URL set
+#   5. scripts/compose-check.sh  docker-compose.yml is valid (no engine needed);
+#      scripts/helm-check.sh     helm/digit-rs lints and renders
+#   6. when CI=true (or TEST_LINT=1): cargo fmt --check and cargo clippy -D warnings.
+#      Skipped by default locally: clippy type-checks every dependency a second time (a few
+#      minutes on a cold 2-core machine, about half a debug build); `make lint` runs it.
+#
+# Every step runs even when an earlier one failed; the exit code is non-zero if any failed,
+# and the test runner's summary line is printed again last.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+PID_DIR="$DIGIT_RUN_DIR/pids"
+LOG_DIR="$DIGIT_RUN_DIR/logs"
+mkdir -p "$PID_DIR" "$LOG_DIR"
+
+lint=${TEST_LINT:-}
+if [[ -z $lint ]]; then
+    [[ ${CI:-} == true || ${CI:-} == 1 ]] && lint=1 || lint=0
+fi
+
+declare -a failures=()
+step_name="" step_start=$SECONDS
+step_end() {
+    if [[ -n $step_name ]]; then
+        printf '[test] <== %s: %ss\n' "$step_name" "$((SECONDS - step_start))" >&2
+    fi
+    step_name=""
+}
+step() {
+    step_end
+    step_name=$*
+    step_start=$SECONDS
+    printf '\n[test] ==> %s\n' "$*" >&2
+}
+
+# Runs a command with its output teed to a log; returns the command's exit status.
+run_logged() {
+    local logfile=$1 rc
+    shift
+    set +e
+    "$@" 2>&1 | tee "$logfile"
+    rc=${PIPESTATUS[0]}
+    set -e
+    return "$rc"
+}
+
+have_nextest=0
+cargo nextest --version >/dev/null 2>&1 && have_nextest=1
+nextest_args=(--workspace --all-targets --no-fail-fast --no-tests=warn
+    --tool-config-file "digit-rs:$REPO_ROOT/scripts/nextest.toml")
+
+t0=$SECONDS
+
+# --- 1. dependencies ---------------------------------------------------------------------
+step "dependencies"
+tansu_install_pid=""
+tansu_present() {
+    local bin
+    bin=$(tansu_bin)
+    [[ -x $bin && $("$bin" --version 2>/dev/null) == *"$TANSU_VERSION"* ]]
+}
+if ! tansu_present; then
+    log "tansu $TANSU_VERSION missing: installing in the background while the tests compile (log $LOG_DIR/tansu-install.log)"
+    scripts/deps.sh tansu >"$LOG_DIR/tansu-install.log" 2>&1 &
+    tansu_install_pid=$!
+fi
+scripts/deps.sh base postgres osmem compose helm || failures+=("deps")
+
+# --- 2. build ----------------------------------------------------------------------------
+if [[ $have_nextest == 1 ]]; then
+    step "build: cargo nextest run --no-run"
+    # Errors show again in step 4; building first lets Tansu's install overlap the compile.
+    cargo nextest run --workspace --all-targets --no-run || true
+else
+    step "build: cargo test --no-run"
+    cargo test --workspace --all-targets --no-run || true
+fi
+
+if [[ -n $tansu_install_pid ]]; then
+    step "waiting for the tansu install"
+    if wait "$tansu_install_pid"; then
+        tail -n 3 "$LOG_DIR/tansu-install.log" >&2
+    else
+        log "tansu install failed; last lines of $LOG_DIR/tansu-install.log:"
+        tail -n 30 "$LOG_DIR/tansu-install.log" >&2
+        failures+=("tansu install")
+    fi
+fi
+
+# --- 3. infra ----------------------------------------------------------------------------
+step "infra"
+started_tansu=0 started_osmem=0
+pid_alive "$PID_DIR/tansu.pid" || started_tansu=1
+pid_alive "$PID_DIR/osmem.pid" || started_osmem=1
+cleanup() {
+    [[ ${INFRA_KEEP:-0} == 1 ]] && return 0
+    # Only what this run started; a stack from `make up` keeps its broker.
+    if [[ $started_osmem == 1 ]]; then stop_pidfile "$PID_DIR/osmem.pid" osmem; fi
+    if [[ $started_tansu == 1 ]]; then stop_pidfile "$PID_DIR/tansu.pid" tansu; fi
+    started_osmem=0 started_tansu=0
+}
+trap cleanup EXIT
+scripts/infra.sh start || failures+=("infra")
+# A port answering without our pid file belongs to someone else: never stop it.
+pid_alive "$PID_DIR/tansu.pid" || started_tansu=0
+pid_alive "$PID_DIR/osmem.pid" || started_osmem=0
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT/postgres}"
+export TEST_KAFKA_BROKERS="${TEST_KAFKA_BROKERS:-$KAFKA_HOST:$KAFKA_PORT}"
+export TEST_ELASTICSEARCH_URL="${TEST_ELASTICSEARCH_URL:-http://$ES_HOST:$ES_PORT}"
+log "TEST_DATABASE_URL=$TEST_DATABASE_URL TEST_KAFKA_BROKERS=$TEST_KAFKA_BROKERS TEST_ELASTICSEARCH_URL=$TEST_ELASTICSEARCH_URL"
+
+# --- 4. tests ----------------------------------------------------------------------------
+out="$LOG_DIR/test-output.log"
+summary=""
+if [[ $have_nextest == 1 ]]; then
+    step "cargo nextest run --workspace --all-targets --no-fail-fast"
+    run_logged "$out" cargo nextest run "${nextest_args[@]}" || failures+=("nextest (exit $?)")
+    summary=$(grep -E '^[[:space:]]*Summary \[' "$out" | tail -n 1 || true)
+
+    step "cargo test --workspace --doc (nextest does not run doctests)"
+    doc_log="$LOG_DIR/test-doc-output.log"
+    if ! run_logged "$doc_log" cargo test --workspace --doc --no-fail-fast; then
+        # A workspace without any library target makes `--doc` fail with "no library targets".
+        grep -q 'no library targets found' "$doc_log" || failures+=("doctests")
+    fi
+else
+    step "cargo-nextest not found: cargo test --workspace --all-targets --no-fail-fast"
+    run_logged "$out" cargo test --workspace --all-targets --no-fail-fast || failures+=("cargo test (exit $?)")
+    # One plain closing line for the whole run: "tests: N passed, N failed, N skipped".
+    summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) {
+            if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+        END { printf "tests: %d passed, %d failed, %d skipped", p, f, s }' "$out")
+fi
+
+# --- 5. static checks --------------------------------------------------------------------
+step "compose-check"
+scripts/compose-check.sh || failures+=("compose-check")
+
+step "helm-check"
+scripts/helm-check.sh || failures+=("helm-check")
+
+# --- 6. lint (CI) ------------------------------------------------------------------------
+if [[ $lint == 1 ]]; then
+    step "lint: cargo fmt --all -- --check"
+    cargo fmt --all -- --check --color never || failures+=("cargo fmt --check")
+    step "lint: cargo clippy --workspace --all-targets -- -D warnings"
+    cargo clippy --workspace --all-targets -- -D warnings || failures+=("clippy")
+fi
+
+step_end
+cleanup
+trap - EXIT
+printf '\n[test] finished in %ss\n' "$((SECONDS - t0))" >&2
+if ((${#failures[@]} > 0)); then
+    printf '[test] FAILED: %s\n' "${failures[*]}" >&2
+fi
+[[ -n $summary ]] && printf '%s\n' "$summary"
+((${#failures[@]} == 0))
