@@ -149,6 +149,12 @@ impl Writer {
             tx.rollback().await.map_err(WriteError::Transient)?;
             return Ok(Outcome::AlreadyApplied);
         }
+        if msg.offset > next && next > 0 {
+            // Legitimate with compaction or transactions; otherwise a sign that the broker
+            // skipped records.
+            tracing::warn!(topic = %msg.topic, partition = msg.partition, expected = next, offset = msg.offset,
+                "Offset gap: messages between the stored offset and this one were never delivered.");
+        }
         let result = self.apply(&mut tx, msg).await;
         match result {
             Ok(rows) => {

@@ -205,3 +205,33 @@ pub fn read_topic(topic: &str, expected: usize) -> Vec<serde_json::Value> {
     }
     out
 }
+
+/// A `persister_load` config for `topic`, written to a file in a fresh temp folder.
+pub fn load_config_file(topic: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("persister-config-{}", tag()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("load-persister.yml");
+    std::fs::write(&file, LOAD_CONFIG.replace("TOPIC", topic)).unwrap();
+    file
+}
+
+/// `n` load messages `{"Item": {"id": "m<i>", "seq": i}}`.
+pub fn load_messages(n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            serde_json::to_vec(
+                &serde_json::json!({"RequestInfo": {}, "Item": {"id": format!("m{i}"), "seq": i}}),
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
