@@ -125,7 +125,14 @@ async fn shipped_test_config_persists_every_rule() {
             .unwrap();
     assert_eq!(lat, "12.971598765432101");
 
-    let children: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    type ChildRow = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let children: Vec<ChildRow> = sqlx::query_as(
         "SELECT id, roles, meta::text, info_note, missing FROM persister_test_child WHERE parent_id = 'p1' ORDER BY id",
     )
     .fetch_all(pool)
