@@ -399,6 +399,15 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
                 .inc();
         }
         if let Some((_, last)) = outcomes.last() {
+            // Watermarks cached from fetch responses: no broker round trip.
+            if let Ok((_, high)) = consumer.get_watermark_offsets(&last.topic, last.partition) {
+                let partition = last.partition.to_string();
+                writer
+                    .metrics
+                    .lag
+                    .with_label_values(&[&last.topic, &partition])
+                    .set((high - last.offset - 1).max(0));
+            }
             let mut tpl = TopicPartitionList::new();
             if tpl
                 .add_partition_offset(&last.topic, last.partition, Offset::Offset(last.offset + 1))
