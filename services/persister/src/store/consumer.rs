@@ -342,6 +342,7 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
     }
     let consumer: StreamConsumer = consumer_config(kafka, &writer.settings.group_id).create()?;
     start_from_stored_offsets(&consumer, &writer).await;
+    spawn_lag_reporter(kafka, &writer, shutdown.clone())?;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topic_refs)?;
     tracing::info!(topics = ?topics, group = %writer.settings.group_id, "Persister consuming.");
@@ -399,15 +400,6 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
                 .inc();
         }
         if let Some((_, last)) = outcomes.last() {
-            // Watermarks cached from fetch responses: no broker round trip.
-            if let Ok((_, high)) = consumer.get_watermark_offsets(&last.topic, last.partition) {
-                let partition = last.partition.to_string();
-                writer
-                    .metrics
-                    .lag
-                    .with_label_values(&[&last.topic, &partition])
-                    .set((high - last.offset - 1).max(0));
-            }
             let mut tpl = TopicPartitionList::new();
             if tpl
                 .add_partition_offset(&last.topic, last.partition, Offset::Offset(last.offset + 1))
@@ -463,6 +455,50 @@ async fn start_from_stored_offsets(consumer: &StreamConsumer, writer: &Writer) {
             tracing::warn!(error = %e, "Could not position the group at the stored offsets; replays are skipped in-transaction.")
         }
     }
+}
+
+/// Every 15 s, sets `persister_lag{topic,partition}` = high watermark − stored next offset,
+/// from a metadata-only client (no group), off the async workers.
+fn spawn_lag_reporter(
+    kafka: &KafkaSettings,
+    writer: &Writer,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("client.id", format!("{}-lag", kafka.client_id));
+    for (k, v) in &kafka.extra {
+        config.set(k, v);
+    }
+    let client: Arc<rdkafka::consumer::BaseConsumer> = Arc::new(config.create()?);
+    let pool = writer.pool.clone();
+    let group = writer.settings.group_id.clone();
+    let lag = writer.metrics.lag.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(15)) => {}
+                _ = shutdown.wait() => return,
+            }
+            let Ok(stored) = writer::stored_offsets(&pool, &group).await else {
+                continue;
+            };
+            for (topic, partition, next) in stored {
+                let client = client.clone();
+                let t = topic.clone();
+                let high = tokio::task::spawn_blocking(move || {
+                    client.fetch_watermarks(&t, partition, Duration::from_secs(2))
+                })
+                .await;
+                if let Ok(Ok((_, high))) = high {
+                    lag.with_label_values(&[&topic, &partition.to_string()])
+                        .set((high - next).max(0));
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// True for topics persisted a poll at a time (§2.5).
