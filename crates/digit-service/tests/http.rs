@@ -164,6 +164,30 @@ async fn post_json(app: &Router, path: &str, body: Value) -> (StatusCode, Value)
     call(app, path, Some("application/json"), body.to_string()).await
 }
 
+/// POST with a bearer token in the header (so body failures are reached after authentication).
+async fn call_with_bearer(
+    app: &Router,
+    path: &str,
+    content_type: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
+    let req = Request::post(path)
+        .header("content-type", content_type)
+        .header("authorization", format!("Bearer {}", gro_token()))
+        .body(body.into())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 fn gro_token() -> String {
     token(&user("u-gro", &[("GRO", "pg.citya")]))
 }
@@ -250,70 +274,14 @@ async fn every_envelope_failure_is_a_digit_400() {
     .await;
     // No token can be read from a non-JSON body; with a bearer header the handler rejects the type.
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
-    let req = Request::post(path)
-        .header("content-type", "text/plain")
-        .header("authorization", format!("Bearer {}", gro_token()))
-        .body(Body::from("x"))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let b: Value = serde_json::from_slice(
-        &http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes(),
-    )
-    .unwrap();
-    assert_eq!(b["Errors"][0]["code"], "UnsupportedMediaType");
-    // Empty body with a bearer token.
-    let req = Request::post(path)
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", gro_token()))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let b: Value = serde_json::from_slice(
-        &http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes(),
-    )
-    .unwrap();
-    assert_eq!(b["Errors"][0]["code"], "MissingJsonException");
-    // A JSON array, not an object (bearer token).
-    let req = Request::post(path)
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", gro_token()))
-        .body(Body::from("[1,2]"))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let b: Value = serde_json::from_slice(
-        &http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes(),
-    )
-    .unwrap();
-    assert_eq!(b["Errors"][0]["code"], "MissingJsonException");
-    // Missing RequestInfo (bearer token).
-    let req = Request::post(path)
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", gro_token()))
-        .body(Body::from(
-            json!({"Thing": {"tenantId": "pg.citya", "count": 1}}).to_string(),
-        ))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let b: Value = serde_json::from_slice(
-        &http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes(),
-    )
-    .unwrap();
-    assert_eq!(b["Errors"][0]["code"], "MissingJsonException");
+    let (s, b) = call_with_bearer(&app, path, "text/plain", "x").await;
+    assert_digit_error(s, &b, StatusCode::BAD_REQUEST, "UnsupportedMediaType");
+    // Empty body, a JSON array, a body without RequestInfo.
+    let no_request_info = json!({"Thing": {"tenantId": "pg.citya", "count": 1}}).to_string();
+    for body in [String::new(), "[1,2]".to_owned(), no_request_info] {
+        let (s, b) = call_with_bearer(&app, path, "application/json", body).await;
+        assert_digit_error(s, &b, StatusCode::BAD_REQUEST, "MissingJsonException");
+    }
     // A field of the wrong type names the field.
     let (s, b) = post_json(
         &app,
