@@ -166,9 +166,9 @@ impl Writer {
                     .observe_commit(&msg.topic, 1, rows, started.elapsed());
                 Ok(Outcome::Persisted { rows })
             }
-            Err(WriteError::Transient(e)) => {
+            Err(e @ (WriteError::Transient(_) | WriteError::DeadLetter(_))) => {
                 let _ = tx.rollback().await;
-                Err(WriteError::Transient(e))
+                Err(e)
             }
             Err(WriteError::Poison(reason)) => {
                 tx.rollback().await.map_err(WriteError::Transient)?;
@@ -247,7 +247,7 @@ impl Writer {
                     total_rows += rows;
                     outcomes.push(Outcome::Persisted { rows });
                 }
-                Err(WriteError::Transient(e)) => return Err(WriteError::Transient(e)),
+                Err(e @ (WriteError::Transient(_) | WriteError::DeadLetter(_))) => return Err(e),
                 Err(WriteError::Poison(reason)) => {
                     savepoint.rollback().await.map_err(WriteError::Transient)?;
                     poisoned.push((msg, reason.clone()));
@@ -298,11 +298,7 @@ impl Writer {
                 msg.correlation_id.as_deref(),
             )
             .await
-            .map_err(|e| {
-                WriteError::Transient(sqlx::Error::Protocol(format!(
-                    "dead-letter publish failed: {e}"
-                )))
-            })?;
+            .map_err(WriteError::DeadLetter)?;
         self.metrics
             .dead_lettered
             .with_label_values(&[&msg.topic])

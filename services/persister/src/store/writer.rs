@@ -22,6 +22,10 @@ pub enum WriteError {
     /// The database is unavailable or the transaction conflicted: retry the same message.
     #[error("transient database error: {0}")]
     Transient(#[source] sqlx::Error),
+    /// The dead letter of a poison message was not acknowledged by the broker: retry, so a
+    /// message is never skipped before its dead letter exists.
+    #[error("dead-letter publish failed: {0}")]
+    DeadLetter(#[source] digit_kafka::KafkaError),
     /// The message can never be written (constraint, type, bad SQL): dead-letter it.
     #[error("{0}")]
     Poison(String),
