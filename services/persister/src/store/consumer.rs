@@ -12,7 +12,9 @@
 //! does not move); poison messages (not JSON, path failure, type or constraint violation)
 //! are published to the dead-letter topic as an `ErrorQueueContract`, and once the broker
 //! acknowledged that, the offset moves past them. In a batch, each message runs under a
-//! savepoint, so one poison message does not take the good ones down with it.
+//! savepoint, so one poison message does not take the good ones down with it. Dead letters
+//! are at-least-once: a crash (or a failed commit that is retried) after the dead letter was
+//! acknowledged but before the offset moved publishes it again.
 
 use super::writer::{self, WriteError};
 use crate::domain::{self, PersisterConfig};
