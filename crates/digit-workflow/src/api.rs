@@ -1,0 +1,236 @@
+//! The `/egov-workflow-v2/egov-wf/…` endpoints (upstream-platform §4.3) over the embedded
+//! engine. Bodies and criteria as upstream: criteria in the query string, `RequestInfo` in
+//! the body; counts are bare integers, `_statuscount` a bare array, `_escalate` a bare
+//! ResponseInfo.
+
+use crate::engine::Workflow;
+use crate::error::{codes, WorkflowError};
+use crate::model::{
+    BusinessServiceRequest, BusinessServiceResponse, ProcessInstanceRequest,
+    ProcessInstanceResponse,
+};
+use crate::SearchCriteria;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use digit_core::response::ResponseStatus;
+use digit_core::{ErrorDetail, RequestInfo, RequestInfoWrapper, ResponseInfo};
+use digit_service::{ApiError, DigitJson, QueryCriteria};
+use serde::Deserialize;
+
+/// The context path upstream serves under.
+pub const CONTEXT: &str = "/egov-workflow-v2/egov-wf";
+
+/// Every workflow route (full paths), over `workflow`. Put the auth gate in front of it.
+pub fn router(workflow: Workflow) -> Router {
+    let p = |s: &str| format!("{CONTEXT}{s}");
+    Router::new()
+        .route(&p("/process/_transition"), post(transition))
+        .route(&p("/process/_search"), post(search))
+        .route(&p("/process/_count"), post(count))
+        .route(&p("/process/_statuscount"), post(status_count))
+        .route(&p("/process/_nearingslacount"), post(nearing_sla_count))
+        .route(&p("/escalate/_search"), post(escalated_search))
+        .route(&p("/businessservice/_create"), post(create_v1))
+        .route(&p("/businessservice/_update"), post(update_v1))
+        .route(&p("/businessservice/_search"), post(search_business_services_v1))
+        .route(&p("/businessservice/v2/_create"), post(create_v2))
+        .route(&p("/businessservice/v2/_update"), post(update_v2))
+        .route(&p("/businessservice/v2/_search"), post(search_business_services_v2))
+        .route(&p("/auto/{business_service}/_escalate"), post(auto_escalate))
+        .with_state(workflow)
+}
+
+fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {
+    Some(ResponseInfo::from_request(Some(ri), ResponseStatus::Successful))
+}
+
+async fn transition(
+    State(wf): State<Workflow>,
+    DigitJson(request): DigitJson<ProcessInstanceRequest>,
+) -> Result<Json<ProcessInstanceResponse>, ApiError> {
+    let ri = request.request_info.clone();
+    let instances = wf.transition(request).await?;
+    Ok(Json(ProcessInstanceResponse {
+        response_info: ok(&ri),
+        process_instances: instances,
+        total_count: None,
+    }))
+}
+
+async fn search(
+    State(wf): State<Workflow>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<ProcessInstanceResponse>, ApiError> {
+    let (instances, total) = wf.search(&body.request_info, &criteria).await?;
+    Ok(Json(ProcessInstanceResponse {
+        response_info: None,
+        process_instances: instances,
+        total_count: Some(total),
+    }))
+}
+
+async fn count(
+    State(wf): State<Workflow>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<i64>, ApiError> {
+    Ok(Json(wf.count(&body.request_info, &criteria).await?))
+}
+
+/// `{RequestInfo, ProcessInstanceSearchCriteria?}`.
+#[derive(Debug, Deserialize)]
+struct StatusCountBody {
+    #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
+    request_info: RequestInfo,
+    #[serde(rename = "ProcessInstanceSearchCriteria", default)]
+    criteria: Option<SearchCriteria>,
+}
+
+async fn status_count(
+    State(wf): State<Workflow>,
+    QueryCriteria(query): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<StatusCountBody>,
+) -> Result<Json<Vec<crate::model::StatusCount>>, ApiError> {
+    let criteria = body.criteria.unwrap_or(query);
+    Ok(Json(wf.status_count(&body.request_info, &criteria).await?))
+}
+
+async fn nearing_sla_count(
+    State(wf): State<Workflow>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<i64>, ApiError> {
+    Ok(Json(wf.nearing_sla_count(&body.request_info, &criteria).await?))
+}
+
+async fn escalated_search(
+    State(wf): State<Workflow>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<ProcessInstanceResponse>, ApiError> {
+    let (instances, total) = wf.escalated_search(&body.request_info, &criteria).await?;
+    Ok(Json(ProcessInstanceResponse {
+        response_info: None,
+        process_instances: instances,
+        total_count: Some(total),
+    }))
+}
+
+async fn create(
+    wf: Workflow,
+    request: BusinessServiceRequest,
+    v2: bool,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    let services = wf
+        .create_business_services(&request.request_info, request.business_services, v2)
+        .await?;
+    Ok(Json(BusinessServiceResponse {
+        response_info: ok(&request.request_info),
+        business_services: services,
+    }))
+}
+
+async fn update(
+    wf: Workflow,
+    request: BusinessServiceRequest,
+    v2: bool,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    let services = wf
+        .update_business_services(&request.request_info, request.business_services, v2)
+        .await?;
+    Ok(Json(BusinessServiceResponse {
+        response_info: ok(&request.request_info),
+        business_services: services,
+    }))
+}
+
+async fn create_v1(
+    State(wf): State<Workflow>,
+    DigitJson(request): DigitJson<BusinessServiceRequest>,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    create(wf, request, false).await
+}
+
+async fn create_v2(
+    State(wf): State<Workflow>,
+    DigitJson(request): DigitJson<BusinessServiceRequest>,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    create(wf, request, true).await
+}
+
+async fn update_v1(
+    State(wf): State<Workflow>,
+    DigitJson(request): DigitJson<BusinessServiceRequest>,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    update(wf, request, false).await
+}
+
+async fn update_v2(
+    State(wf): State<Workflow>,
+    DigitJson(request): DigitJson<BusinessServiceRequest>,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    update(wf, request, true).await
+}
+
+/// `businessservice/_search` criteria.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BusinessServiceCriteria {
+    #[serde(default)]
+    tenant_id: Option<String>,
+    #[serde(default)]
+    business_services: Vec<String>,
+}
+
+async fn search_business_services(
+    wf: Workflow,
+    criteria: BusinessServiceCriteria,
+    ri: &RequestInfo,
+    v2: bool,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    let Some(tenant) = criteria.tenant_id.filter(|t| !t.trim().is_empty()) else {
+        return Err(WorkflowError::Invalid(vec![ErrorDetail::new(
+            codes::NOT_NULL,
+            "tenantId must not be null",
+        )
+        .with_params(vec!["tenantId".into()])])
+        .into());
+    };
+    let services = wf
+        .search_business_services(&tenant, &criteria.business_services, v2)
+        .await?;
+    Ok(Json(BusinessServiceResponse {
+        response_info: ok(ri),
+        business_services: services,
+    }))
+}
+
+async fn search_business_services_v1(
+    State(wf): State<Workflow>,
+    QueryCriteria(criteria): QueryCriteria<BusinessServiceCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    search_business_services(wf, criteria, &body.request_info, false).await
+}
+
+async fn search_business_services_v2(
+    State(wf): State<Workflow>,
+    QueryCriteria(criteria): QueryCriteria<BusinessServiceCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<BusinessServiceResponse>, ApiError> {
+    search_business_services(wf, criteria, &body.request_info, true).await
+}
+
+async fn auto_escalate(
+    State(wf): State<Workflow>,
+    Path(business_service): Path<String>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<Option<ResponseInfo>>, ApiError> {
+    let moved = wf
+        .auto_escalate(&body.request_info, &business_service)
+        .await?;
+    tracing::info!(business_service, moved, "Auto-escalation done.");
+    Ok(Json(ok(&body.request_info)))
+}
