@@ -495,3 +495,7 @@ fn resolve_actions(
         Err(WorkflowError::Invalid(errors))
     }
 }
+
+#[cfg(test)]
+#[path = "domain_tests.rs"]
+mod tests;

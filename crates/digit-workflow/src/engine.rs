@@ -1207,3 +1207,54 @@ impl WorkflowClient for Workflow {
     }
 }
 
+
+/// Builds the embedded engine from the environment for a service that runs it standalone:
+/// settings, the user directory (embedded users seeded from `USER_CONFIG_PATH`, default
+/// `configs/users`, or remote egov-user), the persister commit watcher, the topics, and —
+/// in the background, so start-up does not wait for the persister — the business services
+/// of `WORKFLOW_CONFIG_PATH`.
+pub async fn embedded_from_env(
+    env: &digit_service::config::Env,
+    pool: PgPool,
+    mdms: Arc<dyn MdmsSource>,
+    producer: Producer,
+) -> Result<Workflow, WorkflowError> {
+    let settings =
+        WorkflowSettings::from_env(env).map_err(|e| WorkflowError::Dependency(e.to_string()))?;
+    let users: Arc<dyn UserDirectory> = match std::env::var("EGOV_USER_HOST")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+    {
+        Some(_) => digit_user::directory_from_env(pool.clone()),
+        None => {
+            let embedded = digit_user::EmbeddedUsers::new(pool.clone());
+            let dir = std::env::var("USER_CONFIG_PATH").unwrap_or_else(|_| "configs/users".into());
+            let n = embedded.seed_from_dir(std::path::Path::new(&dir)).await?;
+            tracing::info!(users = n, path = dir, "Users seeded.");
+            Arc::new(embedded)
+        }
+    };
+    let commits = if settings.await_persister {
+        Some(
+            CommitWatcher::start(pool.clone(), settings.persister_group.clone())
+                .await
+                .map_err(WorkflowError::Database)?,
+        )
+    } else {
+        None
+    };
+    let names = topics(&settings);
+    let list: Vec<(&str, i32)> = names.iter().map(|t| (t.as_str(), 1)).collect();
+    if let Err(e) = digit_kafka::create_topics(producer.settings(), &list).await {
+        tracing::warn!(error = %e, "Could not create the workflow topics.");
+    }
+    let workflow = Workflow::new(pool, mdms, users, producer, commits, settings);
+    let seeding = workflow.clone();
+    tokio::spawn(async move {
+        match seeding.seed_from_configs().await {
+            Ok(n) => tracing::info!(created = n, "Workflow configs loaded."),
+            Err(e) => tracing::error!(error = %e, "Loading workflow configs failed."),
+        }
+    });
+    Ok(workflow)
+}
