@@ -68,7 +68,9 @@ fn kafka_request_info(ri: &RequestInfo) -> RequestInfo {
 
 impl Workflow {
     /// An engine over `pool` (workflow migrations applied) publishing with `producer`.
-    /// `commits` is the persister commit watcher (None: do not await the persister).
+    /// `commits` watches the persister's commits: transitions wait on it for an accepted but
+    /// not yet persisted predecessor, and (with `await_persister`) before answering. Without
+    /// it such a transition fails with `WORKFLOW_TRANSITION_PENDING` at once.
     pub fn new(
         pool: PgPool,
         mdms: Arc<dyn MdmsSource>,
@@ -620,8 +622,10 @@ impl Workflow {
             tracing::error!(error = %e, topic = broker_topic, offset = delivery.offset, "Head update failed after publishing.");
             return Err(WorkflowError::Database(e));
         }
-        self.await_persisted(&topic, delivery.partition, delivery.offset)
-            .await;
+        if self.inner.settings.await_persister {
+            self.await_persisted(&topic, delivery.partition, delivery.offset)
+                .await;
+        }
         Ok(())
     }
 
@@ -1013,6 +1017,12 @@ impl Workflow {
                 request_info: kafka_request_info(request_info),
                 process_instances: done,
             };
+            // The topic comes from MDMS; brokers without auto-creation need it made first.
+            if let Err(e) =
+                digit_kafka::create_topics(self.inner.producer.settings(), &[(config.topic.as_str(), 1)]).await
+            {
+                tracing::warn!(topic = config.topic, error = %e, "Could not create the escalation topic.");
+            }
             self.inner
                 .producer
                 .send_json(&config.topic, Some(tenant), &payload, request_info.correlation_id.as_deref())
@@ -1234,15 +1244,13 @@ pub async fn embedded_from_env(
             Arc::new(embedded)
         }
     };
-    let commits = if settings.await_persister {
-        Some(
-            CommitWatcher::start(pool.clone(), settings.persister_group.clone())
-                .await
-                .map_err(WorkflowError::Database)?,
-        )
-    } else {
-        None
-    };
+    // Always watched: even in fire-and-forget mode a transition must wait for its
+    // predecessor to be persisted before deciding on the application's state.
+    let commits = Some(
+        CommitWatcher::start(pool.clone(), settings.persister_group.clone())
+            .await
+            .map_err(WorkflowError::Database)?,
+    );
     let names = topics(&settings);
     let list: Vec<(&str, i32)> = names.iter().map(|t| (t.as_str(), 1)).collect();
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &list).await {
