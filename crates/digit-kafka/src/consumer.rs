@@ -236,6 +236,10 @@ impl ConsumerRunner {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
+            // Services answer after the persister committed (read-your-writes), so a message's
+            // latency is user-visible. Brokers that do not end a waiting fetch when data arrives
+            // (Tansu) would add up to librdkafka's default 500 ms to every message.
+            .set("fetch.wait.max.ms", "20")
             // Notice subscribed topics created after start-up within seconds, not the
             // default 5 minutes (Tansu does not auto-create topics).
             .set(

@@ -520,6 +520,10 @@ fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
         )
         // Retries while Postgres is down happen between polls; allow long outages.
         .set("max.poll.interval.ms", "3600000")
+        // Services answer after the persister committed (read-your-writes), so a message's
+        // latency is user-visible. Brokers that do not end a waiting fetch when data arrives
+        // (Tansu) would add up to librdkafka's default 500 ms to every message.
+        .set("fetch.wait.max.ms", "20")
         // Notice topics created after subscribing within seconds, not librdkafka's 5 minutes.
         .set("topic.metadata.refresh.interval.ms", "10000");
     for (k, v) in &kafka.extra {
