@@ -27,9 +27,13 @@ impl EmbeddedUsers {
 
     /// Inserts or updates one user, keyed by uuid.
     pub async fn upsert(&self, user: &UserInfo) -> Result<(), UserError> {
-        let uuid = user.uuid.as_deref().ok_or_else(|| seed_error("-", "a user without uuid"))?;
+        let uuid = user
+            .uuid
+            .as_deref()
+            .ok_or_else(|| seed_error("-", "a user without uuid"))?;
         let user_type = user.user_type.map_or("EMPLOYEE", UserType::as_str);
-        let roles = serde_json::to_value(&user.roles).map_err(|e| seed_error(uuid, &e.to_string()))?;
+        let roles =
+            serde_json::to_value(&user.roles).map_err(|e| seed_error(uuid, &e.to_string()))?;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO eg_user (uuid, tenantid, username, name, mobilenumber, emailid, type, roles, createdtime, lastmodifiedtime)
@@ -66,7 +70,8 @@ impl EmbeddedUsers {
         let mut count = 0;
         for file in files {
             let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|e| seed_error(&name, &e.to_string()))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| seed_error(&name, &e.to_string()))?;
             let seed: SeedFile =
                 serde_json::from_str(&text).map_err(|e| seed_error(&name, &e.to_string()))?;
             for user in &seed.users {

@@ -33,16 +33,28 @@ pub fn router(workflow: Workflow) -> Router {
         .route(&p("/escalate/_search"), post(escalated_search))
         .route(&p("/businessservice/_create"), post(create_v1))
         .route(&p("/businessservice/_update"), post(update_v1))
-        .route(&p("/businessservice/_search"), post(search_business_services_v1))
+        .route(
+            &p("/businessservice/_search"),
+            post(search_business_services_v1),
+        )
         .route(&p("/businessservice/v2/_create"), post(create_v2))
         .route(&p("/businessservice/v2/_update"), post(update_v2))
-        .route(&p("/businessservice/v2/_search"), post(search_business_services_v2))
-        .route(&p("/auto/{business_service}/_escalate"), post(auto_escalate))
+        .route(
+            &p("/businessservice/v2/_search"),
+            post(search_business_services_v2),
+        )
+        .route(
+            &p("/auto/{business_service}/_escalate"),
+            post(auto_escalate),
+        )
         .with_state(workflow)
 }
 
 fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {
-    Some(ResponseInfo::from_request(Some(ri), ResponseStatus::Successful))
+    Some(ResponseInfo::from_request(
+        Some(ri),
+        ResponseStatus::Successful,
+    ))
 }
 
 async fn transition(
@@ -102,7 +114,9 @@ async fn nearing_sla_count(
     QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
     DigitJson(body): DigitJson<RequestInfoWrapper>,
 ) -> Result<Json<i64>, ApiError> {
-    Ok(Json(wf.nearing_sla_count(&body.request_info, &criteria).await?))
+    Ok(Json(
+        wf.nearing_sla_count(&body.request_info, &criteria).await?,
+    ))
 }
 
 async fn escalated_search(

@@ -273,7 +273,9 @@ fn validate_action(
     let allowed = if resolved.changes_state() {
         resolved.action.roles.iter().any(|r| roles.contains(r))
     } else {
-        roles_in_service(ctx.service).iter().any(|r| roles.contains(r))
+        roles_in_service(ctx.service)
+            .iter()
+            .any(|r| roles.contains(r))
     };
     if !allowed {
         return Err(WorkflowError::invalid(
@@ -286,7 +288,8 @@ fn validate_action(
         for assignee in pi.assignes.iter().flatten() {
             let ok = assignee.roles.iter().any(|r| {
                 let t = r.tenant_id.as_deref().unwrap_or_default();
-                (t == tenant || (!t.is_empty() && tenant.contains(t))) && next_roles.contains(&r.code)
+                (t == tenant || (!t.is_empty() && tenant.contains(t)))
+                    && next_roles.contains(&r.code)
             });
             if !ok {
                 return Err(WorkflowError::invalid(
@@ -480,7 +483,10 @@ fn resolve_actions(
             if uuids.contains(&next) {
                 continue;
             }
-            match by_name.iter().find(|(name, _)| name.as_deref() == Some(next.as_str())) {
+            match by_name
+                .iter()
+                .find(|(name, _)| name.as_deref() == Some(next.as_str()))
+            {
                 Some((_, uuid)) => action.next_state = uuid.clone(),
                 None => errors.push(ErrorDetail::new(
                     codes::INVALID_NEXTSTATE,

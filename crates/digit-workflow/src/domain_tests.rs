@@ -29,7 +29,11 @@ fn state<'a>(bs: &'a BusinessService, name: Option<&str>) -> &'a State {
 fn user(uuid: &str, codes: &[(&str, &str)], citizen: bool) -> UserInfo {
     UserInfo {
         uuid: Some(uuid.into()),
-        user_type: Some(if citizen { UserType::Citizen } else { UserType::Employee }),
+        user_type: Some(if citizen {
+            UserType::Citizen
+        } else {
+            UserType::Employee
+        }),
         roles: codes
             .iter()
             .map(|(code, tenant)| Role {
@@ -130,24 +134,84 @@ fn pgr_lifecycle_table() {
         ("PENDINGFORASSIGNMENT", "ASSIGN", "CITIZEN", "INVALID ROLE"),
         ("PENDINGFORASSIGNMENT", "REJECT", "GRO", "REJECTED"),
         ("PENDINGFORASSIGNMENT", "REJECT", "CSR", "INVALID ROLE"),
-        ("PENDINGFORASSIGNMENT", "RESOLVE", "PGR_LME", "INVALID ACTION"),
-        ("PENDINGFORASSIGNMENT", "COMMENT", "CITIZEN", "PENDINGFORASSIGNMENT"),
+        (
+            "PENDINGFORASSIGNMENT",
+            "RESOLVE",
+            "PGR_LME",
+            "INVALID ACTION",
+        ),
+        (
+            "PENDINGFORASSIGNMENT",
+            "COMMENT",
+            "CITIZEN",
+            "PENDINGFORASSIGNMENT",
+        ),
         // Non-state-changing: any role of the business service may comment.
-        ("PENDINGFORASSIGNMENT", "COMMENT", "GRO", "PENDINGFORASSIGNMENT"),
-        ("PENDINGFORASSIGNMENT", "COMMENT", "EMPLOYEE", "INVALID ROLE"),
-        ("PENDINGFORASSIGNMENT", "ESCALATE", "AUTO_ESCALATE", "PENDINGFORASSIGNMENT"),
-        ("PENDINGFORASSIGNMENT", "ASSIGNEDBYAUTOESCALATION", "AUTO_ESCALATE", "PENDINGATLME"),
-        ("PENDINGFORASSIGNMENT", "ASSIGNEDBYAUTOESCALATION", "GRO", "INVALID ROLE"),
+        (
+            "PENDINGFORASSIGNMENT",
+            "COMMENT",
+            "GRO",
+            "PENDINGFORASSIGNMENT",
+        ),
+        (
+            "PENDINGFORASSIGNMENT",
+            "COMMENT",
+            "EMPLOYEE",
+            "INVALID ROLE",
+        ),
+        (
+            "PENDINGFORASSIGNMENT",
+            "ESCALATE",
+            "AUTO_ESCALATE",
+            "PENDINGFORASSIGNMENT",
+        ),
+        (
+            "PENDINGFORASSIGNMENT",
+            "ASSIGNEDBYAUTOESCALATION",
+            "AUTO_ESCALATE",
+            "PENDINGATLME",
+        ),
+        (
+            "PENDINGFORASSIGNMENT",
+            "ASSIGNEDBYAUTOESCALATION",
+            "GRO",
+            "INVALID ROLE",
+        ),
         ("PENDINGATLME", "RESOLVE", "PGR_LME", "RESOLVED"),
         ("PENDINGATLME", "RESOLVE", "GRO", "INVALID ROLE"),
-        ("PENDINGATLME", "REASSIGN", "PGR_LME", "PENDINGFORREASSIGNMENT"),
-        ("PENDINGATLME", "ESCALATE", "AUTO_ESCALATE", "PENDINGATSUPERVISOR"),
+        (
+            "PENDINGATLME",
+            "REASSIGN",
+            "PGR_LME",
+            "PENDINGFORREASSIGNMENT",
+        ),
+        (
+            "PENDINGATLME",
+            "ESCALATE",
+            "AUTO_ESCALATE",
+            "PENDINGATSUPERVISOR",
+        ),
         ("PENDINGATLME", "ASSIGN", "GRO", "INVALID ACTION"),
         ("PENDINGFORREASSIGNMENT", "ASSIGN", "GRO", "PENDINGATLME"),
         ("PENDINGFORREASSIGNMENT", "REJECT", "DGRO", "REJECTED"),
-        ("PENDINGFORREASSIGNMENT", "RESOLVE", "PGR_LME", "INVALID ACTION"),
-        ("PENDINGATSUPERVISOR", "RESOLVEBYSUPERVISOR", "SUPERVISOR", "RESOLVEDBYSUPERVISOR"),
-        ("PENDINGATSUPERVISOR", "RESOLVEBYSUPERVISOR", "PGR_LME", "INVALID ROLE"),
+        (
+            "PENDINGFORREASSIGNMENT",
+            "RESOLVE",
+            "PGR_LME",
+            "INVALID ACTION",
+        ),
+        (
+            "PENDINGATSUPERVISOR",
+            "RESOLVEBYSUPERVISOR",
+            "SUPERVISOR",
+            "RESOLVEDBYSUPERVISOR",
+        ),
+        (
+            "PENDINGATSUPERVISOR",
+            "RESOLVEBYSUPERVISOR",
+            "PGR_LME",
+            "INVALID ROLE",
+        ),
         ("RESOLVED", "RATE", "CITIZEN", "CLOSEDAFTERRESOLUTION"),
         ("RESOLVED", "RATE", "CFC", "CLOSEDAFTERRESOLUTION"),
         ("RESOLVED", "RATE", "GRO", "INVALID ROLE"),
@@ -156,14 +220,36 @@ fn pgr_lifecycle_table() {
         ("RESOLVED", "REOPEN", "PGR_LME", "INVALID ROLE"),
         ("REJECTED", "RATE", "CITIZEN", "CLOSEDAFTERREJECTION"),
         ("REJECTED", "REOPEN", "CFC", "PENDINGFORASSIGNMENT"),
-        ("CLOSEDAFTERRESOLUTION", "REOPEN", "CITIZEN", "INVALID ACTION"),
-        ("CLOSEDAFTERRESOLUTION", "COMMENT", "CITIZEN", "INVALID ACTION"),
+        (
+            "CLOSEDAFTERRESOLUTION",
+            "REOPEN",
+            "CITIZEN",
+            "INVALID ACTION",
+        ),
+        (
+            "CLOSEDAFTERRESOLUTION",
+            "COMMENT",
+            "CITIZEN",
+            "INVALID ACTION",
+        ),
         ("CLOSEDAFTERREJECTION", "RATE", "CITIZEN", "INVALID ACTION"),
-        ("RESOLVEDBYSUPERVISOR", "REOPEN", "CITIZEN", "INVALID ACTION"),
+        (
+            "RESOLVEDBYSUPERVISOR",
+            "REOPEN",
+            "CITIZEN",
+            "INVALID ACTION",
+        ),
     ];
     for (from, action, role, expected) in table {
         let db = (!from.is_empty()).then(|| db_in(&bs, from, vec![]));
-        let result = run(&bs, db.as_ref(), request(action), &with_role(role), vec![], T0);
+        let result = run(
+            &bs,
+            db.as_ref(),
+            request(action),
+            &with_role(role),
+            vec![],
+            T0,
+        );
         assert_eq!(
             outcome(&result),
             *expected,
@@ -186,13 +272,17 @@ fn every_action_from_every_state_with_every_role() {
     roles.push("EMPLOYEE".into());
     let mut checked = 0;
     for from in &bs.states {
-        let db = from
-            .state
-            .as_deref()
-            .map(|name| db_in(&bs, name, vec![]));
+        let db = from.state.as_deref().map(|name| db_in(&bs, name, vec![]));
         for action in &actions {
             for role in &roles {
-                let result = run(&bs, db.as_ref(), request(action), &with_role(role), vec![], T0);
+                let result = run(
+                    &bs,
+                    db.as_ref(),
+                    request(action),
+                    &with_role(role),
+                    vec![],
+                    T0,
+                );
                 let configured = from.actions().iter().find(|a| a.name() == action);
                 let expected = match configured {
                     None => codes::INVALID_ACTION.to_owned(),
@@ -213,7 +303,12 @@ fn every_action_from_every_state_with_every_role() {
                         }
                     }
                 };
-                assert_eq!(outcome(&result), expected, "{:?} --{action}--> as {role}", from.state);
+                assert_eq!(
+                    outcome(&result),
+                    expected,
+                    "{:?} --{action}--> as {role}",
+                    from.state
+                );
                 checked += 1;
             }
         }
@@ -224,14 +319,25 @@ fn every_action_from_every_state_with_every_role() {
 #[test]
 fn invalid_action_message_names_action_and_business_id() {
     let bs = pgr();
-    let err = run(&bs, None, request("RESOLVE"), &with_role("CITIZEN"), vec![], T0).unwrap_err();
+    let err = run(
+        &bs,
+        None,
+        request("RESOLVE"),
+        &with_role("CITIZEN"),
+        vec![],
+        T0,
+    )
+    .unwrap_err();
     assert_eq!(
         err.errors()[0].message,
         "Action RESOLVE not found in config for the businessId: PG-PGR-1"
     );
     let err = run(&bs, None, request("APPLY"), &with_role("GRO"), vec![], T0).unwrap_err();
     assert_eq!(err.errors()[0].code, "INVALID ROLE");
-    assert_eq!(err.errors()[0].message, "User is not authorized to perform action");
+    assert_eq!(
+        err.errors()[0].message,
+        "User is not authorized to perform action"
+    );
 }
 
 #[test]
@@ -241,11 +347,25 @@ fn roles_count_for_the_tenant_or_its_state_only() {
     let other_city = user("g", &[("GRO", "pg.cityb")], false);
     let state_level = user("g", &[("GRO", "pg")], false);
     assert_eq!(
-        outcome(&run(&bs, Some(&db), request("ASSIGN"), &other_city, vec![], T0)),
+        outcome(&run(
+            &bs,
+            Some(&db),
+            request("ASSIGN"),
+            &other_city,
+            vec![],
+            T0
+        )),
         "INVALID ROLE"
     );
     assert_eq!(
-        outcome(&run(&bs, Some(&db), request("ASSIGN"), &state_level, vec![], T0)),
+        outcome(&run(
+            &bs,
+            Some(&db),
+            request("ASSIGN"),
+            &state_level,
+            vec![],
+            T0
+        )),
         "PENDINGATLME"
     );
 }
@@ -269,12 +389,25 @@ fn assignees_need_a_role_that_can_act_in_the_resultant_state() {
         (user("lme", &[("PGR_LME", TENANT)], false), "PENDINGATLME"),
         // A state-level role counts for every city of the state.
         (user("lme", &[("PGR_LME", "pg")], false), "PENDINGATLME"),
-        (user("lme", &[("PGR_LME", "pg.cityb")], false), "INVALID_ASSIGNEE"),
+        (
+            user("lme", &[("PGR_LME", "pg.cityb")], false),
+            "INVALID_ASSIGNEE",
+        ),
         (user("gro2", &[("GRO", TENANT)], false), "INVALID_ASSIGNEE"),
-        (user("emp", &[("EMPLOYEE", TENANT)], false), "INVALID_ASSIGNEE"),
+        (
+            user("emp", &[("EMPLOYEE", TENANT)], false),
+            "INVALID_ASSIGNEE",
+        ),
     ];
     for (assignee, expected) in cases {
-        let result = run(&bs, Some(&db), assign_to("lme"), &gro, vec![assignee.clone()], T0);
+        let result = run(
+            &bs,
+            Some(&db),
+            assign_to("lme"),
+            &gro,
+            vec![assignee.clone()],
+            T0,
+        );
         assert_eq!(outcome(&result), expected, "{:?}", assignee.roles);
         if let Err(e) = &result {
             assert_eq!(
@@ -302,7 +435,10 @@ fn documents_required_by_the_resultant_state() {
     let lme = with_role("PGR_LME");
     let err = run(&bs, Some(&db), request("RESOLVE"), &lme, vec![], T0).unwrap_err();
     assert_eq!(err.code(), "INVALID DOCUMENT");
-    assert_eq!(err.errors()[0].message, "Documents cannot be null for status: RESOLVED");
+    assert_eq!(
+        err.errors()[0].message,
+        "Documents cannot be null for status: RESOLVED"
+    );
     let with_docs = ProcessInstance {
         documents: Some(vec![Document {
             id: Some("client-id".into()),
@@ -314,7 +450,11 @@ fn documents_required_by_the_resultant_state() {
     };
     let pi = run(&bs, Some(&db), with_docs, &lme, vec![], T0).unwrap();
     let doc = &pi.documents.unwrap()[0];
-    assert_ne!(doc.id.as_deref(), Some("client-id"), "ids are server-generated");
+    assert_ne!(
+        doc.id.as_deref(),
+        Some("client-id"),
+        "ids are server-generated"
+    );
     assert_eq!(doc.tenant_id.as_deref(), Some(TENANT));
     assert_eq!(doc.audit_details.as_ref().unwrap().created_time, Some(T0));
 }
@@ -336,7 +476,10 @@ fn rating_only_on_rate() {
     };
     let err = run(&bs, Some(&db), reopen_with_rating, &citizen, vec![], T0).unwrap_err();
     assert_eq!(err.code(), "INVALID_ACTION");
-    assert_eq!(err.errors()[0].message, "Rating can be given only upon taking RATE action.");
+    assert_eq!(
+        err.errors()[0].message,
+        "Rating can be given only upon taking RATE action."
+    );
 }
 
 #[test]
@@ -394,7 +537,10 @@ fn sent_back_to_citizen_only_that_citizen_acts() {
     }]);
     let err = run(&bs, Some(&db), request("COMMENT"), &other, vec![], T0).unwrap_err();
     assert_eq!(err.code(), "INVALID_USER");
-    assert_eq!(err.errors()[0].message, "The user: c2 is not authorized to take action");
+    assert_eq!(
+        err.errors()[0].message,
+        "The user: c2 is not authorized to take action"
+    );
     assert!(run(&bs, Some(&db), request("COMMENT"), &owner, vec![], T0).is_ok());
 }
 
@@ -407,25 +553,56 @@ fn sla_after_each_step() {
     assert_eq!(applied.state_sla, Some(172_800_000));
     assert_eq!(applied.module_name.as_deref(), Some("pgr-services"));
     assert_eq!(applied.escalated, Some(false));
-    assert_eq!(applied.assigner.as_ref().unwrap().uuid.as_deref(), Some("c1"));
+    assert_eq!(
+        applied.assigner.as_ref().unwrap().uuid.as_deref(),
+        Some("c1")
+    );
     // Next actions for the citizen in PENDINGFORASSIGNMENT: only COMMENT.
-    let next: Vec<&str> = applied.next_actions.as_ref().unwrap().iter().map(Action::name).collect();
+    let next: Vec<&str> = applied
+        .next_actions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(Action::name)
+        .collect();
     assert_eq!(next, ["COMMENT"]);
 
     let gro = with_role("GRO");
     let lme = user("lme", &[("PGR_LME", TENANT)], false);
-    let assigned = run(&bs, Some(&applied), assign_to("lme"), &gro, vec![lme.clone()], T0 + 1_000).unwrap();
+    let assigned = run(
+        &bs,
+        Some(&applied),
+        assign_to("lme"),
+        &gro,
+        vec![lme.clone()],
+        T0 + 1_000,
+    )
+    .unwrap();
     assert_eq!(assigned.businesss_service_sla, Some(432_000_000 - 1_000));
     assert_eq!(assigned.state_sla, Some(259_200_000));
     assert_eq!(
         assigned.previous_status,
         state(&bs, Some("PENDINGFORASSIGNMENT")).uuid
     );
-    let next: Vec<&str> = assigned.next_actions.as_ref().unwrap().iter().map(Action::name).collect();
+    let next: Vec<&str> = assigned
+        .next_actions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(Action::name)
+        .collect();
     assert!(next.is_empty(), "a GRO cannot act at the LME: {next:?}");
 
     // A non-state-changing action keeps counting down the state SLA and keeps createdBy.
-    let commented = run(&bs, Some(&assigned), request("COMMENT"), &citizen, vec![], T0 + 1_500).unwrap();
+    let commented = run(
+        &bs,
+        Some(&assigned),
+        request("COMMENT"),
+        &citizen,
+        vec![],
+        T0 + 1_500,
+    )
+    .unwrap();
     assert_eq!(commented.state_sla, Some(259_200_000 - 500));
     assert_eq!(commented.businesss_service_sla, Some(432_000_000 - 1_500));
     let audit = commented.audit_details.as_ref().unwrap();
@@ -433,12 +610,37 @@ fn sla_after_each_step() {
     assert_eq!(audit.created_time, Some(T0 + 1_000));
     assert_eq!(audit.last_modified_by.as_deref(), Some("c1"));
 
-    let resolved = run(&bs, Some(&commented), request("RESOLVE"), &lme, vec![], T0 + 2_000).unwrap();
+    let resolved = run(
+        &bs,
+        Some(&commented),
+        request("RESOLVE"),
+        &lme,
+        vec![],
+        T0 + 2_000,
+    )
+    .unwrap();
     assert_eq!(resolved.state_sla, Some(432_000_000));
     assert_eq!(resolved.businesss_service_sla, Some(432_000_000 - 2_000));
-    let next: Vec<&str> = resolved.next_actions.as_ref().unwrap().iter().map(Action::name).collect();
+    let next: Vec<&str> = resolved
+        .next_actions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(Action::name)
+        .collect();
     assert!(next.is_empty());
-    let rated = run(&bs, Some(&resolved), ProcessInstance { rating: Some(5), ..request("RATE") }, &citizen, vec![], T0 + 3_000).unwrap();
+    let rated = run(
+        &bs,
+        Some(&resolved),
+        ProcessInstance {
+            rating: Some(5),
+            ..request("RATE")
+        },
+        &citizen,
+        vec![],
+        T0 + 3_000,
+    )
+    .unwrap();
     assert_eq!(rated.state_sla, None, "CLOSEDAFTERRESOLUTION has no SLA");
     assert_eq!(rated.businesss_service_sla, Some(432_000_000 - 3_000));
 
@@ -471,11 +673,25 @@ fn star_roles_mean_every_role_of_the_service() {
     }
     let db = db_in(&bs, "PENDINGATLME", vec![]);
     assert_eq!(
-        outcome(&run(&bs, Some(&db), request("RESOLVE"), &with_role("CFC"), vec![], T0)),
+        outcome(&run(
+            &bs,
+            Some(&db),
+            request("RESOLVE"),
+            &with_role("CFC"),
+            vec![],
+            T0
+        )),
         "RESOLVED"
     );
     assert_eq!(
-        outcome(&run(&bs, Some(&db), request("RESOLVE"), &with_role("EMPLOYEE"), vec![], T0)),
+        outcome(&run(
+            &bs,
+            Some(&db),
+            request("RESOLVE"),
+            &with_role("EMPLOYEE"),
+            vec![],
+            T0
+        )),
         "INVALID ROLE"
     );
 }
@@ -489,11 +705,17 @@ fn unknown_next_state_is_refused_on_create() {
     let err = prepare_new_business_service(bs, "u", T0, &mut || uuid::Uuid::new_v4().to_string())
         .unwrap_err();
     assert_eq!(err.code(), "INVALID NEXTSTATE");
-    assert_eq!(err.errors()[0].message, "The state with name: NOWHERE does not exist in config");
+    assert_eq!(
+        err.errors()[0].message,
+        "The state with name: NOWHERE does not exist in config"
+    );
 }
 
 #[test]
 fn nearing_sla_limit_matches_upstream_arithmetic() {
-    assert_eq!(nearing_sla_limit(432_000_000, 33.0), 432_000_000 - 33 * 4_320_000);
+    assert_eq!(
+        nearing_sla_limit(432_000_000, 33.0),
+        432_000_000 - 33 * 4_320_000
+    );
     assert_eq!(nearing_sla_limit(0, 33.0), 0);
 }

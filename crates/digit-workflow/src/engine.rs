@@ -3,9 +3,7 @@
 
 use crate::domain::{self, Resolved, TransitionContext};
 use crate::error::{codes, WorkflowError};
-use crate::model::{
-    BusinessService, ProcessInstance, ProcessInstanceRequest, StatusCount,
-};
+use crate::model::{BusinessService, ProcessInstance, ProcessInstanceRequest, StatusCount};
 use crate::settings::WorkflowSettings;
 use crate::store::{self, Inbox, InstanceFilter};
 use crate::{SearchCriteria, WorkflowClient};
@@ -26,6 +24,9 @@ pub struct Workflow {
     inner: Arc<Inner>,
 }
 
+/// (tenant the definition is stored under, code).
+type CacheKey = (String, String);
+
 struct Inner {
     pool: PgPool,
     mdms: Arc<dyn MdmsSource>,
@@ -33,7 +34,7 @@ struct Inner {
     producer: Producer,
     commits: Option<CommitWatcher>,
     settings: WorkflowSettings,
-    cache: Mutex<HashMap<(String, String), (Instant, Option<BusinessService>)>>,
+    cache: Mutex<HashMap<CacheKey, (Instant, Option<BusinessService>)>>,
     state_level: tokio::sync::OnceCell<HashMap<String, bool>>,
 }
 
@@ -199,8 +200,12 @@ impl Workflow {
                 let found = if v2 {
                     let mut hit = None;
                     for t in digit_core::tenant::lineage_of(tenant) {
-                        let mut rows =
-                            store::business_services(&self.inner.pool, t, &[code.clone()]).await?;
+                        let mut rows = store::business_services(
+                            &self.inner.pool,
+                            t,
+                            std::slice::from_ref(code),
+                        )
+                        .await?;
                         if let Some(bs) = rows.pop() {
                             hit = Some(bs);
                             break;
@@ -240,7 +245,7 @@ impl Workflow {
                 let tenant = bs.tenant_id.as_deref().unwrap_or_default();
                 let code = bs.business_service.clone().unwrap_or_default();
                 for t in digit_core::tenant::lineage_of(tenant) {
-                    if !store::business_services(&self.inner.pool, t, &[code.clone()])
+                    if !store::business_services(&self.inner.pool, t, std::slice::from_ref(&code))
                         .await?
                         .is_empty()
                     {
@@ -285,17 +290,25 @@ impl Workflow {
             let tenant = bs.tenant_id.clone().unwrap_or_default();
             let code = bs.business_service.clone().unwrap_or_default();
             let existing =
-                store::business_services(&self.inner.pool, &tenant, &[code.clone()]).await?;
+                store::business_services(&self.inner.pool, &tenant, std::slice::from_ref(&code))
+                    .await?;
             match existing.first() {
                 Some(old) => prepared.push(domain::prepare_updated_business_service(
-                    bs, old, &user, now, &mut new_id,
+                    bs,
+                    old,
+                    &user,
+                    now,
+                    &mut new_id,
                 )?),
                 None if validate => errors.push(ErrorDetail::new(
                     codes::INVALID_BUSINESSSERVICE,
                     format!("The businessService: {code} for tenantId: {tenant} does not exists"),
                 )),
                 None => prepared.push(domain::prepare_new_business_service(
-                    bs, &user, now, &mut new_id,
+                    bs,
+                    &user,
+                    now,
+                    &mut new_id,
                 )?),
             }
         }
@@ -322,7 +335,12 @@ impl Workflow {
         let delivery = self
             .inner
             .producer
-            .send_json(topic, key.as_deref(), &payload, request_info.correlation_id.as_deref())
+            .send_json(
+                topic,
+                key.as_deref(),
+                &payload,
+                request_info.correlation_id.as_deref(),
+            )
             .await
             .map_err(|e| WorkflowError::Kafka(e.to_string()))?;
         self.await_persisted(topic, delivery.partition, delivery.offset)
@@ -353,7 +371,7 @@ impl Workflow {
             for bs in request.business_services {
                 let tenant = bs.tenant_id.clone().unwrap_or_default();
                 let code = bs.business_service.clone().unwrap_or_default();
-                if store::business_services(&self.inner.pool, &tenant, &[code.clone()])
+                if store::business_services(&self.inner.pool, &tenant, std::slice::from_ref(&code))
                     .await?
                     .is_empty()
                 {
@@ -384,7 +402,12 @@ impl Workflow {
         };
         let broker_topic = self.inner.producer.settings().topic(topic);
         match commits
-            .wait_for(&broker_topic, partition, offset, self.inner.settings.await_timeout)
+            .wait_for(
+                &broker_topic,
+                partition,
+                offset,
+                self.inner.settings.await_timeout,
+            )
             .await
         {
             Ok(()) => true,
@@ -460,7 +483,10 @@ impl Workflow {
         } = request;
         validate_instances(&process_instances)?;
         let first = &process_instances[0];
-        let (tenant, code) = (first.tenant().to_owned(), first.business_service.clone().unwrap_or_default());
+        let (tenant, code) = (
+            first.tenant().to_owned(),
+            first.business_service.clone().unwrap_or_default(),
+        );
         let service = self.business_service(&tenant, &code).await?.ok_or_else(|| {
             WorkflowError::invalid(
                 codes::BUSINESSSERVICE_ERROR,
@@ -601,7 +627,12 @@ impl Workflow {
         let delivery = self
             .inner
             .producer
-            .send_json(&topic, key, &payload, request_info.correlation_id.as_deref())
+            .send_json(
+                &topic,
+                key,
+                &payload,
+                request_info.correlation_id.as_deref(),
+            )
             .await
             .map_err(|e| WorkflowError::Kafka(e.to_string()))?;
         let broker_topic = self.inner.producer.settings().topic(&topic);
@@ -640,7 +671,10 @@ impl Workflow {
     ) -> Result<InstanceFilter, WorkflowError> {
         let tenant = criteria.tenant_id.clone().unwrap_or_default();
         if tenant.trim().is_empty() {
-            return Err(WorkflowError::invalid(codes::CRITERIA_ERROR, mandatory_message));
+            return Err(WorkflowError::invalid(
+                codes::CRITERIA_ERROR,
+                mandatory_message,
+            ));
         }
         let limit = criteria
             .limit
@@ -682,7 +716,9 @@ impl Workflow {
                         a.active != Some(false)
                             && a.roles.iter().any(|r| r == &role.code || r == "*")
                     });
-                    let Some(uuid) = state.uuid.clone() else { continue };
+                    let Some(uuid) = state.uuid.clone() else {
+                        continue;
+                    };
                     if !acts {
                         continue;
                     }
@@ -746,7 +782,11 @@ impl Workflow {
     ) -> Result<(Vec<ProcessInstance>, i64), WorkflowError> {
         let user = request_info.user_info.clone().unwrap_or_default();
         let filter = self
-            .filter(&user, criteria, "TenantId is mandatory for searching workflow")
+            .filter(
+                &user,
+                criteria,
+                "TenantId is mandatory for searching workflow",
+            )
             .await?;
         let ids = store::search_ids(&self.inner.pool, &filter).await?;
         let total = store::count(&self.inner.pool, &filter).await?;
@@ -762,7 +802,11 @@ impl Workflow {
     ) -> Result<i64, WorkflowError> {
         let user = request_info.user_info.clone().unwrap_or_default();
         let filter = self
-            .filter(&user, criteria, "TenantId is mandatory for count workflow call")
+            .filter(
+                &user,
+                criteria,
+                "TenantId is mandatory for count workflow call",
+            )
             .await?;
         Ok(store::count(&self.inner.pool, &filter).await?)
     }
@@ -775,7 +819,11 @@ impl Workflow {
     ) -> Result<Vec<StatusCount>, WorkflowError> {
         let user = request_info.user_info.clone().unwrap_or_default();
         let filter = self
-            .filter(&user, criteria, "TenantId is mandatory for count workflow call")
+            .filter(
+                &user,
+                criteria,
+                "TenantId is mandatory for count workflow call",
+            )
             .await?;
         Ok(store::status_count(&self.inner.pool, &filter).await?)
     }
@@ -788,7 +836,11 @@ impl Workflow {
     ) -> Result<i64, WorkflowError> {
         let user = request_info.user_info.clone().unwrap_or_default();
         let mut filter = self
-            .filter(&user, criteria, "TenantId is mandatory for count workflow call")
+            .filter(
+                &user,
+                criteria,
+                "TenantId is mandatory for count workflow call",
+            )
             .await?;
         let Some(code) = filter.business_service.clone() else {
             return Err(WorkflowError::invalid(
@@ -932,7 +984,10 @@ impl Workflow {
         config: &EscalationConfig,
         tenant: &str,
     ) -> Result<usize, WorkflowError> {
-        let Some(service) = self.business_service(tenant, &config.business_service).await? else {
+        let Some(service) = self
+            .business_service(tenant, &config.business_service)
+            .await?
+        else {
             return Err(WorkflowError::invalid(
                 codes::BUSINESSSERVICE_NOT_FOUND,
                 format!(
@@ -953,7 +1008,10 @@ impl Workflow {
         else {
             return Err(WorkflowError::invalid(
                 codes::STATUS_NOT_FOUND,
-                format!("No uuid found for tenantId: {tenant} and status: {}", config.state),
+                format!(
+                    "No uuid found for tenantId: {tenant} and status: {}",
+                    config.state
+                ),
             ));
         };
         let days_ms = |d: f64| (d * 24.0 * 60.0 * 60.0 * 1000.0) as i64;
@@ -1018,14 +1076,22 @@ impl Workflow {
                 process_instances: done,
             };
             // The topic comes from MDMS; brokers without auto-creation need it made first.
-            if let Err(e) =
-                digit_kafka::create_topics(self.inner.producer.settings(), &[(config.topic.as_str(), 1)]).await
+            if let Err(e) = digit_kafka::create_topics(
+                self.inner.producer.settings(),
+                &[(config.topic.as_str(), 1)],
+            )
+            .await
             {
                 tracing::warn!(topic = config.topic, error = %e, "Could not create the escalation topic.");
             }
             self.inner
                 .producer
-                .send_json(&config.topic, Some(tenant), &payload, request_info.correlation_id.as_deref())
+                .send_json(
+                    &config.topic,
+                    Some(tenant),
+                    &payload,
+                    request_info.correlation_id.as_deref(),
+                )
                 .await
                 .map_err(|e| WorkflowError::Kafka(e.to_string()))?;
         }
@@ -1098,8 +1164,11 @@ fn not_null(errors: &mut Vec<ErrorDetail>, present: bool, path: String) {
 fn max_size(errors: &mut Vec<ErrorDetail>, value: Option<&str>, max: usize, path: String) {
     if value.is_some_and(|v| v.chars().count() > max) {
         errors.push(
-            ErrorDetail::new(codes::SIZE, format!("{path} size must be between 0 and {max}"))
-                .with_params(vec![path]),
+            ErrorDetail::new(
+                codes::SIZE,
+                format!("{path} size must be between 0 and {max}"),
+            )
+            .with_params(vec![path]),
         );
     }
 }
@@ -1117,17 +1186,34 @@ fn validate_instances(instances: &[ProcessInstance]) -> Result<(), WorkflowError
     for (i, pi) in instances.iter().enumerate() {
         let path = |f: &str| format!("ProcessInstances[{i}].{f}");
         not_null(&mut errors, present(&pi.tenant_id), path("tenantId"));
-        not_null(&mut errors, present(&pi.business_service), path("businessService"));
+        not_null(
+            &mut errors,
+            present(&pi.business_service),
+            path("businessService"),
+        );
         not_null(&mut errors, present(&pi.business_id), path("businessId"));
         not_null(&mut errors, present(&pi.action), path("action"));
         not_null(&mut errors, present(&pi.module_name), path("moduleName"));
         max_size(&mut errors, pi.tenant_id.as_deref(), 128, path("tenantId"));
-        max_size(&mut errors, pi.business_id.as_deref(), 128, path("businessId"));
+        max_size(
+            &mut errors,
+            pi.business_id.as_deref(),
+            128,
+            path("businessId"),
+        );
         max_size(&mut errors, pi.action.as_deref(), 128, path("action"));
-        max_size(&mut errors, pi.comment.as_deref(), domain::MAX_COMMENT_CHARS, path("comment"));
+        max_size(
+            &mut errors,
+            pi.comment.as_deref(),
+            domain::MAX_COMMENT_CHARS,
+            path("comment"),
+        );
     }
     if instances.len() > 1000 {
-        errors.push(ErrorDetail::new(codes::SIZE, "At most 1000 ProcessInstances per request"));
+        errors.push(ErrorDetail::new(
+            codes::SIZE,
+            "At most 1000 ProcessInstances per request",
+        ));
     }
     if errors.is_empty() {
         Ok(())
@@ -1144,7 +1230,11 @@ fn validate_business_services(services: &[BusinessService]) -> Result<(), Workfl
     for (i, bs) in services.iter().enumerate() {
         let path = |f: &str| format!("BusinessServices[{i}].{f}");
         not_null(&mut errors, present(&bs.tenant_id), path("tenantId"));
-        not_null(&mut errors, present(&bs.business_service), path("businessService"));
+        not_null(
+            &mut errors,
+            present(&bs.business_service),
+            path("businessService"),
+        );
         not_null(&mut errors, present(&bs.business), path("business"));
         if !seen.insert((bs.tenant_id.clone(), bs.business_service.clone())) {
             errors.push(ErrorDetail::new(
@@ -1160,7 +1250,10 @@ fn validate_business_services(services: &[BusinessService]) -> Result<(), Workfl
             if !states.insert(state.state.clone()) {
                 errors.push(ErrorDetail::new(
                     codes::INVALID_STATE,
-                    format!("State: {} is duplicate", state.state.as_deref().unwrap_or("null")),
+                    format!(
+                        "State: {} is duplicate",
+                        state.state.as_deref().unwrap_or("null")
+                    ),
                 ));
             }
             let mut actions = BTreeSet::new();
@@ -1216,7 +1309,6 @@ impl WorkflowClient for Workflow {
         Ok(found.pop())
     }
 }
-
 
 /// Builds the embedded engine from the environment for a service that runs it standalone:
 /// settings, the user directory (embedded users seeded from `USER_CONFIG_PATH`, default

@@ -127,7 +127,10 @@ impl DigitError for WorkflowError {
         match self {
             Self::Invalid(errors) => errors.clone(),
             Self::Conflict { message } => {
-                vec![ErrorDetail::new(codes::CONCURRENT_TRANSITION, message.clone())]
+                vec![ErrorDetail::new(
+                    codes::CONCURRENT_TRANSITION,
+                    message.clone(),
+                )]
             }
             Self::Pending { message } => {
                 vec![ErrorDetail::new(codes::TRANSITION_PENDING, message.clone())]

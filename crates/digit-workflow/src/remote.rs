@@ -98,8 +98,8 @@ impl WorkflowClient for RemoteWorkflow {
         &self,
         request: ProcessInstanceRequest,
     ) -> Result<Vec<ProcessInstance>, WorkflowError> {
-        let body = serde_json::to_value(&request)
-            .map_err(|e| WorkflowError::Dependency(e.to_string()))?;
+        let body =
+            serde_json::to_value(&request).map_err(|e| WorkflowError::Dependency(e.to_string()))?;
         let response: ProcessInstanceResponse =
             self.post("/process/_transition", &[], &body).await?;
         Ok(response.process_instances)
@@ -131,9 +131,8 @@ impl WorkflowClient for RemoteWorkflow {
             ("tenantId".to_owned(), tenant.to_owned()),
             ("businessServices".to_owned(), code.to_owned()),
         ];
-        let response: BusinessServiceResponse = self
-            .post("/businessservice/_search", &query, &body)
-            .await?;
+        let response: BusinessServiceResponse =
+            self.post("/businessservice/_search", &query, &body).await?;
         Ok(response.business_services.into_iter().next())
     }
 }

@@ -394,7 +394,9 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &InstanceFilter) {
         );
     }
     if !f.ids.is_empty() {
-        q.push(" AND pi.id = ANY(").push_bind(f.ids.clone()).push(")");
+        q.push(" AND pi.id = ANY(")
+            .push_bind(f.ids.clone())
+            .push(")");
     }
     if !f.business_ids.is_empty() {
         if f.fuzzy {
@@ -403,28 +405,38 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &InstanceFilter) {
                 .iter()
                 .map(|id| format!("%{}%", escape_like(id)))
                 .collect();
-            q.push(" AND pi.businessid LIKE ANY(").push_bind(patterns).push(")");
+            q.push(" AND pi.businessid LIKE ANY(")
+                .push_bind(patterns)
+                .push(")");
         } else {
-            q.push(" AND pi.businessid = ANY(").push_bind(f.business_ids.clone()).push(")");
+            q.push(" AND pi.businessid = ANY(")
+                .push_bind(f.business_ids.clone())
+                .push(")");
         }
     }
     if !f.status.is_empty() && f.inbox.is_none() {
-        q.push(" AND pi.status = ANY(").push_bind(f.status.clone()).push(")");
+        q.push(" AND pi.status = ANY(")
+            .push_bind(f.status.clone())
+            .push(")");
     }
     match (&f.inbox, &f.assignee) {
         (Some(inbox), assignee) => {
-            q.push(" AND (pi.id IN (SELECT processinstanceid FROM eg_wf_assignee_v2 WHERE assignee = ")
-                .push_bind(assignee.clone().unwrap_or_default())
-                .push(") OR (pi.tenantid || ':' || pi.status) = ANY(")
-                .push_bind(inbox.tenant_statuses.clone())
-                .push(") OR pi.status = ANY(")
-                .push_bind(inbox.statuses.clone())
-                .push("))");
+            q.push(
+                " AND (pi.id IN (SELECT processinstanceid FROM eg_wf_assignee_v2 WHERE assignee = ",
+            )
+            .push_bind(assignee.clone().unwrap_or_default())
+            .push(") OR (pi.tenantid || ':' || pi.status) = ANY(")
+            .push_bind(inbox.tenant_statuses.clone())
+            .push(") OR pi.status = ANY(")
+            .push_bind(inbox.statuses.clone())
+            .push("))");
         }
         (None, Some(assignee)) => {
-            q.push(" AND pi.id IN (SELECT processinstanceid FROM eg_wf_assignee_v2 WHERE assignee = ")
-                .push_bind(assignee.clone())
-                .push(")");
+            q.push(
+                " AND pi.id IN (SELECT processinstanceid FROM eg_wf_assignee_v2 WHERE assignee = ",
+            )
+            .push_bind(assignee.clone())
+            .push(")");
         }
         (None, None) => {}
     }
@@ -443,7 +455,9 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &InstanceFilter) {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Ids of the matching instances, newest first, paginated.

@@ -118,11 +118,19 @@ pub fn token(user: &UserInfo) -> String {
 
 /// The personas of the PGR workflow.
 pub fn gro() -> UserInfo {
-    user(users::GRO, UserType::Employee, &[("GRO", "pg.citya"), ("EMPLOYEE", "pg.citya")])
+    user(
+        users::GRO,
+        UserType::Employee,
+        &[("GRO", "pg.citya"), ("EMPLOYEE", "pg.citya")],
+    )
 }
 /// Field officer of City A.
 pub fn lme() -> UserInfo {
-    user(users::LME, UserType::Employee, &[("PGR_LME", "pg.citya"), ("EMPLOYEE", "pg.citya")])
+    user(
+        users::LME,
+        UserType::Employee,
+        &[("PGR_LME", "pg.citya"), ("EMPLOYEE", "pg.citya")],
+    )
 }
 /// The seeded citizen.
 pub fn citizen() -> UserInfo {
@@ -130,11 +138,19 @@ pub fn citizen() -> UserInfo {
 }
 /// A superuser (business service management).
 pub fn superuser() -> UserInfo {
-    user("33333333-3333-4333-8333-000000000001", UserType::Employee, &[("SUPERUSER", "pg"), ("EMPLOYEE", "pg")])
+    user(
+        "33333333-3333-4333-8333-000000000001",
+        UserType::Employee,
+        &[("SUPERUSER", "pg"), ("EMPLOYEE", "pg")],
+    )
 }
 /// The auto-escalation system user.
 pub fn auto_escalation() -> UserInfo {
-    user(users::AUTO_ESCALATION, UserType::System, &[("AUTO_ESCALATE", "pg")])
+    user(
+        users::AUTO_ESCALATION,
+        UserType::System,
+        &[("AUTO_ESCALATE", "pg")],
+    )
 }
 
 const INFO: ServiceInfo = ServiceInfo {
@@ -199,7 +215,10 @@ impl WorkflowStack {
 
         // The persister, with the shipped workflow configs.
         let config = persister_config(
-            &["egov-workflow-v2-persister.yml", "egov-workflow-businessservice-persister.yml"],
+            &[
+                "egov-workflow-v2-persister.yml",
+                "egov-workflow-businessservice-persister.yml",
+            ],
             &tag,
         );
         let writer = Writer {
@@ -223,7 +242,10 @@ impl WorkflowStack {
         let mdms: Arc<dyn MdmsSource> =
             Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
         let users = digit_user::EmbeddedUsers::new(db.pool().clone());
-        users.seed_from_dir(&repo_root().join("configs/users")).await.unwrap();
+        users
+            .seed_from_dir(&repo_root().join("configs/users"))
+            .await
+            .unwrap();
         let commits = CommitWatcher::start(db.pool().clone(), settings.persister_group.clone())
             .await
             .unwrap();
@@ -236,9 +258,16 @@ impl WorkflowStack {
             settings,
         );
         let created = workflow.seed_from_configs().await.unwrap();
-        assert_eq!(created, 1, "the PGR business service is created from configs/workflow");
+        assert_eq!(
+            created, 1,
+            "the PGR business service is created from configs/workflow"
+        );
         // The seed is awaited through the persister; it must be readable now.
-        assert!(workflow.business_service("pg.citya", "PGR").await.unwrap().is_some());
+        assert!(workflow
+            .business_service("pg.citya", "PGR")
+            .await
+            .unwrap()
+            .is_some());
 
         let env = Env::from_pairs([("JWT_SECRET", SECRET)]);
         let service_settings = ServiceSettings::from_env(&INFO, &env).unwrap();
@@ -248,8 +277,9 @@ impl WorkflowStack {
             1,
         ));
         let gate = Gate::new(&service_settings, Some(authorizer)).unwrap();
-        let app = digit_workflow::api::router(workflow.clone())
-            .layer(axum::middleware::from_fn_with_state(gate, gate::authenticate));
+        let app = digit_workflow::api::router(workflow.clone()).layer(
+            axum::middleware::from_fn_with_state(gate, gate::authenticate),
+        );
         Self {
             db,
             workflow,
@@ -260,7 +290,12 @@ impl WorkflowStack {
     }
 
     /// POSTs `body` (its RequestInfo gets `authToken` for `as_user`, when given).
-    pub async fn post(&self, path_and_query: &str, as_user: Option<&UserInfo>, mut body: Value) -> (StatusCode, Value) {
+    pub async fn post(
+        &self,
+        path_and_query: &str,
+        as_user: Option<&UserInfo>,
+        mut body: Value,
+    ) -> (StatusCode, Value) {
         if let Some(u) = as_user {
             let ri = body
                 .as_object_mut()
@@ -320,7 +355,11 @@ pub fn business_id() -> String {
 }
 
 /// Reads the messages of partition 0 of `topic` whose JSON satisfies `pred` (bounded wait).
-pub fn read_topic_until(topic: &str, pred: impl Fn(&Value) -> bool, timeout: Duration) -> Vec<Value> {
+pub fn read_topic_until(
+    topic: &str,
+    pred: impl Fn(&Value) -> bool,
+    timeout: Duration,
+) -> Vec<Value> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::Message;
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
@@ -335,7 +374,8 @@ pub fn read_topic_until(topic: &str, pred: impl Fn(&Value) -> bool, timeout: Dur
     let started = Instant::now();
     while out.is_empty() && started.elapsed() < timeout {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            let v: Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap_or(Value::Null);
+            let v: Value =
+                serde_json::from_slice(m.payload().unwrap_or_default()).unwrap_or(Value::Null);
             if pred(&v) {
                 out.push(v);
             }

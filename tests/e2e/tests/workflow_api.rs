@@ -17,7 +17,9 @@ async fn lifecycle_over_http_with_read_your_writes() {
     let id = business_id();
 
     // APPLY by the citizen.
-    let (status, body) = stack.transition(&citizen(), pgr_instance(&id, "APPLY")).await;
+    let (status, body) = stack
+        .transition(&citizen(), pgr_instance(&id, "APPLY"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ResponseInfo"]["status"], "successful");
     assert_eq!(body["ResponseInfo"]["ts"], 42);
@@ -36,7 +38,11 @@ async fn lifecycle_over_http_with_read_your_writes() {
 
     // Search immediately finds it, with the state and next actions for the caller.
     let (status, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={id}"), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={id}"),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["ResponseInfo"].is_null());
@@ -44,7 +50,12 @@ async fn lifecycle_over_http_with_read_your_writes() {
     let found = &body["ProcessInstances"][0];
     assert_eq!(found["businessId"], id.as_str());
     assert_eq!(found["state"]["state"], "PENDINGFORASSIGNMENT");
-    let next: Vec<&str> = found["nextActions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    let next: Vec<&str> = found["nextActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
     assert_eq!(next, ["ASSIGN", "ESCALATE", "REJECT"]);
 
     // ASSIGN to the LME, RESOLVE, RATE.
@@ -56,7 +67,10 @@ async fn lifecycle_over_http_with_read_your_writes() {
     let pi = &body["ProcessInstances"][0];
     assert_eq!(pi["state"]["applicationStatus"], "PENDINGATLME");
     assert_eq!(pi["assignes"][0]["uuid"], users::LME);
-    assert_eq!(pi["assignes"][0]["roles"][0]["code"], "PGR_LME", "assignees enriched from the users table");
+    assert_eq!(
+        pi["assignes"][0]["roles"][0]["code"], "PGR_LME",
+        "assignees enriched from the users table"
+    );
 
     let (status, body) = stack.transition(&lme(), pgr_instance(&id, "RESOLVE")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -64,26 +78,46 @@ async fn lifecycle_over_http_with_read_your_writes() {
     rate["rating"] = json!(5);
     let (status, body) = stack.transition(&citizen(), rate).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["ProcessInstances"][0]["state"]["applicationStatus"], "CLOSEDAFTERRESOLUTION");
+    assert_eq!(
+        body["ProcessInstances"][0]["state"]["applicationStatus"],
+        "CLOSEDAFTERRESOLUTION"
+    );
     assert_eq!(body["ProcessInstances"][0]["rating"], 5);
 
     // History: newest first, four rows, assignee and comment persisted.
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={id}&history=true"), Some(&citizen()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={id}&history=true"),
+            Some(&citizen()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
-    let actions: Vec<&str> = body["ProcessInstances"].as_array().unwrap().iter().map(|p| p["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = body["ProcessInstances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["RATE", "RESOLVE", "ASSIGN", "APPLY"]);
     assert_eq!(body["totalCount"], 4);
     assert_eq!(body["ProcessInstances"][2]["comment"], "please fix");
-    assert_eq!(body["ProcessInstances"][2]["assignes"][0]["uuid"], users::LME);
+    assert_eq!(
+        body["ProcessInstances"][2]["assignes"][0]["uuid"],
+        users::LME
+    );
     assert_eq!(body["ProcessInstances"][0]["rating"], 5);
     // previousStatus points at the state before each action.
-    assert_eq!(body["ProcessInstances"][0]["previousStatus"], body["ProcessInstances"][1]["state"]["uuid"]);
+    assert_eq!(
+        body["ProcessInstances"][0]["previousStatus"],
+        body["ProcessInstances"][1]["state"]["uuid"]
+    );
 }
 
 async fn apply(stack: &WorkflowStack) -> String {
     let id = business_id();
-    let (status, body) = stack.transition(&citizen(), pgr_instance(&id, "APPLY")).await;
+    let (status, body) = stack
+        .transition(&citizen(), pgr_instance(&id, "APPLY"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     id
 }
@@ -99,16 +133,90 @@ async fn assign(stack: &WorkflowStack, id: &str, to: &str) {
 async fn transition_errors_in_the_digit_envelope() {
     let stack = WorkflowStack::start(true).await;
     let id = apply(&stack).await;
-    let cases: Vec<(digit_core::UserInfo, Value, &str, &str)> = vec![
-        (gro(), pgr_instance(&id, "RESOLVE"), "INVALID ACTION", &*Box::leak(format!("Action RESOLVE not found in config for the businessId: {id}").into_boxed_str())),
-        (lme(), pgr_instance(&id, "ASSIGN"), "INVALID ROLE", "User is not authorized to perform action"),
-        (gro(), { let mut p = pgr_instance(&id, "ASSIGN"); p["assignes"] = json!([{"uuid": users::CSR}]); p }, "INVALID_ASSIGNEE", &*Box::leak(format!("Cannot assign to the user: {}", users::CSR).into_boxed_str())),
-        (gro(), { let mut p = pgr_instance(&id, "ASSIGN"); p["assignes"] = json!([{"uuid": users::LME_CITYB}]); p }, "INVALID_ASSIGNEE", &*Box::leak(format!("Cannot assign to the user: {}", users::LME_CITYB).into_boxed_str())),
-        (gro(), { let mut p = pgr_instance(&id, "ASSIGN"); p["assignes"] = json!([{"uuid": "no-such-user"}]); p }, "INVALID UUID", "User not found for uuid: no-such-user"),
-        (gro(), { let mut p = pgr_instance(&id, "REJECT"); p["rating"] = json!(3); p }, "INVALID_ACTION", "Rating can be given only upon taking RATE action."),
-        (gro(), { let mut p = pgr_instance(&id, "ASSIGN"); p["businessService"] = json!("NOPE"); p }, "BUSINESSSERVICE ERROR", "No bussinessService object found for businessSerice: NOPE and tenantId: pg.citya"),
-        (gro(), { let mut p = pgr_instance(&id, "ASSIGN"); p.as_object_mut().unwrap().remove("moduleName"); p }, "NotNull", "ProcessInstances[0].moduleName must not be null"),
-        (gro(), { let mut p = pgr_instance(&id, "ASSIGN"); p["comment"] = json!("x".repeat(1025)); p }, "Size", "ProcessInstances[0].comment size must be between 0 and 1024"),
+    let cases: Vec<(digit_core::UserInfo, Value, &str, String)> = vec![
+        (
+            gro(),
+            pgr_instance(&id, "RESOLVE"),
+            "INVALID ACTION",
+            format!("Action RESOLVE not found in config for the businessId: {id}"),
+        ),
+        (
+            lme(),
+            pgr_instance(&id, "ASSIGN"),
+            "INVALID ROLE",
+            "User is not authorized to perform action".to_owned(),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "ASSIGN");
+                p["assignes"] = json!([{"uuid": users::CSR}]);
+                p
+            },
+            "INVALID_ASSIGNEE",
+            format!("Cannot assign to the user: {}", users::CSR),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "ASSIGN");
+                p["assignes"] = json!([{"uuid": users::LME_CITYB}]);
+                p
+            },
+            "INVALID_ASSIGNEE",
+            format!("Cannot assign to the user: {}", users::LME_CITYB),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "ASSIGN");
+                p["assignes"] = json!([{"uuid": "no-such-user"}]);
+                p
+            },
+            "INVALID UUID",
+            "User not found for uuid: no-such-user".to_owned(),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "REJECT");
+                p["rating"] = json!(3);
+                p
+            },
+            "INVALID_ACTION",
+            "Rating can be given only upon taking RATE action.".to_owned(),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "ASSIGN");
+                p["businessService"] = json!("NOPE");
+                p
+            },
+            "BUSINESSSERVICE ERROR",
+            "No bussinessService object found for businessSerice: NOPE and tenantId: pg.citya"
+                .to_owned(),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "ASSIGN");
+                p.as_object_mut().unwrap().remove("moduleName");
+                p
+            },
+            "NotNull",
+            "ProcessInstances[0].moduleName must not be null".to_owned(),
+        ),
+        (
+            gro(),
+            {
+                let mut p = pgr_instance(&id, "ASSIGN");
+                p["comment"] = json!("x".repeat(1025));
+                p
+            },
+            "Size",
+            "ProcessInstances[0].comment size must be between 0 and 1024".to_owned(),
+        ),
     ];
     for (who, pi, code, message) in cases {
         let (status, body) = stack.transition(&who, pi).await;
@@ -131,11 +239,19 @@ async fn transition_errors_in_the_digit_envelope() {
 
     // No token → 401; a role without the action → 403.
     let (status, body) = stack
-        .post("/process/_transition", None, json!({"RequestInfo": ri(), "ProcessInstances": [pgr_instance(&id, "COMMENT")]}))
+        .post(
+            "/process/_transition",
+            None,
+            json!({"RequestInfo": ri(), "ProcessInstances": [pgr_instance(&id, "COMMENT")]}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (status, body) = stack
-        .post("/businessservice/_create", Some(&gro()), json!({"RequestInfo": ri(), "BusinessServices": []}))
+        .post(
+            "/businessservice/_create",
+            Some(&gro()),
+            json!({"RequestInfo": ri(), "BusinessServices": []}),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
@@ -152,7 +268,11 @@ async fn searches_counts_inbox_and_pagination() {
 
     // Default page size 10, totalCount is the real total.
     let (status, body) = stack
-        .post("/process/_search?tenantId=pg.citya&businessService=PGR&status=", Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            "/process/_search?tenantId=pg.citya&businessService=PGR&status=",
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Inbox mode for the GRO: the 10 PENDINGFORASSIGNMENT applications he can act on.
@@ -160,49 +280,98 @@ async fn searches_counts_inbox_and_pagination() {
     assert_eq!(body["ProcessInstances"].as_array().unwrap().len(), 10);
 
     // The LME's inbox: the two assigned to him.
-    let (_, body) = stack.post("/process/_search?tenantId=pg.citya", Some(&lme()), json!({"RequestInfo": ri()})).await;
+    let (_, body) = stack
+        .post(
+            "/process/_search?tenantId=pg.citya",
+            Some(&lme()),
+            json!({"RequestInfo": ri()}),
+        )
+        .await;
     assert_eq!(body["totalCount"], 2, "{body}");
     let next = &body["ProcessInstances"][0]["nextActions"];
-    let names: Vec<&str> = next.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    let names: Vec<&str> = next
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["ESCALATE", "REASSIGN", "RESOLVE"]);
 
     // Explicit criteria, pagination and the max limit.
     let all = ids.join(",");
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={all}&limit=5&offset=10"), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={all}&limit=5&offset=10"),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(body["totalCount"], 12);
     assert_eq!(body["ProcessInstances"].as_array().unwrap().len(), 2);
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={all}&limit=100000"), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={all}&limit=100000"),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(body["ProcessInstances"].as_array().unwrap().len(), 12);
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&assignee={}", users::LME), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&assignee={}", users::LME),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(body["totalCount"], 2);
     // Fuzzy business ids (substring), as upstream.
     let fragment = &ids[3][3..];
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={fragment}"), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={fragment}"),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(body["ProcessInstances"][0]["businessId"], ids[3].as_str());
 
     // tenantId is mandatory.
-    let (status, body) = stack.post("/process/_search", Some(&gro()), json!({"RequestInfo": ri()})).await;
+    let (status, body) = stack
+        .post(
+            "/process/_search",
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["Errors"][0]["code"], "EG_WF_CRITERIA_ERR");
-    assert_eq!(body["Errors"][0]["message"], "TenantId is mandatory for searching workflow");
+    assert_eq!(
+        body["Errors"][0]["message"],
+        "TenantId is mandatory for searching workflow"
+    );
 
     // _count: a bare integer.
     let (status, body) = stack
-        .post(&format!("/process/_count?tenantId=pg.citya&businessIds={all}"), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!("/process/_count?tenantId=pg.citya&businessIds={all}"),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!(12));
-    let (status, body) = stack.post("/process/_count", Some(&gro()), json!({"RequestInfo": ri()})).await;
+    let (status, body) = stack
+        .post(
+            "/process/_count",
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["Errors"][0]["message"], "TenantId is mandatory for count workflow call");
+    assert_eq!(
+        body["Errors"][0]["message"],
+        "TenantId is mandatory for count workflow call"
+    );
 
     // _statuscount: a bare array of lower-case rows.
     let (status, body) = stack
@@ -216,7 +385,12 @@ async fn searches_counts_inbox_and_pagination() {
     let rows = body.as_array().unwrap();
     let by_status: std::collections::BTreeMap<&str, i64> = rows
         .iter()
-        .map(|r| (r["applicationstatus"].as_str().unwrap(), r["count"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r["applicationstatus"].as_str().unwrap(),
+                r["count"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(by_status["PENDINGFORASSIGNMENT"], 10);
     assert_eq!(by_status["PENDINGATLME"], 2);
@@ -224,11 +398,23 @@ async fn searches_counts_inbox_and_pagination() {
     assert!(rows[0]["statusid"].is_string());
 
     // _nearingslacount: businessService mandatory; all 12 are fresh (within the SLA slot).
-    let (status, body) = stack.post("/process/_nearingslacount?tenantId=pg.citya", Some(&gro()), json!({"RequestInfo": ri()})).await;
+    let (status, body) = stack
+        .post(
+            "/process/_nearingslacount?tenantId=pg.citya",
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["Errors"][0]["code"], "EG_WF_BUSINESSSRV_ERR");
     let (status, body) = stack
-        .post(&format!("/process/_nearingslacount?tenantId=pg.citya&businessService=PGR&businessIds={all}"), Some(&gro()), json!({"RequestInfo": ri()}))
+        .post(
+            &format!(
+                "/process/_nearingslacount?tenantId=pg.citya&businessService=PGR&businessIds={all}"
+            ),
+            Some(&gro()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!(12));
@@ -239,7 +425,11 @@ async fn business_services_create_update_search() {
     let stack = WorkflowStack::start(true).await;
     // The UI's call: state-level definition found for a city, tenant rewritten.
     let (status, body) = stack
-        .post("/businessservice/_search?tenantId=pg.citya&businessServices=PGR", Some(&citizen()), json!({"RequestInfo": ri()}))
+        .post(
+            "/businessservice/_search?tenantId=pg.citya&businessServices=PGR",
+            Some(&citizen()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ResponseInfo"]["status"], "successful");
@@ -247,9 +437,18 @@ async fn business_services_create_update_search() {
     assert_eq!(bs["businessService"], "PGR");
     assert_eq!(bs["tenantId"], "pg.citya");
     assert_eq!(bs["businessServiceSla"], 432_000_000);
-    assert!(bs.get("getUri").is_none(), "nulls omitted on business services");
+    assert!(
+        bs.get("getUri").is_none(),
+        "nulls omitted on business services"
+    );
     assert_eq!(bs["states"].as_array().unwrap().len(), 11);
-    let (status, body) = stack.post("/businessservice/v2/_search?businessServices=PGR", Some(&citizen()), json!({"RequestInfo": ri()})).await;
+    let (status, body) = stack
+        .post(
+            "/businessservice/v2/_search?businessServices=PGR",
+            Some(&citizen()),
+            json!({"RequestInfo": ri()}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["Errors"][0]["code"], "NotNull");
 
@@ -266,24 +465,42 @@ async fn business_services_create_update_search() {
         ]
     });
     let (status, body) = stack
-        .post("/businessservice/v2/_create", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [new_bs.clone()]}))
+        .post(
+            "/businessservice/v2/_create",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [new_bs.clone()]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let created = &body["BusinessServices"][0];
     let applied_uuid = created["states"][1]["uuid"].as_str().unwrap().to_owned();
-    assert_eq!(created["states"][0]["actions"][0]["nextState"], applied_uuid.as_str());
+    assert_eq!(
+        created["states"][0]["actions"][0]["nextState"],
+        applied_uuid.as_str()
+    );
     assert_eq!(created["states"][0]["actions"][0]["active"], true);
     let (status, body) = stack
-        .post("/businessservice/v2/_create", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [new_bs.clone()]}))
+        .post(
+            "/businessservice/v2/_create",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [new_bs.clone()]}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["Errors"][0]["code"], "INVALID BUSINESSSERVICE");
-    assert_eq!(body["Errors"][0]["message"], "The businessService: NOC for tenantId: pg already exists");
+    assert_eq!(
+        body["Errors"][0]["message"],
+        "The businessService: NOC for tenantId: pg already exists"
+    );
     let mut bad = new_bs.clone();
     bad["businessService"] = json!("NOC2");
     bad["states"][1]["actions"][0]["nextState"] = json!("NOWHERE");
     let (_, body) = stack
-        .post("/businessservice/v2/_create", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [bad]}))
+        .post(
+            "/businessservice/v2/_create",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [bad]}),
+        )
         .await;
     assert_eq!(body["Errors"][0]["code"], "INVALID NEXTSTATE");
 
@@ -291,7 +508,11 @@ async fn business_services_create_update_search() {
     let mut apply = pgr_instance("NOC-0001", "APPLY");
     apply["tenantId"] = json!("pg.cityb");
     apply["businessService"] = json!("NOC");
-    let cb_citizen = digit_e2e::user(users::CITIZEN, digit_core::UserType::Citizen, &[("CITIZEN", "pg")]);
+    let cb_citizen = user(
+        users::CITIZEN,
+        digit_core::UserType::Citizen,
+        &[("CITIZEN", "pg")],
+    );
     let (status, body) = stack.transition(&cb_citizen, apply.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ProcessInstances"][0]["moduleName"], "noc-services");
@@ -300,41 +521,70 @@ async fn business_services_create_update_search() {
     let (status, body) = stack.transition(&cb_citizen, approve.clone()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["Errors"][0]["code"], "INVALID DOCUMENT");
-    assert_eq!(body["Errors"][0]["message"], "Documents cannot be null for status: APPROVED");
+    assert_eq!(
+        body["Errors"][0]["message"],
+        "Documents cannot be null for status: APPROVED"
+    );
 
     // v2 update: SLA changed, the APPROVED state no longer needs documents; unknown refused.
     let mut updated = created.clone();
     updated["businessServiceSla"] = json!(2000);
     updated["states"][2]["docUploadRequired"] = json!(false);
     let (status, body) = stack
-        .post("/businessservice/v2/_update", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [updated]}))
+        .post(
+            "/businessservice/v2/_update",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [updated]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, body) = stack
-        .post("/businessservice/v2/_search?tenantId=pg.cityb&businessServices=NOC", Some(&citizen()), json!({"RequestInfo": ri()}))
+        .post(
+            "/businessservice/v2/_search?tenantId=pg.cityb&businessServices=NOC",
+            Some(&citizen()),
+            json!({"RequestInfo": ri()}),
+        )
         .await;
     assert_eq!(body["BusinessServices"][0]["businessServiceSla"], 2000);
     // …and the engine uses the update at once: APPROVE without documents now passes.
     let (status, body) = stack.transition(&cb_citizen, approve).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["ProcessInstances"][0]["state"]["applicationStatus"], "APPROVED");
+    assert_eq!(
+        body["ProcessInstances"][0]["state"]["applicationStatus"],
+        "APPROVED"
+    );
     let mut missing = new_bs.clone();
     missing["businessService"] = json!("NOPE");
     let (status, body) = stack
-        .post("/businessservice/v2/_update", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [missing]}))
+        .post(
+            "/businessservice/v2/_update",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [missing]}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["Errors"][0]["message"], "The businessService: NOPE for tenantId: pg does not exists");
+    assert_eq!(
+        body["Errors"][0]["message"],
+        "The businessService: NOPE for tenantId: pg does not exists"
+    );
 
     // v1 create and update work without the v2 checks.
     let mut v1 = new_bs.clone();
     v1["businessService"] = json!("NOC-V1");
     let (status, body) = stack
-        .post("/businessservice/_create", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [v1.clone()]}))
+        .post(
+            "/businessservice/_create",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [v1.clone()]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = stack
-        .post("/businessservice/_update", Some(&superuser()), json!({"RequestInfo": ri(), "BusinessServices": [body["BusinessServices"][0].clone()]}))
+        .post(
+            "/businessservice/_update",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [body["BusinessServices"][0].clone()]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

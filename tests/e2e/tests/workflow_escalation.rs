@@ -15,7 +15,9 @@ async fn overdue_applications_are_escalated_and_published() {
     let overdue = business_id();
     let fresh = business_id();
     for id in [&overdue, &fresh] {
-        let (status, body) = stack.transition(&citizen(), pgr_instance(id, "APPLY")).await;
+        let (status, body) = stack
+            .transition(&citizen(), pgr_instance(id, "APPLY"))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let mut pi = pgr_instance(id, "ASSIGN");
         pi["assignes"] = json!([{"uuid": users::LME}]);
@@ -36,7 +38,11 @@ async fn overdue_applications_are_escalated_and_published() {
     .unwrap();
 
     let (status, body) = stack
-        .post("/auto/PGR/_escalate?tenantId=pg", Some(&auto_escalation()), json!({"RequestInfo": {"apiId": "Rainmaker", "ts": 7}}))
+        .post(
+            "/auto/PGR/_escalate?tenantId=pg",
+            Some(&auto_escalation()),
+            json!({"RequestInfo": {"apiId": "Rainmaker", "ts": 7}}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "successful", "a bare ResponseInfo: {body}");
@@ -44,7 +50,11 @@ async fn overdue_applications_are_escalated_and_published() {
 
     // The overdue one moved to PENDINGATSUPERVISOR with escalated = true; the fresh one did not.
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={overdue}"), Some(&gro()), json!({}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={overdue}"),
+            Some(&gro()),
+            json!({}),
+        )
         .await;
     let latest = &body["ProcessInstances"][0];
     assert_eq!(latest["action"], "ESCALATE", "{body}");
@@ -52,7 +62,11 @@ async fn overdue_applications_are_escalated_and_published() {
     assert_eq!(latest["state"]["applicationStatus"], "PENDINGATSUPERVISOR");
     assert_eq!(latest["assigner"]["uuid"], users::AUTO_ESCALATION);
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={fresh}"), Some(&gro()), json!({}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={fresh}"),
+            Some(&gro()),
+            json!({}),
+        )
         .await;
     assert_eq!(body["ProcessInstances"][0]["action"], "ASSIGN");
 
@@ -71,24 +85,47 @@ async fn overdue_applications_are_escalated_and_published() {
     let pi = &messages[0]["ProcessInstances"][0];
     assert_eq!(pi["escalated"], true);
     assert_eq!(pi["state"]["applicationStatus"], "PENDINGATSUPERVISOR");
-    assert!(messages[0]["RequestInfo"].get("authToken").is_none_or(Value::is_null), "no token in Kafka");
+    assert!(
+        messages[0]["RequestInfo"]
+            .get("authToken")
+            .is_none_or(Value::is_null),
+        "no token in Kafka"
+    );
 
     // escalate/_search: shown to the LME it was taken from, not to others.
-    let (status, body) = stack.post("/escalate/_search?tenantId=pg.citya", Some(&lme()), json!({})).await;
+    let (status, body) = stack
+        .post(
+            "/escalate/_search?tenantId=pg.citya",
+            Some(&lme()),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["totalCount"], 1);
     assert_eq!(body["ProcessInstances"][0]["businessId"], overdue.as_str());
-    let (_, body) = stack.post("/escalate/_search?tenantId=pg.citya", Some(&gro()), json!({})).await;
+    let (_, body) = stack
+        .post(
+            "/escalate/_search?tenantId=pg.citya",
+            Some(&gro()),
+            json!({}),
+        )
+        .await;
     assert_eq!(body["totalCount"], 0);
 
     // Running it again does nothing more (the supervisor state has no escalation config).
     let before = stack.history_rows(&overdue).await;
     stack
-        .post("/auto/PGR/_escalate", Some(&auto_escalation()), json!({"RequestInfo": {"ts": 8}}))
+        .post(
+            "/auto/PGR/_escalate",
+            Some(&auto_escalation()),
+            json!({"RequestInfo": {"ts": 8}}),
+        )
         .await;
     assert_eq!(stack.history_rows(&overdue).await, before);
 
     // Only AUTO_ESCALATE (or SUPERUSER) may trigger it.
-    let (status, _) = stack.post("/auto/PGR/_escalate", Some(&gro()), json!({})).await;
+    let (status, _) = stack
+        .post("/auto/PGR/_escalate", Some(&gro()), json!({}))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -23,7 +23,11 @@ fn request(user: &digit_core::UserInfo, pi: serde_json::Value) -> ProcessInstanc
 async fn twenty_concurrent_transitions_exactly_one_wins() {
     let stack = WorkflowStack::start(true).await;
     let id = business_id();
-    stack.workflow.transition(request(&citizen(), pgr_instance(&id, "APPLY"))).await.unwrap();
+    stack
+        .workflow
+        .transition(request(&citizen(), pgr_instance(&id, "APPLY")))
+        .await
+        .unwrap();
 
     let barrier = Arc::new(tokio::sync::Barrier::new(20));
     let mut tasks = Vec::new();
@@ -56,7 +60,11 @@ async fn twenty_concurrent_transitions_exactly_one_wins() {
     // Exactly one new row (APPLY + ASSIGN).
     assert_eq!(stack.history_rows(&id).await, 2);
     let (_, body) = stack
-        .post(&format!("/process/_search?tenantId=pg.citya&businessIds={id}&history=true"), Some(&gro()), json!({}))
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={id}&history=true"),
+            Some(&gro()),
+            json!({}),
+        )
         .await;
     assert_eq!(body["totalCount"], 2);
     assert_eq!(body["ProcessInstances"][0]["action"], "ASSIGN");
@@ -66,7 +74,9 @@ async fn twenty_concurrent_transitions_exactly_one_wins() {
 async fn concurrent_conflict_over_http_is_a_409_in_the_digit_envelope() {
     let stack = WorkflowStack::start(true).await;
     let id = business_id();
-    stack.transition(&citizen(), pgr_instance(&id, "APPLY")).await;
+    stack
+        .transition(&citizen(), pgr_instance(&id, "APPLY"))
+        .await;
     // Two self-loop ESCALATEs from the same state: both valid alone, only one may win.
     let (g1, g2) = (gro(), gro());
     let a = stack.transition(&g1, pgr_instance(&id, "ESCALATE"));
@@ -92,19 +102,34 @@ async fn hundred_sequential_transitions_never_read_stale_state() {
     // persister wrote it. The next one must still start from it.
     let stack = WorkflowStack::start(false).await;
     let id = business_id();
-    stack.workflow.transition(request(&citizen(), pgr_instance(&id, "APPLY"))).await.unwrap();
+    stack
+        .workflow
+        .transition(request(&citizen(), pgr_instance(&id, "APPLY")))
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     for i in 0..100 {
         // ASSIGN (GRO) and REASSIGN (LME) alternate between three states: a transition
         // decided on a stale state fails with INVALID ACTION.
-        let (user, action) = if i % 2 == 0 { (gro(), "ASSIGN") } else { (lme(), "REASSIGN") };
+        let (user, action) = if i % 2 == 0 {
+            (gro(), "ASSIGN")
+        } else {
+            (lme(), "REASSIGN")
+        };
         let out = stack
             .workflow
             .transition(request(&user, pgr_instance(&id, action)))
             .await
             .unwrap_or_else(|e| panic!("transition {i} ({action}) failed: {e}"));
-        let expected = if i % 2 == 0 { "PENDINGATLME" } else { "PENDINGFORREASSIGNMENT" };
-        assert_eq!(out[0].state.as_ref().unwrap().application_status.as_deref(), Some(expected));
+        let expected = if i % 2 == 0 {
+            "PENDINGATLME"
+        } else {
+            "PENDINGFORREASSIGNMENT"
+        };
+        assert_eq!(
+            out[0].state.as_ref().unwrap().application_status.as_deref(),
+            Some(expected)
+        );
     }
     eprintln!("100 sequential transitions in {:?}", started.elapsed());
     // All 101 rows arrive.
