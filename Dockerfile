@@ -46,6 +46,8 @@ COPY --from=build /out/digitctl /usr/local/bin/digitctl
 ENV SERVICE=${SERVICE} \
     SERVER_PORT=8080 \
     MDMS_CONFIG_PATH=/app/configs/mdms \
+    WORKFLOW_CONFIG_PATH=/app/configs/workflow \
+    USER_CONFIG_PATH=/app/configs/users \
     LOG_FORMAT=json
 USER 10001
 EXPOSE 8080

@@ -70,6 +70,9 @@ export_common_env() {
     # Dev-only secret; `digitctl token` uses the same default. Never use it outside a laptop.
     export JWT_SECRET="${JWT_SECRET:-digit-dev-secret-change-me}"
     export MDMS_CONFIG_PATH="${MDMS_CONFIG_PATH:-$REPO_ROOT/configs/mdms}"
+    export WORKFLOW_CONFIG_PATH="${WORKFLOW_CONFIG_PATH:-$REPO_ROOT/configs/workflow}"
+    export USER_CONFIG_PATH="${USER_CONFIG_PATH:-$REPO_ROOT/configs/users}"
+    export EGOV_PERSIST_YML_REPO_PATH="${EGOV_PERSIST_YML_REPO_PATH:-$REPO_ROOT/configs/persister}"
     export STATE_LEVEL_TENANT_ID="${STATE_LEVEL_TENANT_ID:-pg}"
     export ELASTICSEARCH_URL="${ELASTICSEARCH_URL:-http://$ES_HOST:$ES_PORT}"
     export LOG_FORMAT="${LOG_FORMAT:-pretty}"
