@@ -568,6 +568,30 @@ async fn business_services_create_update_search() {
         "The businessService: NOPE for tenantId: pg does not exists"
     );
 
+    // A tenant-level code (MDMS BusinessServiceMasterConfig isStatelevel "false") is looked
+    // up under the application's own tenant: defined for City B, unknown in City A.
+    let mut city = new_bs.clone();
+    city["businessService"] = json!("CITYNOC");
+    city["tenantId"] = json!("pg.cityb");
+    let (status, body) = stack
+        .post(
+            "/businessservice/v2/_create",
+            Some(&superuser()),
+            json!({"RequestInfo": ri(), "BusinessServices": [city]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut in_b = pgr_instance("CITYNOC-0001", "APPLY");
+    in_b["tenantId"] = json!("pg.cityb");
+    in_b["businessService"] = json!("CITYNOC");
+    let (status, body) = stack.transition(&cb_citizen, in_b.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut in_a = in_b.clone();
+    in_a["tenantId"] = json!("pg.citya");
+    let (status, body) = stack.transition(&cb_citizen, in_a).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["Errors"][0]["code"], "BUSINESSSERVICE ERROR");
+
     // v1 create and update work without the v2 checks.
     let mut v1 = new_bs.clone();
     v1["businessService"] = json!("NOC-V1");

@@ -89,25 +89,32 @@ fn shipped_configs_load_from_the_directory() {
         .iter()
         .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(
-        names,
-        ["egov-workflow-v2-persister.yml", "test-persister.yml"]
-    );
+    // Every shipped YAML file, in name order (the folder grows as services land).
+    let mut expected: Vec<String> = std::fs::read_dir(shipped_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    assert!(names.contains(&"egov-workflow-v2-persister.yml".to_owned()));
     let topics: Vec<_> = config.topics().collect();
-    assert_eq!(
-        topics,
-        [
-            "persister-test-save",
-            "persister-test-save-batch",
-            "persister-test-update",
-            "save-wf-transitions"
-        ]
-    );
+    for topic in [
+        "persister-test-save",
+        "persister-test-save-batch",
+        "persister-test-update",
+        "save-wf-transitions",
+        "save-wf-businessservice",
+        "update-wf-businessservice",
+    ] {
+        assert!(topics.contains(&topic), "{topic} in {topics:?}");
+    }
     assert_eq!(
         config.batch_topics().collect::<Vec<_>>(),
         ["persister-test-save-batch"]
     );
-    assert_eq!(config.regular_topics().count(), 3);
+    assert_eq!(config.regular_topics().count(), topics.len() - 1);
     assert_eq!(config.mappings("persister-test-save").len(), 4);
     // The only warning is the deliberate case-sensitive "Double".
     assert_eq!(config.warnings().len(), 1, "{:?}", config.warnings());
@@ -132,7 +139,8 @@ fn spec_entries_file_urls_plain_paths_and_lists() {
     assert_eq!(config.files(), [test.clone(), wf]);
     // A file:// directory works too.
     let config = load_configs(&format!("file://{}/", dir.display())).unwrap();
-    assert_eq!(config.files().len(), 2);
+    assert!(config.files().len() >= 2);
+    assert!(config.files().contains(&test));
 }
 
 #[test]
