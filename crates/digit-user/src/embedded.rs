@@ -102,6 +102,57 @@ impl UserDirectory for EmbeddedUsers {
         .await?;
         Ok(rows.into_iter().map(UserRow::into_user).collect())
     }
+
+    async fn citizens_by_mobile(
+        &self,
+        _request_info: &RequestInfo,
+        state_tenant: &str,
+        mobile: &str,
+    ) -> Result<Vec<UserInfo>, UserError> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT id, uuid, tenantid, username, name, mobilenumber, emailid, type, roles
+             FROM eg_user WHERE tenantid = $1 AND mobilenumber = $2 AND type = 'CITIZEN' AND active",
+        )
+        .bind(state_tenant)
+        .bind(mobile)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(UserRow::into_user).collect())
+    }
+
+    async fn upsert_citizen(
+        &self,
+        _request_info: &RequestInfo,
+        state_tenant: &str,
+        mobile: &str,
+        name: &str,
+        email: Option<&str>,
+    ) -> Result<UserInfo, UserError> {
+        let roles =
+            serde_json::json!([{"code": "CITIZEN", "name": "Citizen", "tenantId": state_tenant}]);
+        let now = now_ms();
+        // One statement: a concurrent upsert for the same number waits on the unique key and
+        // then updates the row the other one created.
+        let row: UserRow = sqlx::query_as(
+            "INSERT INTO eg_user (uuid, tenantid, username, name, mobilenumber, emailid, type, roles, createdtime, lastmodifiedtime)
+             VALUES ($1, $2, $3, $4, $3, $5, 'CITIZEN', $6, $7, $7)
+             ON CONFLICT (tenantid, username, type) DO UPDATE SET
+               name = CASE WHEN lower(coalesce(eg_user.name, '')) = lower(EXCLUDED.name) THEN eg_user.name ELSE EXCLUDED.name END,
+               active = true,
+               lastmodifiedtime = CASE WHEN lower(coalesce(eg_user.name, '')) = lower(EXCLUDED.name) THEN eg_user.lastmodifiedtime ELSE EXCLUDED.lastmodifiedtime END
+             RETURNING id, uuid, tenantid, username, name, mobilenumber, emailid, type, roles",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(state_tenant)
+        .bind(mobile)
+        .bind(name)
+        .bind(email)
+        .bind(roles)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.into_user())
+    }
 }
 
 #[derive(sqlx::FromRow)]

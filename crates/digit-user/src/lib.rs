@@ -47,18 +47,46 @@ pub trait UserDirectory: Send + Sync + std::fmt::Debug {
         request_info: &RequestInfo,
         uuids: &[String],
     ) -> Result<Vec<UserInfo>, UserError>;
+
+    /// Citizens of `state_tenant` with this mobile number (their user name).
+    async fn citizens_by_mobile(
+        &self,
+        request_info: &RequestInfo,
+        state_tenant: &str,
+        mobile: &str,
+    ) -> Result<Vec<UserInfo>, UserError>;
+
+    /// Finds the citizen of `state_tenant` whose user name is `mobile`, creating it (role
+    /// CITIZEN, type CITIZEN) when missing and updating its name when `name` differs — what
+    /// an employee filing for a citizen needs (upstream PGR's `upsertUser`). Concurrent calls
+    /// for one number yield one user.
+    async fn upsert_citizen(
+        &self,
+        request_info: &RequestInfo,
+        state_tenant: &str,
+        mobile: &str,
+        name: &str,
+        email: Option<&str>,
+    ) -> Result<UserInfo, UserError>;
 }
 
-/// `EGOV_USER_HOST` set → remote egov-user, else the embedded table.
-pub fn directory_from_env(pool: sqlx::PgPool) -> Arc<dyn UserDirectory> {
+/// `EGOV_USER_HOST` set → remote egov-user; else the embedded table, seeded from
+/// `USER_CONFIG_PATH` (default `configs/users`).
+pub async fn directory_from_env(pool: sqlx::PgPool) -> Result<Arc<dyn UserDirectory>, UserError> {
     match std::env::var("EGOV_USER_HOST")
         .ok()
         .filter(|h| !h.trim().is_empty())
     {
-        Some(host) => Arc::new(RemoteUsers::new(
+        Some(host) => Ok(Arc::new(RemoteUsers::new(
             host,
             std::env::var("EGOV_USER_SEARCH_ENDPOINT").unwrap_or_else(|_| "/user/_search".into()),
-        )),
-        None => Arc::new(EmbeddedUsers::new(pool)),
+        ))),
+        None => {
+            let embedded = EmbeddedUsers::new(pool);
+            let dir = std::env::var("USER_CONFIG_PATH").unwrap_or_else(|_| "configs/users".into());
+            let n = embedded.seed_from_dir(std::path::Path::new(&dir)).await?;
+            tracing::info!(users = n, path = dir, "Users seeded.");
+            Ok(Arc::new(embedded))
+        }
     }
 }

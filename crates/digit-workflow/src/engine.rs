@@ -1311,31 +1311,17 @@ impl WorkflowClient for Workflow {
 }
 
 /// Builds the embedded engine from the environment for a service that runs it standalone:
-/// settings, the user directory (embedded users seeded from `USER_CONFIG_PATH`, default
-/// `configs/users`, or remote egov-user), the persister commit watcher, the topics, and —
-/// in the background, so start-up does not wait for the persister — the business services
-/// of `WORKFLOW_CONFIG_PATH`.
+/// settings, the persister commit watcher, the topics, and — in the background, so start-up
+/// does not wait for the persister — the business services of `WORKFLOW_CONFIG_PATH`.
 pub async fn embedded_from_env(
     env: &digit_service::config::Env,
     pool: PgPool,
     mdms: Arc<dyn MdmsSource>,
+    users: Arc<dyn UserDirectory>,
     producer: Producer,
 ) -> Result<Workflow, WorkflowError> {
     let settings =
         WorkflowSettings::from_env(env).map_err(|e| WorkflowError::Dependency(e.to_string()))?;
-    let users: Arc<dyn UserDirectory> = match std::env::var("EGOV_USER_HOST")
-        .ok()
-        .filter(|h| !h.trim().is_empty())
-    {
-        Some(_) => digit_user::directory_from_env(pool.clone()),
-        None => {
-            let embedded = digit_user::EmbeddedUsers::new(pool.clone());
-            let dir = std::env::var("USER_CONFIG_PATH").unwrap_or_else(|_| "configs/users".into());
-            let n = embedded.seed_from_dir(std::path::Path::new(&dir)).await?;
-            tracing::info!(users = n, path = dir, "Users seeded.");
-            Arc::new(embedded)
-        }
-    };
     // Always watched: even in fire-and-forget mode a transition must wait for its
     // predecessor to be persisted before deciding on the application's state.
     let commits = Some(

@@ -1,18 +1,51 @@
 //! PGR: citizen complaints, wire-compatible with pgr-services.
 //!
-//! The binary starts through `digit-runtime`: settings, Postgres and migrations, MDMS, the
-//! auth gate, Kafka, `/pgr-services/health` and `/pgr-services/metrics`. In standalone mode
-//! it also serves the embedded workflow engine under `/egov-workflow-v2` (the DIGIT UI calls
-//! it directly); with `EGOV_WORKFLOW_HOST` set, an upstream egov-workflow-v2 is used instead.
-//! The complaint endpoints are added by the PGR issue; none are faked here.
+//! `api` holds the routes (`/pgr-services/v2/request/…`), `domain` the models and rules,
+//! `store` the complaint reads, `service` the pipelines. Writes go to Kafka
+//! (`save-pgr-request`/`update-pgr-request`) and the persister; the API answers after the
+//! persister committed. Transitions go through `digit-workflow`: embedded (the binary then
+//! also serves `/egov-workflow-v2`, as the DIGIT UI expects) or an upstream
+//! egov-workflow-v2 at `EGOV_WORKFLOW_HOST`.
+
+pub mod api;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod store;
 
 use axum::Router;
 use digit_runtime::{Needs, Platform};
-use digit_service::config::{Env, ServiceInfo};
+use digit_service::config::{Env, EnvVar, ServiceInfo};
+use digit_store::commit::CommitWatcher;
+use digit_workflow::WorkflowClient;
 use sqlx::migrate::Migrator;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// This service's tables (`migrations/pgr/`).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/pgr");
+
+/// Create topic.
+pub const CREATE_TOPIC: EnvVar = EnvVar {
+    name: "PGR_KAFKA_CREATE_TOPIC",
+    aliases: &[],
+    default: "save-pgr-request",
+    help: "Topic of new complaints (the persister writes them)",
+};
+/// Update topic.
+pub const UPDATE_TOPIC: EnvVar = EnvVar {
+    name: "PGR_KAFKA_UPDATE_TOPIC",
+    aliases: &[],
+    default: "update-pgr-request",
+    help: "Topic of complaint updates",
+};
+/// Read-your-writes.
+pub const AWAIT_PERSISTER: EnvVar = EnvVar {
+    name: "PGR_AWAIT_PERSISTER",
+    aliases: &[],
+    default: "true",
+    help: "Answer only after the persister committed the complaint (false: upstream's fire-and-forget)",
+};
 
 /// Name, port and context path (DESIGN.md "The services").
 pub const INFO: ServiceInfo = ServiceInfo {
@@ -24,6 +57,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_runtime::KAFKA_VARS,
         digit_runtime::MDMS_VARS,
         digit_workflow::WORKFLOW_VARS,
+        &[CREATE_TOPIC, UPDATE_TOPIC, AWAIT_PERSISTER],
     ],
 };
 
@@ -39,23 +73,65 @@ pub const NEEDS: Needs = Needs {
     platform_apis: true,
 };
 
-/// The service's business routes (full paths under the context path), plus the embedded
-/// workflow API unless a remote workflow is configured.
+/// The complaint routes, plus the embedded workflow API unless a remote workflow is set.
 pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
+    use anyhow::Context as _;
+    let env = Env::process();
+    let producer = platform
+        .producer
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("pgr needs a Kafka producer"))?;
+    let users = digit_user::directory_from_env(platform.pool.clone())
+        .await
+        .context("users")?;
     let mut routes = Router::new();
-    if digit_workflow::RemoteWorkflow::from_env().is_none() {
-        let producer = platform
-            .producer
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("pgr needs a Kafka producer"))?;
-        let workflow = digit_workflow::engine::embedded_from_env(
-            &Env::process(),
-            platform.pool.clone(),
-            platform.mdms.clone(),
-            producer,
-        )
-        .await?;
-        routes = routes.merge(digit_workflow::api::router(workflow));
+    let workflow: Arc<dyn WorkflowClient> = match digit_workflow::RemoteWorkflow::from_env() {
+        Some(remote) => Arc::new(remote),
+        None => {
+            let embedded = digit_workflow::engine::embedded_from_env(
+                &env,
+                platform.pool.clone(),
+                platform.mdms.clone(),
+                users.clone(),
+                producer.clone(),
+            )
+            .await?;
+            routes = routes.merge(digit_workflow::api::router(embedded.clone()));
+            Arc::new(embedded)
+        }
+    };
+    let settings = service::PgrSettings {
+        create_topic: env.get_or_default(&CREATE_TOPIC),
+        update_topic: env.get_or_default(&UPDATE_TOPIC),
+        await_persister: env.flag(&AWAIT_PERSISTER)?,
+        await_timeout: Duration::from_secs(10),
+        state_level_length: platform.settings.state_level_length,
+        ..service::PgrSettings::default()
+    };
+    let topics = [
+        (settings.create_topic.as_str(), 1),
+        (settings.update_topic.as_str(), 1),
+    ];
+    if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
+        tracing::warn!(error = %e, "Could not create the PGR topics.");
     }
+    let idgen = Arc::new(digit_store::IdGenerator::new(
+        platform.pool.clone(),
+        digit_store::mdms_masters(platform.mdms.clone()),
+        digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?,
+    ));
+    let group = env.get_or_default(&digit_workflow::settings::PERSISTER_GROUP);
+    let commits = CommitWatcher::start(platform.pool.clone(), group).await?;
+    let pgr = service::Pgr {
+        pool: platform.pool.clone(),
+        mdms: platform.mdms.clone(),
+        users,
+        workflow,
+        idgen,
+        producer,
+        commits: Some(commits),
+        settings,
+    };
+    routes = routes.merge(api::router(&platform.settings.context_path, pgr));
     Ok(platform.protect(routes))
 }

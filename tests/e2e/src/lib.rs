@@ -190,6 +190,8 @@ impl WorkflowStack {
             &persister::MIGRATOR,
             &digit_workflow::WORKFLOW_MIGRATOR,
             &digit_user::USER_MIGRATOR,
+            &pgr::MIGRATOR,
+            &digit_store::IDGEN_MIGRATOR,
         ])
         .await
         .unwrap();
@@ -209,6 +211,9 @@ impl WorkflowStack {
             .map(|t| (t, 1))
             .collect();
         topics.push(("pgr-auto-escalation".into(), 1));
+        topics.push((format!("pgr-auto-escalation-{tag}"), 1));
+        topics.push((format!("save-pgr-request-{tag}"), 1));
+        topics.push((format!("update-pgr-request-{tag}"), 1));
         topics.push((format!("e2e-deadletter-{tag}"), 1));
         let list: Vec<(&str, i32)> = topics.iter().map(|(t, p)| (t.as_str(), *p)).collect();
         digit_kafka::create_topics(&kafka, &list).await.unwrap();
@@ -218,6 +223,7 @@ impl WorkflowStack {
             &[
                 "egov-workflow-v2-persister.yml",
                 "egov-workflow-businessservice-persister.yml",
+                "pgr-services-persister.yml",
             ],
             &tag,
         );
@@ -241,20 +247,23 @@ impl WorkflowStack {
 
         let mdms: Arc<dyn MdmsSource> =
             Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
+        let mdms_for_pgr = mdms.clone();
+        let mdms_idgen = mdms.clone();
         let users = digit_user::EmbeddedUsers::new(db.pool().clone());
         users
             .seed_from_dir(&repo_root().join("configs/users"))
             .await
             .unwrap();
+        let users: Arc<dyn digit_user::UserDirectory> = Arc::new(users);
         let commits = CommitWatcher::start(db.pool().clone(), settings.persister_group.clone())
             .await
             .unwrap();
         let workflow = Workflow::new(
             db.pool().clone(),
             mdms.clone(),
-            Arc::new(users),
+            users.clone(),
             Producer::new(&kafka).unwrap(),
-            Some(commits),
+            Some(commits.clone()),
             settings,
         );
         let created = workflow.seed_from_configs().await.unwrap();
@@ -277,9 +286,30 @@ impl WorkflowStack {
             1,
         ));
         let gate = Gate::new(&service_settings, Some(authorizer)).unwrap();
-        let app = digit_workflow::api::router(workflow.clone()).layer(
-            axum::middleware::from_fn_with_state(gate, gate::authenticate),
-        );
+        let pgr = pgr::service::Pgr {
+            pool: db.pool().clone(),
+            mdms: mdms_for_pgr,
+            users,
+            workflow: Arc::new(workflow.clone()),
+            idgen: Arc::new(digit_store::IdGenerator::new(
+                db.pool().clone(),
+                digit_store::mdms_masters(mdms_idgen),
+                digit_store::IdgenSettings::default(),
+            )),
+            producer: Producer::new(&kafka).unwrap(),
+            commits: Some(commits),
+            settings: pgr::service::PgrSettings {
+                create_topic: format!("save-pgr-request-{tag}"),
+                update_topic: format!("update-pgr-request-{tag}"),
+                ..pgr::service::PgrSettings::default()
+            },
+        };
+        let app = digit_workflow::api::router(workflow.clone())
+            .merge(pgr::api::router("/pgr-services", pgr))
+            .layer(axum::middleware::from_fn_with_state(
+                gate,
+                gate::authenticate,
+            ));
         Self {
             db,
             workflow,
@@ -294,6 +324,21 @@ impl WorkflowStack {
         &self,
         path_and_query: &str,
         as_user: Option<&UserInfo>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(
+            &format!("/egov-workflow-v2/egov-wf{path_and_query}"),
+            as_user,
+            body,
+        )
+        .await
+    }
+
+    /// POSTs `body` to a full path; its RequestInfo gets `authToken` for `as_user`.
+    pub async fn call(
+        &self,
+        full_path: &str,
+        as_user: Option<&UserInfo>,
         mut body: Value,
     ) -> (StatusCode, Value) {
         if let Some(u) = as_user {
@@ -304,7 +349,7 @@ impl WorkflowStack {
                 .or_insert_with(|| serde_json::json!({"apiId": "Rainmaker", "ts": 1}));
             ri["authToken"] = Value::String(token(u));
         }
-        let req = Request::post(format!("/egov-workflow-v2/egov-wf{path_and_query}"))
+        let req = Request::post(full_path)
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();

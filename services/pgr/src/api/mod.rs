@@ -1,0 +1,102 @@
+//! `/pgr-services/v2/request/…` (and the plural `/v2/requests/…` of the seed's role-action
+//! list): bodies and responses as upstream-pgr §1–§2.
+
+use crate::domain::model::{CountResponse, SearchCriteria, ServiceRequest, ServiceResponse};
+use crate::service::Pgr;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use digit_core::response::ResponseStatus;
+use digit_core::{RequestInfo, RequestInfoWrapper, ResponseInfo};
+use digit_service::{ApiError, DigitJson, QueryCriteria};
+
+/// Upstream's constant `egov.complaints.category`.
+const COMPLAINT_TYPES: i64 = 13;
+
+/// The complaint routes under `context` (e.g. `/pgr-services`).
+pub fn router(context: &str, pgr: Pgr) -> Router {
+    let mut router = Router::new();
+    for base in ["request", "requests"] {
+        let p = |s: &str| format!("{context}/v2/{base}/{s}");
+        router = router
+            .route(&p("_create"), post(create))
+            .route(&p("_update"), post(update))
+            .route(&p("_search"), post(search))
+            .route(&p("_count"), post(count))
+            .route(&p("_plainsearch"), post(plain_search));
+    }
+    router.with_state(pgr)
+}
+
+fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {
+    Some(ResponseInfo::from_request(
+        Some(ri),
+        ResponseStatus::Successful,
+    ))
+}
+
+async fn create(
+    State(pgr): State<Pgr>,
+    DigitJson(request): DigitJson<ServiceRequest>,
+) -> Result<Json<ServiceResponse>, ApiError> {
+    let ri = request.request_info.clone();
+    let wrapper = pgr.create(request).await?;
+    Ok(Json(ServiceResponse {
+        response_info: ok(&ri),
+        service_wrappers: vec![wrapper],
+        ..ServiceResponse::default()
+    }))
+}
+
+async fn update(
+    State(pgr): State<Pgr>,
+    DigitJson(request): DigitJson<ServiceRequest>,
+) -> Result<Json<ServiceResponse>, ApiError> {
+    let ri = request.request_info.clone();
+    let wrapper = pgr.update(request).await?;
+    Ok(Json(ServiceResponse {
+        response_info: ok(&ri),
+        service_wrappers: vec![wrapper],
+        ..ServiceResponse::default()
+    }))
+}
+
+async fn search(
+    State(pgr): State<Pgr>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<ServiceResponse>, ApiError> {
+    let (wrappers, (resolved, average)) = pgr.search(&body.request_info, criteria).await?;
+    Ok(Json(ServiceResponse {
+        response_info: ok(&body.request_info),
+        service_wrappers: wrappers,
+        complaints_resolved: resolved,
+        average_resolution_time: average,
+        complaint_types: COMPLAINT_TYPES,
+    }))
+}
+
+async fn count(
+    State(pgr): State<Pgr>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<CountResponse>, ApiError> {
+    let count = pgr.count(&body.request_info, criteria).await?;
+    Ok(Json(CountResponse {
+        response_info: ok(&body.request_info),
+        count,
+    }))
+}
+
+async fn plain_search(
+    State(pgr): State<Pgr>,
+    QueryCriteria(criteria): QueryCriteria<SearchCriteria>,
+    DigitJson(body): DigitJson<RequestInfoWrapper>,
+) -> Result<Json<ServiceResponse>, ApiError> {
+    let wrappers = pgr.plain_search(&body.request_info, criteria).await?;
+    Ok(Json(ServiceResponse {
+        response_info: ok(&body.request_info),
+        service_wrappers: wrappers,
+        ..ServiceResponse::default()
+    }))
+}

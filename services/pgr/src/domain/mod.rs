@@ -1,0 +1,4 @@
+//! Complaint models and rules (no I/O).
+
+pub mod model;
+pub mod rules;

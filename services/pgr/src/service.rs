@@ -1,0 +1,647 @@
+//! The PGR pipelines (upstream-pgr §4–§6): create, update, search, count, plain search.
+//! HTTP → validate → enrich → workflow transition → Kafka (`save-pgr-request` /
+//! `update-pgr-request`) → persister → Postgres; answers after the persister committed.
+
+use crate::domain::model::{
+    Citizen, SearchCriteria, Service, ServiceRequest, ServiceWrapper, Workflow,
+};
+use crate::domain::rules;
+use crate::error::{codes, PgrError};
+use crate::store::repo::{self, Filter};
+use digit_core::{AuditDetails, ErrorDetail, RequestInfo, UserInfo};
+use digit_kafka::Producer;
+use digit_mdms::MdmsSource;
+use digit_store::commit::CommitWatcher;
+use digit_store::IdGenerator;
+use digit_user::UserDirectory;
+use digit_workflow::{
+    ProcessInstance, ProcessInstanceRequest, SearchCriteria as WfCriteria, WorkflowClient,
+};
+use serde_json::Value;
+use sqlx::PgPool;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// PGR's topics and behaviour switches.
+#[derive(Debug, Clone)]
+pub struct PgrSettings {
+    /// `pgr.kafka.create.topic`.
+    pub create_topic: String,
+    /// `pgr.kafka.update.topic`.
+    pub update_topic: String,
+    /// Answer only after the persister committed the complaint.
+    pub await_persister: bool,
+    /// How long to wait for it.
+    pub await_timeout: Duration,
+    /// The idgen name and fallback format.
+    pub id_name: String,
+    /// Fallback format when MDMS has none.
+    pub id_format: String,
+    /// Dot segments of a state-level tenant.
+    pub state_level_length: usize,
+}
+
+impl Default for PgrSettings {
+    fn default() -> Self {
+        Self {
+            create_topic: "save-pgr-request".into(),
+            update_topic: "update-pgr-request".into(),
+            await_persister: true,
+            await_timeout: Duration::from_secs(10),
+            id_name: "pgr.servicerequestid".into(),
+            id_format: "PG-PGR-[cy:yyyy-MM-dd]-[SEQ_EG_PGR_ID]".into(),
+            state_level_length: 1,
+        }
+    }
+}
+
+/// The PGR service: everything the handlers need. Cheap to clone.
+#[derive(Clone)]
+pub struct Pgr {
+    /// Postgres (complaint reads).
+    pub pool: PgPool,
+    /// Master data.
+    pub mdms: Arc<dyn MdmsSource>,
+    /// Users (citizens).
+    pub users: Arc<dyn UserDirectory>,
+    /// Workflow (embedded or remote).
+    pub workflow: Arc<dyn WorkflowClient>,
+    /// idgen.
+    pub idgen: Arc<IdGenerator>,
+    /// Kafka.
+    pub producer: Producer,
+    /// Persister commits.
+    pub commits: Option<CommitWatcher>,
+    /// Settings.
+    pub settings: PgrSettings,
+}
+
+impl std::fmt::Debug for Pgr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pgr")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    digit_core::time::now_ms()
+}
+
+fn state_of(tenant: &str) -> &str {
+    tenant.split('.').next().unwrap_or(tenant)
+}
+
+impl Pgr {
+    /// `RAINMAKER-PGR.ComplaintHierarchy` for the tenant, else its state.
+    async fn hierarchy(&self, tenant: &str) -> Result<Vec<Value>, PgrError> {
+        let own = self
+            .mdms
+            .master(tenant, "RAINMAKER-PGR", "ComplaintHierarchy", None)
+            .await?;
+        if !own.is_empty() {
+            return Ok(own);
+        }
+        Ok(self
+            .mdms
+            .master(
+                state_of(tenant),
+                "RAINMAKER-PGR",
+                "ComplaintHierarchy",
+                None,
+            )
+            .await?)
+    }
+
+    async fn validate_boundary(&self, service: &Service) -> Result<(), PgrError> {
+        let code = rules::locality_code(service)?;
+        let trees = self
+            .mdms
+            .master(service.tenant(), "egov-location", "TenantBoundary", None)
+            .await
+            .map_err(|e| {
+                PgrError::invalid(
+                    "BOUNDARY_SERVICE_SEARCH_ERROR",
+                    format!("Error while fetching boundaries from Boundary Service : {e}"),
+                )
+            })?;
+        if rules::boundary_has(&trees, code) {
+            Ok(())
+        } else {
+            Err(PgrError::invalid(
+                codes::INVALID_BOUNDARY_CODE,
+                format!("Invalid locality code: {code}"),
+            ))
+        }
+    }
+
+    async fn reopen_window(&self, tenant: &str) -> i64 {
+        for t in [tenant, state_of(tenant)] {
+            if let Ok(entries) = self
+                .mdms
+                .master(t, "RAINMAKER-PGR", "UIConstants", None)
+                .await
+            {
+                if let Some(ms) = entries
+                    .first()
+                    .and_then(|e| e.get("REOPENSLA"))
+                    .and_then(Value::as_i64)
+                    .filter(|v| *v > 0)
+                {
+                    return ms;
+                }
+            }
+        }
+        rules::DEFAULT_REOPEN_WINDOW_MS
+    }
+
+    /// The citizen of the complaint: by accountId (must be a citizen), else find-or-create
+    /// by the mobile number an employee gave (§4.3).
+    async fn enrich_citizen(
+        &self,
+        ri: &RequestInfo,
+        service: &mut Service,
+    ) -> Result<(), PgrError> {
+        let state = state_of(service.tenant()).to_owned();
+        if let Some(account) = service.account_id.clone().filter(|a| !a.is_empty()) {
+            let found = self.users.search_by_uuids(ri, &[account]).await?;
+            let citizen = found
+                .into_iter()
+                .find(|u| u.user_type.is_some_and(|t| t.as_str() == "CITIZEN"))
+                .ok_or_else(|| {
+                    PgrError::invalid(
+                        codes::INVALID_ACCOUNTID,
+                        "No user exist for the given accountId",
+                    )
+                })?;
+            service.citizen = Some(Citizen::from(citizen));
+        } else if let Some(c) = service.citizen.clone() {
+            let mobile = c.mobile_number.clone().unwrap_or_default();
+            let name = c.name.clone().unwrap_or_default();
+            let user = self
+                .users
+                .upsert_citizen(ri, &state, &mobile, &name, c.email_id.as_deref())
+                .await?;
+            service.account_id = user.uuid.clone();
+            service.citizen = Some(Citizen {
+                uuid: user.uuid.clone(),
+                id: user.id,
+                user_name: user.user_name.clone(),
+                user_type: Some("CITIZEN".into()),
+                tenant_id: Some(state),
+                active: Some(true),
+                roles: Some(user.roles.clone()),
+                ..c
+            });
+        }
+        Ok(())
+    }
+
+    async fn transition(
+        &self,
+        ri: &RequestInfo,
+        service: &Service,
+        workflow: &Workflow,
+    ) -> Result<ProcessInstance, PgrError> {
+        let tenant = service.tenant();
+        if self
+            .workflow
+            .business_service(ri, tenant, "PGR")
+            .await?
+            .is_none()
+        {
+            return Err(PgrError::invalid(
+                codes::BUSINESSSERVICE_NOT_FOUND,
+                "The businessService PGR is not found",
+            ));
+        }
+        let instance = ProcessInstance {
+            business_id: service.service_request_id.clone(),
+            action: workflow.action.clone(),
+            module_name: Some("PGR".into()),
+            tenant_id: service.tenant_id.clone(),
+            business_service: Some("PGR".into()),
+            documents: workflow.verification_documents.clone(),
+            comment: workflow.comments.clone(),
+            assignes: workflow
+                .assignes
+                .as_ref()
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.iter()
+                        .map(|uuid| UserInfo {
+                            uuid: Some(uuid.clone()),
+                            ..UserInfo::default()
+                        })
+                        .collect()
+                }),
+            ..ProcessInstance::default()
+        };
+        let mut out = self
+            .workflow
+            .transition(ProcessInstanceRequest {
+                request_info: ri.clone(),
+                process_instances: vec![instance],
+            })
+            .await?;
+        out.pop()
+            .ok_or_else(|| PgrError::Dependency("the workflow returned no instance".into()))
+    }
+
+    async fn publish(&self, topic: &str, request: &ServiceRequest) -> Result<(), PgrError> {
+        let mut payload = request.clone();
+        // The token never goes to Kafka.
+        payload.request_info.auth_token = None;
+        let key = request.service.service_request_id.clone();
+        let delivery = self
+            .producer
+            .send_json(
+                topic,
+                key.as_deref(),
+                &payload,
+                request.request_info.correlation_id.as_deref(),
+            )
+            .await
+            .map_err(|e| PgrError::Kafka(e.to_string()))?;
+        if let (true, Some(commits)) = (self.settings.await_persister, &self.commits) {
+            let broker_topic = self.producer.settings().topic(topic);
+            if let Err(e) = commits
+                .wait_for(
+                    &broker_topic,
+                    delivery.partition,
+                    delivery.offset,
+                    self.settings.await_timeout,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "Persister did not confirm the complaint in time; answering anyway.");
+            }
+        }
+        Ok(())
+    }
+
+    /// `_create` (§4.1).
+    pub async fn create(&self, mut request: ServiceRequest) -> Result<ServiceWrapper, PgrError> {
+        let ri = request.request_info.clone();
+        let caller = ri.user_info.clone().unwrap_or_default();
+        let workflow = request.workflow.clone().unwrap_or_default();
+        let service = &mut request.service;
+        // Validation in upstream's order; user-data errors are reported after the others.
+        let user_errors = rules::user_data_errors(&caller, service);
+        rules::validate_source(service)?;
+        self.validate_boundary(service).await?;
+        let hierarchy = self.hierarchy(service.tenant()).await?;
+        let entry = rules::complaint_type(&hierarchy, service.service_code.as_deref())?.clone();
+        if !user_errors.is_empty() {
+            return Err(PgrError::Invalid(user_errors));
+        }
+        rules::validate_rating(service)?;
+
+        // Enrichment.
+        if caller.user_type.is_some_and(|t| t.as_str() == "CITIZEN") {
+            service.account_id = caller.uuid.clone();
+        }
+        self.enrich_citizen(&ri, service).await?;
+        let now = now_ms();
+        let me = caller.uuid.clone().unwrap_or_default();
+        service.audit_details = Some(AuditDetails::for_create(&me, now));
+        service.id = Some(uuid::Uuid::new_v4().to_string());
+        service.active = true;
+        let tenant = service.tenant_id.clone();
+        if let Some(address) = service.address.as_mut() {
+            address.id = Some(uuid::Uuid::new_v4().to_string());
+            address.tenant_id = tenant.clone();
+        }
+        for doc in service.documents.iter_mut().flatten() {
+            doc.id = Some(uuid::Uuid::new_v4().to_string());
+        }
+        let mut workflow = workflow;
+        for doc in workflow.verification_documents.iter_mut().flatten() {
+            doc.id = Some(uuid::Uuid::new_v4().to_string());
+        }
+        let ids = self
+            .idgen
+            .generate(
+                service.tenant(),
+                Some(&self.settings.id_name),
+                Some(&self.settings.id_format),
+                1,
+            )
+            .await
+            .map_err(|e| PgrError::Dependency(e.to_string()))?;
+        service.service_request_id = Some(ids.into_iter().next().ok_or_else(|| {
+            PgrError::invalid(codes::IDGEN_ERROR, "No ids returned from idgen Service")
+        })?);
+
+        // Workflow, then the merged additionalDetail.
+        let instance = self.transition(&ri, service, &workflow).await?;
+        service.application_status = instance
+            .state
+            .as_ref()
+            .and_then(|s| s.application_status.clone());
+        service.process_instance = Some(instance);
+        let code = service.service_code.clone().unwrap_or_default();
+        service.additional_detail = Some(rules::merge_additional_detail(
+            service.additional_detail.as_ref(),
+            &entry,
+            &code,
+            false,
+        ));
+        request.workflow = Some(workflow.clone());
+        self.publish(&self.settings.create_topic.clone(), &request)
+            .await?;
+        Ok(ServiceWrapper {
+            service: request.service,
+            workflow: Some(workflow),
+        })
+    }
+
+    /// `_update` (§6.2).
+    pub async fn update(&self, mut request: ServiceRequest) -> Result<ServiceWrapper, PgrError> {
+        let ri = request.request_info.clone();
+        let caller = ri.user_info.clone().unwrap_or_default();
+        let workflow = request.workflow.clone().unwrap_or_default();
+        let service = &mut request.service;
+        rules::validate_source(service)?;
+        let hierarchy = self.hierarchy(service.tenant()).await?;
+        let entry = rules::complaint_type(&hierarchy, service.service_code.as_deref())?.clone();
+        let persisted = match service.id.as_deref() {
+            Some(id) => repo::by_id(&self.pool, service.tenant(), id).await?,
+            None => None,
+        }
+        .ok_or_else(|| {
+            PgrError::invalid(
+                codes::INVALID_UPDATE,
+                "The record that you are trying to update does not exists",
+            )
+        })?;
+        // A citizen may only act on their own complaint.
+        if rules::is_pure_citizen(&caller)
+            && persisted.account_id.as_deref() != caller.uuid.as_deref()
+        {
+            return Err(PgrError::invalid(
+                codes::INVALID_UPDATE,
+                "The record that you are trying to update does not exists",
+            ));
+        }
+        if workflow
+            .action
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("REOPEN"))
+        {
+            let window = self.reopen_window(service.tenant()).await;
+            rules::validate_reopen(&caller, &persisted, now_ms(), window)?;
+        }
+        rules::validate_rating(service)?;
+
+        // Enrichment: identity fields come from the stored row, not the client.
+        let now = now_ms();
+        let stored_audit = persisted.audit_details.clone().unwrap_or_default();
+        service.audit_details = Some(AuditDetails {
+            created_by: stored_audit.created_by,
+            created_time: stored_audit.created_time,
+            last_modified_by: caller.uuid.clone(),
+            last_modified_time: Some(now),
+        });
+        service.service_request_id = persisted.service_request_id.clone();
+        service.account_id = persisted.account_id.clone();
+        if let Some(address) = service.address.as_mut() {
+            address.id = persisted.address.as_ref().and_then(|a| a.id.clone());
+            address.tenant_id = persisted.tenant_id.clone();
+        } else {
+            service.address = persisted.address.clone();
+        }
+        for doc in service.documents.iter_mut().flatten() {
+            if doc.id.is_none() {
+                doc.id = Some(uuid::Uuid::new_v4().to_string());
+            }
+        }
+        self.enrich_citizen(&ri, service).await?;
+
+        let instance = self.transition(&ri, service, &workflow).await?;
+        service.application_status = instance
+            .state
+            .as_ref()
+            .and_then(|s| s.application_status.clone());
+        service.process_instance = Some(instance);
+        let code = service.service_code.clone().unwrap_or_default();
+        service.additional_detail = Some(rules::merge_additional_detail(
+            service.additional_detail.as_ref(),
+            &entry,
+            &code,
+            true,
+        ));
+        request.workflow = Some(workflow.clone());
+        self.publish(&self.settings.update_topic.clone(), &request)
+            .await?;
+        Ok(ServiceWrapper {
+            service: request.service,
+            workflow: Some(workflow),
+        })
+    }
+
+    /// Scopes the criteria to the caller; `None` means "nothing to find".
+    async fn scope(
+        &self,
+        ri: &RequestInfo,
+        criteria: SearchCriteria,
+        paged: bool,
+    ) -> Result<Option<Filter>, PgrError> {
+        let caller = ri.user_info.clone();
+        rules::validate_search(caller.as_ref(), &criteria)?;
+        let caller = caller.unwrap_or_default();
+        let mut filter = Filter {
+            state_level: criteria
+                .tenant_id
+                .as_deref()
+                .is_some_and(|t| t.split('.').count() == self.settings.state_level_length),
+            now: now_ms(),
+            limit: if paged {
+                criteria
+                    .limit
+                    .unwrap_or(rules::DEFAULT_LIMIT)
+                    .min(rules::MAX_LIMIT)
+            } else {
+                i64::MAX
+            },
+            offset: criteria.offset.unwrap_or(0),
+            ..Filter::default()
+        };
+        let mut criteria = criteria;
+        if criteria.is_empty() {
+            return Ok(None);
+        }
+        if let Some(t) = criteria.tenant_id.as_deref() {
+            if !rules::caller_covers_tenant(&caller, t) {
+                return Ok(None);
+            }
+        }
+        if rules::is_pure_citizen(&caller) {
+            filter.user_ids = Some(vec![caller.uuid.clone().unwrap_or_default()]);
+            criteria.mobile_number = None;
+        } else if let Some(mobile) = criteria.mobile_number.clone() {
+            let tenant = criteria
+                .tenant_id
+                .clone()
+                .or(caller.tenant_id.clone())
+                .unwrap_or_default();
+            let users = self
+                .users
+                .citizens_by_mobile(ri, state_of(&tenant), &mobile)
+                .await?;
+            if users.is_empty() {
+                return Ok(None);
+            }
+            filter.user_ids = Some(users.into_iter().filter_map(|u| u.uuid).collect());
+        }
+        if let Some(assignee) = criteria.assignee.clone() {
+            let wf = WfCriteria {
+                tenant_id: criteria.tenant_id.clone().or(caller.tenant_id.clone()),
+                business_service: Some("PGR".into()),
+                assignee: Some(assignee),
+                limit: Some(10_000),
+                ..WfCriteria::default()
+            };
+            let (instances, _) = self.workflow.search(ri, &wf).await?;
+            let ids: Vec<String> = instances
+                .into_iter()
+                .filter_map(|p| p.business_id)
+                .collect();
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            filter.service_request_ids = Some(ids);
+        }
+        filter.criteria = criteria;
+        Ok(Some(filter))
+    }
+
+    /// Attaches the citizen and the latest workflow to each complaint (§5.1 steps 10–11).
+    async fn wrap(
+        &self,
+        ri: &RequestInfo,
+        services: Vec<Service>,
+    ) -> Result<Vec<ServiceWrapper>, PgrError> {
+        let accounts: Vec<String> = services
+            .iter()
+            .filter_map(|s| s.account_id.clone())
+            .collect();
+        let citizens: HashMap<String, UserInfo> = self
+            .users
+            .search_by_uuids(ri, &accounts)
+            .await?
+            .into_iter()
+            .filter_map(|u| Some((u.uuid.clone()?, u)))
+            .collect();
+        let mut by_tenant: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in &services {
+            if let Some(id) = &s.service_request_id {
+                by_tenant
+                    .entry(s.tenant().to_owned())
+                    .or_default()
+                    .push(id.clone());
+            }
+        }
+        let mut latest: HashMap<String, ProcessInstance> = HashMap::new();
+        for (tenant, ids) in by_tenant {
+            let criteria = WfCriteria {
+                tenant_id: Some(tenant),
+                business_ids: ids,
+                limit: Some(10_000),
+                ..WfCriteria::default()
+            };
+            let (instances, _) = self.workflow.search(ri, &criteria).await?;
+            for pi in instances {
+                if let Some(id) = pi.business_id.clone() {
+                    latest.insert(id, pi);
+                }
+            }
+        }
+        Ok(services
+            .into_iter()
+            .map(|mut service| {
+                service.citizen = service
+                    .account_id
+                    .as_ref()
+                    .and_then(|a| citizens.get(a))
+                    .cloned()
+                    .map(Citizen::from);
+                let workflow = service
+                    .service_request_id
+                    .as_ref()
+                    .and_then(|id| latest.get(id))
+                    .map(|pi| Workflow {
+                        action: pi.action.clone(),
+                        assignes: pi
+                            .assignes
+                            .as_ref()
+                            .map(|a| a.iter().filter_map(|u| u.uuid.clone()).collect()),
+                        comments: pi.comment.clone(),
+                        verification_documents: pi.documents.clone(),
+                    });
+                ServiceWrapper { service, workflow }
+            })
+            .collect())
+    }
+
+    /// `_search`: results and the dashboard numbers.
+    pub async fn search(
+        &self,
+        ri: &RequestInfo,
+        criteria: SearchCriteria,
+    ) -> Result<(Vec<ServiceWrapper>, (i64, i64)), PgrError> {
+        let tenant = criteria.tenant_id.clone();
+        let Some(filter) = self.scope(ri, criteria, true).await? else {
+            return Ok((Vec::new(), (0, 0)));
+        };
+        let services = repo::search(&self.pool, &filter).await?;
+        let wrappers = self.wrap(ri, services).await?;
+        let dashboard = match tenant {
+            Some(t) => repo::dashboard(&self.pool, &t, now_ms()).await?,
+            None => (0, 0),
+        };
+        Ok((wrappers, dashboard))
+    }
+
+    /// `_count`.
+    pub async fn count(&self, ri: &RequestInfo, criteria: SearchCriteria) -> Result<i64, PgrError> {
+        match self.scope(ri, criteria, false).await? {
+            Some(filter) => Ok(repo::count(&self.pool, &filter).await?),
+            None => Ok(0),
+        }
+    }
+
+    /// `_plainsearch`: by tenant list, no user scoping (§5.10).
+    pub async fn plain_search(
+        &self,
+        ri: &RequestInfo,
+        criteria: SearchCriteria,
+    ) -> Result<Vec<ServiceWrapper>, PgrError> {
+        if criteria.tenant_ids.is_empty() {
+            return Err(PgrError::Invalid(vec![ErrorDetail::new(
+                codes::TENANT_ID_LIST_EMPTY,
+                "Tenant ids not provided for searching.",
+            )]));
+        }
+        let filter = Filter {
+            tenant_ids: criteria.tenant_ids.clone(),
+            now: now_ms(),
+            limit: criteria
+                .limit
+                .unwrap_or(rules::DEFAULT_LIMIT)
+                .min(rules::MAX_LIMIT),
+            offset: criteria.offset.unwrap_or(0),
+            criteria: SearchCriteria {
+                tenant_id: None,
+                ..criteria
+            },
+            ..Filter::default()
+        };
+        let mut services = repo::search(&self.pool, &filter).await?;
+        services.sort_by_key(|s| {
+            std::cmp::Reverse(s.audit_details.as_ref().and_then(|a| a.created_time))
+        });
+        self.wrap(ri, services).await
+    }
+}
