@@ -10,6 +10,7 @@
 pub mod api;
 pub mod domain;
 pub mod error;
+pub mod notify;
 pub mod service;
 pub mod store;
 
@@ -47,6 +48,35 @@ pub const AWAIT_PERSISTER: EnvVar = EnvVar {
     help: "Answer only after the persister committed the complaint (false: upstream's fire-and-forget)",
 };
 
+/// SMS topic.
+pub const SMS_TOPIC: EnvVar = EnvVar {
+    name: "KAFKA_TOPICS_NOTIFICATION_SMS",
+    aliases: &[],
+    default: "egov.core.notification.sms",
+    help: "Topic of SMS notifications ({mobileNumber, message})",
+};
+/// In-app events topic.
+pub const EVENTS_TOPIC: EnvVar = EnvVar {
+    name: "EGOV_USR_EVENTS_CREATE_TOPIC",
+    aliases: &[],
+    default: "persist-user-events-async",
+    help: "Topic of in-app user events",
+};
+/// Notifications on/off.
+pub const NOTIFICATIONS: EnvVar = EnvVar {
+    name: "NOTIFICATION_SMS_ENABLED",
+    aliases: &[],
+    default: "true",
+    help: "Send the localized SMS (and in-app events) of each transition",
+};
+/// Localization files.
+pub const LOCALIZATION_PATH: EnvVar = EnvVar {
+    name: "LOCALIZATION_CONFIG_PATH",
+    aliases: &[],
+    default: "configs/localization",
+    help: "Embedded localization messages (<locale>/*.json); EGOV_LOCALIZATION_HOST uses a remote egov-localization",
+};
+
 /// Name, port and context path (DESIGN.md "The services").
 pub const INFO: ServiceInfo = ServiceInfo {
     name: "pgr",
@@ -57,7 +87,15 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_runtime::KAFKA_VARS,
         digit_runtime::MDMS_VARS,
         digit_workflow::WORKFLOW_VARS,
-        &[CREATE_TOPIC, UPDATE_TOPIC, AWAIT_PERSISTER],
+        &[
+            CREATE_TOPIC,
+            UPDATE_TOPIC,
+            AWAIT_PERSISTER,
+            SMS_TOPIC,
+            EVENTS_TOPIC,
+            NOTIFICATIONS,
+            LOCALIZATION_PATH,
+        ],
     ],
 };
 
@@ -108,9 +146,18 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         state_level_length: platform.settings.state_level_length,
         ..service::PgrSettings::default()
     };
+    let notify_settings = notify::NotifySettings {
+        sms_topic: env.get_or_default(&SMS_TOPIC),
+        events_topic: env.get_or_default(&EVENTS_TOPIC),
+        sms_enabled: env.flag(&NOTIFICATIONS)?,
+        events_enabled: env.flag(&NOTIFICATIONS)?,
+        ..notify::NotifySettings::default()
+    };
     let topics = [
         (settings.create_topic.as_str(), 1),
         (settings.update_topic.as_str(), 1),
+        (notify_settings.sms_topic.as_str(), 1),
+        (notify_settings.events_topic.as_str(), 1),
     ];
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
         tracing::warn!(error = %e, "Could not create the PGR topics.");
@@ -122,6 +169,13 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     ));
     let group = env.get_or_default(&digit_workflow::settings::PERSISTER_GROUP);
     let commits = CommitWatcher::start(platform.pool.clone(), group).await?;
+    let notifier = notify::Notifier {
+        localization: digit_localization::from_env().context("localization")?,
+        users: users.clone(),
+        workflow: workflow.clone(),
+        producer: producer.clone(),
+        settings: notify_settings,
+    };
     let pgr = service::Pgr {
         pool: platform.pool.clone(),
         mdms: platform.mdms.clone(),
@@ -131,6 +185,7 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         producer,
         commits: Some(commits),
         settings,
+        notifier: Some(notifier),
     };
     routes = routes.merge(api::router(&platform.settings.context_path, pgr));
     Ok(platform.protect(routes))

@@ -75,6 +75,8 @@ pub struct Pgr {
     pub commits: Option<CommitWatcher>,
     /// Settings.
     pub settings: PgrSettings,
+    /// Notifications (none: do not notify).
+    pub notifier: Option<crate::notify::Notifier>,
 }
 
 impl std::fmt::Debug for Pgr {
@@ -281,6 +283,19 @@ impl Pgr {
         Ok(())
     }
 
+    /// Notifies in the background: a failed notification never fails the request.
+    fn notify(&self, ri: &RequestInfo, service: &Service, workflow: &Workflow) {
+        let Some(notifier) = self.notifier.clone() else {
+            return;
+        };
+        let (ri, service, workflow) = (ri.clone(), service.clone(), workflow.clone());
+        let actor = ri.user_info.clone().unwrap_or_default();
+        tokio::spawn(async move {
+            let sent = notifier.notify(&ri, &service, &workflow, &actor).await;
+            tracing::debug!(sent, "Notifications sent.");
+        });
+    }
+
     /// `_create` (§4.1).
     pub async fn create(&self, mut request: ServiceRequest) -> Result<ServiceWrapper, PgrError> {
         let ri = request.request_info.clone();
@@ -351,6 +366,7 @@ impl Pgr {
         request.workflow = Some(workflow.clone());
         self.publish(&self.settings.create_topic.clone(), &request)
             .await?;
+        self.notify(&ri, &request.service, &workflow);
         Ok(ServiceWrapper {
             service: request.service,
             workflow: Some(workflow),
@@ -435,6 +451,7 @@ impl Pgr {
         request.workflow = Some(workflow.clone());
         self.publish(&self.settings.update_topic.clone(), &request)
             .await?;
+        self.notify(&ri, &request.service, &workflow);
         Ok(ServiceWrapper {
             service: request.service,
             workflow: Some(workflow),

@@ -213,6 +213,8 @@ impl WorkflowStack {
         topics.push(("pgr-auto-escalation".into(), 1));
         topics.push((format!("pgr-auto-escalation-{tag}"), 1));
         topics.push((format!("save-pgr-request-{tag}"), 1));
+        topics.push((format!("sms-{tag}"), 1));
+        topics.push((format!("user-events-{tag}"), 1));
         topics.push((format!("update-pgr-request-{tag}"), 1));
         topics.push((format!("e2e-deadletter-{tag}"), 1));
         let list: Vec<(&str, i32)> = topics.iter().map(|(t, p)| (t.as_str(), *p)).collect();
@@ -255,6 +257,7 @@ impl WorkflowStack {
             .await
             .unwrap();
         let users: Arc<dyn digit_user::UserDirectory> = Arc::new(users);
+        let users_for_pgr = users.clone();
         let commits = CommitWatcher::start(db.pool().clone(), settings.persister_group.clone())
             .await
             .unwrap();
@@ -303,6 +306,22 @@ impl WorkflowStack {
                 update_topic: format!("update-pgr-request-{tag}"),
                 ..pgr::service::PgrSettings::default()
             },
+            notifier: Some(pgr::notify::Notifier {
+                localization: Arc::new(
+                    digit_localization::EmbeddedLocalization::load(
+                        &repo_root().join("configs/localization"),
+                    )
+                    .unwrap(),
+                ),
+                users: users_for_pgr,
+                workflow: Arc::new(workflow.clone()),
+                producer: Producer::new(&kafka).unwrap(),
+                settings: pgr::notify::NotifySettings {
+                    sms_topic: format!("sms-{tag}"),
+                    events_topic: format!("user-events-{tag}"),
+                    ..pgr::notify::NotifySettings::default()
+                },
+            }),
         };
         let app = digit_workflow::api::router(workflow.clone())
             .merge(pgr::api::router("/pgr-services", pgr))

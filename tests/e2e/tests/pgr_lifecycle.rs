@@ -285,3 +285,116 @@ async fn reject_reopen_and_reassign_branches() {
     assert_eq!(status_in_db(&stack, &srid).await.0, "PENDINGATLME");
     assert_eq!(stack.history_rows(&srid).await, 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_transition_sends_the_localized_sms() {
+    let stack = WorkflowStack::start(true).await;
+    let (_, body) = stack
+        .call(CREATE, Some(&citizen()), new_complaint(None))
+        .await;
+    let srid = body["ServiceWrappers"][0]["service"]["serviceRequestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    update(
+        &stack,
+        &gro(),
+        &srid,
+        json!({"action": "ASSIGN", "assignes": [users::LME]}),
+        |_| {},
+    )
+    .await;
+    update(&stack, &lme(), &srid, json!({"action": "RESOLVE"}), |_| {}).await;
+
+    // Citizen: APPLY (specific + default), ASSIGN (specific + default), RESOLVE (specific + default).
+    let citizen_sms = tokio::task::spawn_blocking({
+        let stack_tag = stack.tag.clone();
+        move || {
+            let s = WorkflowStackTag(stack_tag);
+            s.sms("9999900001", 6)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(citizen_sms.len(), 6, "{citizen_sms:#?}");
+    let apply = citizen_sms
+        .iter()
+        .find(|m| m.contains("has been submitted"))
+        .unwrap();
+    assert!(apply.contains(&srid), "{apply}");
+    assert!(apply.contains("Streetlight not working"), "{apply}");
+    assert!(!apply.contains('{'), "every placeholder filled: {apply}");
+    let assigned = citizen_sms
+        .iter()
+        .find(|m| m.contains("has been assigned to"))
+        .unwrap();
+    assert!(assigned.contains("Field Officer (City A)"), "{assigned}");
+    assert!(
+        assigned.contains("Street Lights"),
+        "department localized: {assigned}"
+    );
+    let resolved = citizen_sms
+        .iter()
+        .find(|m| m.contains("has been resolved by"))
+        .unwrap();
+    assert!(
+        resolved.contains("Field Officer (City A)"),
+        "the last ASSIGN assignee: {resolved}"
+    );
+    assert!(citizen_sms
+        .iter()
+        .any(|m| m.contains("Your current complaint status is Pending for assignment")));
+
+    // The LME got the employee message of the ASSIGN.
+    let tag = stack.tag.clone();
+    let lme_sms = tokio::task::spawn_blocking(move || WorkflowStackTag(tag).sms("9000000002", 1))
+        .await
+        .unwrap();
+    assert_eq!(lme_sms.len(), 1, "{lme_sms:?}");
+    assert!(
+        lme_sms[0]
+            .starts_with("Shri Field Officer (City A), Complaint for 'Streetlight not working'"),
+        "{}",
+        lme_sms[0]
+    );
+    assert!(lme_sms[0].contains("City A"), "{{ulb}}: {}", lme_sms[0]);
+}
+
+/// Reads a stack's topics from a blocking thread.
+struct WorkflowStackTag(String);
+
+impl WorkflowStackTag {
+    fn sms(&self, phone: &str, expected: usize) -> Vec<String> {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        use rdkafka::message::Message;
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", kafka().brokers)
+            .set("group.id", format!("sms-reader-{}", tag()))
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[&format!("sms-{}", self.0)]).unwrap();
+        let mut out = Vec::new();
+        let started = std::time::Instant::now();
+        while out.len() < expected && started.elapsed() < std::time::Duration::from_secs(20) {
+            if let Some(Ok(m)) = consumer.poll(std::time::Duration::from_millis(200)) {
+                let v: Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap();
+                if v["mobileNumber"] == phone {
+                    out.push(v["message"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+        // A little longer to catch unexpected extras.
+        let extra = std::time::Instant::now();
+        while extra.elapsed() < std::time::Duration::from_millis(500) {
+            if let Some(Ok(m)) = consumer.poll(std::time::Duration::from_millis(100)) {
+                let v: Value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap();
+                if v["mobileNumber"] == phone {
+                    out.push(v["message"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+        out
+    }
+}
