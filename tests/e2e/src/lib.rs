@@ -68,12 +68,18 @@ pub fn tag() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
-/// Renames every `fromTopic: x` to `fromTopic: x-<tag>`.
+/// Topics whose name comes from MDMS (shared by every test; their consumers only touch
+/// rows of their own database, so sharing is harmless).
+pub const SHARED_TOPICS: &[&str] = &["pgr-auto-escalation"];
+
+/// Renames every `fromTopic: x` to `fromTopic: x-<tag>` (except [`SHARED_TOPICS`]).
 pub fn rename_topics(text: &str, tag: &str) -> String {
     text.lines()
         .map(|line| match line.split_once("fromTopic:") {
-            Some((indent, topic)) => format!("{indent}fromTopic: {}-{tag}", topic.trim()),
-            None => line.to_owned(),
+            Some((indent, topic)) if !SHARED_TOPICS.contains(&topic.trim()) => {
+                format!("{indent}fromTopic: {}-{tag}", topic.trim())
+            }
+            _ => line.to_owned(),
         })
         .collect::<Vec<_>>()
         .join("\n")
