@@ -13,6 +13,8 @@
 #   STACK_SKIP_BUILD=1            do not run cargo build (use what is in target/)
 #   STACK_BIN_DIR=dir             run binaries from here instead of target/<profile>
 #   STACK_WAIT_SECONDS=180        how long `up` waits for all health checks
+#   STACK_KEEP_INFRA=1            `down` stops the services only
+#   STACK_DB_NAME=digit           database of the default DB_URL (`make test` uses digit_test)
 #   PGR_PORT SOR_RATES_PORT PROGRAM_PORT DIGIT_EXCHANGE_PORT IFMS_ADAPTER_PORT
 #   PERSISTER_PORT INDEXER_PORT   per-service host ports (8081..8087)
 #   and every service setting (DB_URL, KAFKA_BOOTSTRAP_SERVERS, JWT_SECRET, RUST_LOG, ...)
@@ -211,7 +213,8 @@ cmd_down() {
         stop_pidfile "$PID_DIR/$name.pid" "$name" "${STACK_STOP_SECONDS:-40}" &
     done
     wait
-    "$REPO_ROOT/scripts/infra.sh" stop
+    # `make test` stops only the services it started; the infra is its own business.
+    [[ ${STACK_KEEP_INFRA:-0} == 1 ]] || "$REPO_ROOT/scripts/infra.sh" stop
 }
 
 cmd_status() {

@@ -11,6 +11,8 @@
 #                                run started it, unless INFRA_KEEP=1)
 #   4. cargo nextest run --workspace --all-targets --no-fail-fast, then the doctests, with
 #      TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_ELASTICSEARCH_URL set
+#   4b. the Postman collection (tests/postman) with newman against the suite started by
+#      scripts/stack.sh on database digit_test (TEST_POSTMAN=0 skips it)
 #   5. scripts/compose-check.sh  docker-compose.yml is valid (no engine needed);
 #      scripts/helm-check.sh     helm/digit-rs lints and renders
 #   6. when CI=true (or TEST_LINT=1): cargo fmt --check and cargo clippy -D warnings.
@@ -146,6 +148,27 @@ else
     summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) {
             if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
         END { printf "tests: %d passed, %d failed, %d skipped", p, f, s }' "$out")
+fi
+
+# --- 4b. the Postman collection against the running suite --------------------------------
+# newman from npm (cached under DIGIT_CACHE_DIR); the suite from scripts/stack.sh on its own
+# database (digit_test). A suite that is already up (`make up`) is used as it is and left running.
+if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
+    step "postman: suite up + newman run tests/postman"
+    stack_started=0
+    if ! curl -sf --max-time 2 "http://127.0.0.1:${PGR_PORT:-8081}/pgr-services/health" >/dev/null 2>&1; then
+        stack_started=1
+    fi
+    if ! scripts/deps.sh newman; then
+        failures+=("postman: newman install")
+    elif [[ $stack_started == 1 ]] && ! STACK_DB_NAME=digit_test LOG_FORMAT=json scripts/stack.sh up; then
+        failures+=("postman: suite did not come up")
+    else
+        scripts/postman.sh || failures+=("postman")
+    fi
+    if [[ $stack_started == 1 ]]; then
+        STACK_KEEP_INFRA=1 scripts/stack.sh down || true
+    fi
 fi
 
 # --- 5. static checks --------------------------------------------------------------------

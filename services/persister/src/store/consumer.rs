@@ -339,7 +339,7 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
         tracing::warn!(error = %e, "Could not create the persister topics; assuming they exist.");
     }
     let consumer: StreamConsumer = consumer_config(kafka, &writer.settings.group_id).create()?;
-    start_from_stored_offsets(&consumer, &writer).await;
+    start_from_stored_offsets(&consumer, &writer, kafka).await;
     spawn_lag_reporter(kafka, &writer, shutdown.clone())?;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topic_refs)?;
@@ -425,7 +425,12 @@ fn outcome_label(o: &Outcome) -> &'static str {
 /// rows committed (Kafka's own committed offsets may lag, being written after the database
 /// commit). This only shortens replays — the offset check inside every transaction is what
 /// guarantees that nothing is applied twice — so a failure here is logged, not fatal.
-async fn start_from_stored_offsets(consumer: &StreamConsumer, writer: &Writer) {
+async fn start_from_stored_offsets(
+    consumer: &StreamConsumer,
+    writer: &Writer,
+    kafka: &KafkaSettings,
+) {
+    forget_offsets_beyond_the_log(writer, kafka).await;
     let stored = loop {
         match writer::stored_offsets(&writer.pool, &writer.settings.group_id).await {
             Ok(s) => break s,
@@ -451,6 +456,57 @@ async fn start_from_stored_offsets(consumer: &StreamConsumer, writer: &Writer) {
         ),
         Err(e) => {
             tracing::warn!(error = %e, "Could not position the group at the stored offsets; replays are skipped in-transaction.")
+        }
+    }
+}
+
+/// A stored offset beyond a partition's high watermark means the log it counted is gone
+/// (the topic was deleted and recreated, or an in-memory broker restarted): every new
+/// message would look like a replay and be skipped. Such offsets are forgotten, with a
+/// warning, so the partition is read from its start.
+async fn forget_offsets_beyond_the_log(writer: &Writer, kafka: &KafkaSettings) {
+    let Ok(stored) = writer::stored_offsets(&writer.pool, &writer.settings.group_id).await else {
+        return;
+    };
+    if stored.is_empty() {
+        return;
+    }
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("client.id", format!("{}-watermarks", kafka.client_id));
+    for (k, v) in &kafka.extra {
+        config.set(k, v);
+    }
+    let client: Arc<rdkafka::consumer::BaseConsumer> = match config.create() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot check stored offsets against the broker.");
+            return;
+        }
+    };
+    for (topic, partition, next) in stored {
+        let c = client.clone();
+        let t = topic.clone();
+        let high = tokio::task::spawn_blocking(move || {
+            c.fetch_watermarks(&t, partition, Duration::from_secs(5))
+        })
+        .await;
+        if let Ok(Ok((_, high))) = high {
+            if high < next {
+                tracing::warn!(%topic, partition, stored = next, high_watermark = high,
+                    "Stored offset is beyond the log (topic recreated or broker reset); reading the partition from its start.");
+                if let Err(e) = writer::forget_offset(
+                    &writer.pool,
+                    &writer.settings.group_id,
+                    &topic,
+                    partition,
+                )
+                .await
+                {
+                    tracing::warn!(error = %e, "Could not forget the stored offset.");
+                }
+            }
         }
     }
 }

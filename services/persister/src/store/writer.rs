@@ -196,6 +196,22 @@ pub async fn stored_offsets(
         .await
 }
 
+/// Forgets the stored offset of one partition (its log is gone; see the consumer).
+pub async fn forget_offset(
+    pool: &sqlx::PgPool,
+    group: &str,
+    topic: &str,
+    partition: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM persister_offsets WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3")
+        .bind(group)
+        .bind(topic)
+        .bind(partition)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Errors of our own bookkeeping queries are never the message's fault.
 fn classify_own(e: sqlx::Error) -> WriteError {
     WriteError::Transient(e)
