@@ -684,7 +684,7 @@ impl Workflow {
             tenant_id: tenant.clone(),
             ids: criteria.ids.clone(),
             business_ids: criteria.business_ids.clone(),
-            fuzzy: self.inner.settings.fuzzy,
+            fuzzy: self.inner.settings.fuzzy && !criteria.exact_business_ids,
             status: criteria.status.clone(),
             assignee: criteria.assignee.clone().filter(|a| !a.is_empty()),
             history: criteria.history.unwrap_or(false),

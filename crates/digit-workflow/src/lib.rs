@@ -107,6 +107,11 @@ pub struct SearchCriteria {
     /// Module name.
     #[serde(default)]
     pub module_name: Option<String>,
+    /// Match `businessIds` exactly even when fuzzy search is on. Not a query parameter:
+    /// modules that know their ids (PGR) set it, which lets Postgres use the index instead
+    /// of scanning every instance for `%id%`.
+    #[serde(skip)]
+    pub exact_business_ids: bool,
 }
 
 impl SearchCriteria {

@@ -86,6 +86,7 @@ impl Notifier {
             tenant_id: service.tenant_id.clone(),
             business_ids: vec![service.service_request_id.clone()?],
             history: Some(true),
+            exact_business_ids: true,
             limit: Some(100),
             ..WfCriteria::default()
         };

@@ -565,6 +565,7 @@ impl Pgr {
             let criteria = WfCriteria {
                 tenant_id: Some(tenant),
                 business_ids: ids,
+                exact_business_ids: true,
                 limit: Some(10_000),
                 ..WfCriteria::default()
             };

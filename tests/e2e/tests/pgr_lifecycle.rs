@@ -284,6 +284,27 @@ async fn reject_reopen_and_reassign_branches() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(status_in_db(&stack, &srid).await.0, "PENDINGATLME");
     assert_eq!(stack.history_rows(&srid).await, 6);
+
+    // SMS: APPLY, REJECT (with the reason), REOPEN, ASSIGN, REASSIGN, ASSIGN → each a specific
+    // and a default message for the citizen.
+    let tag = stack.tag.clone();
+    let sms = tokio::task::spawn_blocking(move || WorkflowStackTag(tag).sms("9999900001", 12))
+        .await
+        .unwrap();
+    assert_eq!(sms.len(), 12, "{sms:#?}");
+    let rejected = sms
+        .iter()
+        .find(|m| m.contains("has been rejected"))
+        .unwrap();
+    assert!(
+        rejected.contains("Reason for Rejection: duplicate"),
+        "{rejected}"
+    );
+    assert!(sms
+        .iter()
+        .any(|m| m.contains("Re-opened as per your request")));
+    assert!(sms.iter().any(|m| m.contains("has been re-assigned to")));
+    assert!(sms.iter().all(|m| !m.contains('{') && !m.is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
