@@ -87,6 +87,36 @@ impl std::fmt::Debug for Pgr {
     }
 }
 
+/// The complaint types of a tenant: the newer `RAINMAKER-PGR.ComplaintHierarchy` (tenant,
+/// then state) when the deployment has it, else the seed's `RAINMAKER-PGR.ServiceDefs`
+/// (`serviceCode` → `code`), so both kinds of MDMS data work.
+pub async fn complaint_types(mdms: &dyn MdmsSource, tenant: &str) -> Result<Vec<Value>, PgrError> {
+    for t in [tenant, state_of(tenant)] {
+        let hierarchy = mdms
+            .master(t, "RAINMAKER-PGR", "ComplaintHierarchy", None)
+            .await?;
+        if !hierarchy.is_empty() {
+            return Ok(hierarchy);
+        }
+    }
+    for t in [tenant, state_of(tenant)] {
+        let defs = mdms.master(t, "RAINMAKER-PGR", "ServiceDefs", None).await?;
+        if !defs.is_empty() {
+            return Ok(defs
+                .into_iter()
+                .map(|mut d| {
+                    if let (Some(code), Value::Object(m)) = (d.get("serviceCode").cloned(), &mut d)
+                    {
+                        m.entry("code").or_insert(code);
+                    }
+                    d
+                })
+                .collect());
+        }
+    }
+    Ok(Vec::new())
+}
+
 fn now_ms() -> i64 {
     digit_core::time::now_ms()
 }
@@ -661,5 +691,31 @@ impl Pgr {
             std::cmp::Reverse(s.audit_details.as_ref().and_then(|a| a.created_time))
         });
         self.wrap(ri, services).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use digit_mdms::EmbeddedMdms;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn service_defs_when_there_is_no_complaint_hierarchy() {
+        let defs = EmbeddedMdms::from_documents([
+            json!({"tenantId": "xx", "moduleName": "RAINMAKER-PGR",
+            "ServiceDefs": [{"serviceCode": "NoStreetLight", "name": "No street light", "department": "DEPT_1", "active": true}]}),
+        ]);
+        let types = complaint_types(&defs, "xx.city").await.unwrap();
+        assert_eq!(types[0]["code"], "NoStreetLight");
+        assert!(crate::domain::rules::complaint_type(&types, Some("NoStreetLight")).is_ok());
+        let both = EmbeddedMdms::from_documents([
+            json!({"tenantId": "xx", "moduleName": "RAINMAKER-PGR", "ServiceDefs": [{"serviceCode": "Old", "active": true}]}),
+            json!({"tenantId": "xx", "moduleName": "RAINMAKER-PGR", "ComplaintHierarchy": [{"code": "New", "active": true}]}),
+        ]);
+        let types = complaint_types(&both, "xx.city").await.unwrap();
+        assert_eq!(types.len(), 1);
+        assert_eq!(types[0]["code"], "New");
     }
 }
