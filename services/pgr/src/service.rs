@@ -709,7 +709,7 @@ mod tests {
         ]);
         let types = complaint_types(&defs, "xx.city").await.unwrap();
         assert_eq!(types[0]["code"], "NoStreetLight");
-        assert!(crate::domain::rules::complaint_type(&types, Some("NoStreetLight")).is_ok());
+        assert!(rules::complaint_type(&types, Some("NoStreetLight")).is_ok());
         let both = EmbeddedMdms::from_documents([
             json!({"tenantId": "xx", "moduleName": "RAINMAKER-PGR", "ServiceDefs": [{"serviceCode": "Old", "active": true}]}),
             json!({"tenantId": "xx", "moduleName": "RAINMAKER-PGR", "ComplaintHierarchy": [{"code": "New", "active": true}]}),
