@@ -155,6 +155,18 @@ async fn create_validation_codes() {
         assert!(body["ResponseInfo"].is_null());
         assert_eq!(error(&body), (code.to_owned(), message.to_owned()));
     }
+    // A citizen the user service does not know (valid token, no user record).
+    let (status, body) = stack
+        .call(CREATE, Some(&other_citizen()), complaint(|_| {}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        error(&body),
+        (
+            "INVALID_ACCOUNTID".into(),
+            "No user exist for the given accountId".into()
+        )
+    );
     // A role without the _create grant is refused before any of that.
     let (status, body) = stack.call(CREATE, Some(&lme()), complaint(|_| {})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
