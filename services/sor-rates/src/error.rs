@@ -1,0 +1,131 @@
+//! SOR & rates errors, rendered in the DIGIT envelope (HTTP 400 for validation).
+
+use digit_core::{DigitError, ErrorDetail};
+
+/// Error codes.
+pub mod codes {
+    /// Tenant missing or unknown.
+    pub const INVALID_TENANT: &str = "INVALID_TENANT";
+    /// Type not an active `WORKS-SOR.Type`.
+    pub const INVALID_SOR_TYPE: &str = "INVALID_SOR_TYPE";
+    /// Subtype missing (works), unknown, inactive or of another type.
+    pub const INVALID_SOR_SUBTYPE: &str = "INVALID_SOR_SUBTYPE";
+    /// Variant missing (works) or unknown.
+    pub const INVALID_SOR_VARIANT: &str = "INVALID_SOR_VARIANT";
+    /// Unit unknown.
+    pub const INVALID_UOM: &str = "INVALID_UOM";
+    /// Quantity not positive.
+    pub const INVALID_UOM_VALUE: &str = "INVALID_UOM_VALUE";
+    /// Description missing or too long.
+    pub const INVALID_DESCRIPTION: &str = "INVALID_DESCRIPTION";
+    /// A client-supplied sorNumber on create.
+    pub const SOR_NUMBER_NOT_ALLOWED: &str = "SOR_NUMBER_NOT_ALLOWED";
+    /// Same type, subtype, variant, unit and description exists.
+    pub const DUPLICATE_SOR: &str = "DUPLICATE_SOR";
+    /// Unknown SOR id.
+    pub const SOR_NOT_FOUND: &str = "SOR_NOT_FOUND";
+    /// An update touching fields other than description, status, additional details.
+    pub const SOR_FIELD_IMMUTABLE: &str = "SOR_FIELD_IMMUTABLE";
+    /// Rate for an inactive SOR.
+    pub const SOR_INACTIVE: &str = "SOR_INACTIVE";
+    /// Manual rate for a works SOR (rate analysis only).
+    pub const WORKS_SOR_RATE: &str = "WORKS_SOR_RATE_NOT_ALLOWED";
+    /// Missing validFrom.
+    pub const VALID_FROM_REQUIRED: &str = "VALID_FROM_REQUIRED";
+    /// validTo not after validFrom.
+    pub const INVALID_VALIDITY: &str = "INVALID_VALIDITY";
+    /// validFrom before the current rate's.
+    pub const BACKDATED_RATE: &str = "BACKDATED_RATE";
+    /// No amounts.
+    pub const AMOUNT_DETAIL_REQUIRED: &str = "AMOUNT_DETAIL_REQUIRED";
+    /// Head not in `WORKS-SOR.Overhead`.
+    pub const INVALID_HEAD: &str = "INVALID_HEAD";
+    /// Head twice in one rate.
+    pub const DUPLICATE_HEAD: &str = "DUPLICATE_HEAD";
+    /// Amount missing or negative.
+    pub const INVALID_AMOUNT: &str = "INVALID_AMOUNT";
+    /// Unknown rate id.
+    pub const RATE_NOT_FOUND: &str = "RATE_NOT_FOUND";
+    /// An update that changes nothing.
+    pub const RATE_UNCHANGED: &str = "RATE_UNCHANGED";
+    /// An update trying to move a rate's validity.
+    pub const RATE_VALIDITY_IMMUTABLE: &str = "RATE_VALIDITY_IMMUTABLE";
+    /// Search without tenant, bad paging.
+    pub const INVALID_SEARCH: &str = "INVALID_SEARCH";
+    /// Empty request list.
+    pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
+}
+
+/// Everything that can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SorError {
+    /// Validation (HTTP 400).
+    #[error("{}", .0.iter().map(|e| format!("{}: {}", e.code, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<ErrorDetail>),
+    /// Database.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Kafka (nothing acknowledged).
+    #[error("kafka: {0}")]
+    Kafka(String),
+    /// MDMS or idgen.
+    #[error("dependency: {0}")]
+    Dependency(String),
+    /// The persister did not confirm in time (the write is in Kafka; retry reads later).
+    #[error("persister did not confirm: {0}")]
+    NotConfirmed(String),
+}
+
+impl SorError {
+    /// One validation error.
+    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![ErrorDetail::new(code, message)])
+    }
+
+    /// First code.
+    pub fn code(&self) -> String {
+        self.errors()
+            .first()
+            .map(|e| e.code.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl From<digit_mdms::MdmsError> for SorError {
+    fn from(e: digit_mdms::MdmsError) -> Self {
+        Self::Dependency(e.to_string())
+    }
+}
+
+impl DigitError for SorError {
+    fn http_status(&self) -> u16 {
+        match self {
+            Self::Invalid(_) => 400,
+            Self::Database(_) | Self::Kafka(_) => 500,
+            Self::Dependency(_) => 502,
+            Self::NotConfirmed(_) => 503,
+        }
+    }
+
+    fn errors(&self) -> Vec<ErrorDetail> {
+        match self {
+            Self::Invalid(e) => e.clone(),
+            Self::Database(_) => vec![ErrorDetail::new(
+                digit_core::error::codes::QUERY_EXECUTION,
+                "Database operation failed",
+            )],
+            Self::Kafka(_) => vec![ErrorDetail::new(
+                digit_core::error::codes::INTERNAL,
+                "The change could not be published",
+            )],
+            Self::Dependency(_) => vec![ErrorDetail::new(
+                digit_core::error::codes::RESOURCE_ACCESS,
+                "A dependent service could not be reached",
+            )],
+            Self::NotConfirmed(_) => vec![ErrorDetail::new(
+                "PERSISTER_NOT_CONFIRMED",
+                "The change was accepted but is not stored yet; search again shortly",
+            )],
+        }
+    }
+}

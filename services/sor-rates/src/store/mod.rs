@@ -1,0 +1,3 @@
+//! Postgres reads (writes go through Kafka and the persister).
+
+pub mod repo;
