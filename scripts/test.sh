@@ -161,7 +161,13 @@ if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
     fi
     if ! scripts/deps.sh newman; then
         failures+=("postman: newman install")
-    elif [[ $stack_started == 1 ]] && ! STACK_DB_NAME=digit_test LOG_FORMAT=json scripts/stack.sh up; then
+    elif [[ $stack_started == 1 ]] && ! {
+        # A fresh database and consumer group each run: no state from an earlier suite. (On a
+        # broker that outlived earlier `make up` runs, a fresh group replays their messages;
+        # `make down` first, so this run starts its own broker.)
+        psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc 'DROP DATABASE IF EXISTS digit_test WITH (FORCE)' >/dev/null &&
+            PERSISTER_GROUP_ID="digit-test-$$-$RANDOM" STACK_DB_NAME=digit_test LOG_FORMAT=json scripts/stack.sh up
+    }; then
         failures+=("postman: suite did not come up")
     else
         scripts/postman.sh || failures+=("postman")

@@ -76,6 +76,10 @@ impl CommitWatcher {
                             let _ = tx.send(c);
                         }
                     }
+                    Err(sqlx::Error::PoolClosed) => {
+                        tracing::debug!("Commit listener stopped: the pool is closed.");
+                        return;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "Commit listener error; retrying.");
                         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -199,10 +199,14 @@ impl SorService {
             }
             let works = sor.sor_type.as_deref() == Some(rules::WORKS_TYPE);
             let number = if works {
-                // Works SORs are numbered per subtype: EW-00001.
+                // Works SORs are numbered per subtype (EW-00001): the format is MDMS
+                // `common-masters.IdFormat` `works.sor.number.<subtype>`.
                 let sub = sor.sor_sub_type.clone().unwrap_or_default();
                 let format = format!("{sub}-[SEQ_SOR_{sub}_NUM]");
-                self.idgen.generate(&tenant, None, Some(&format), 1).await
+                let name = format!("works.sor.number.{}", sub.to_lowercase());
+                self.idgen
+                    .generate(&tenant, Some(&name), Some(&format), 1)
+                    .await
             } else {
                 self.idgen
                     .generate(
@@ -213,7 +217,10 @@ impl SorService {
                     )
                     .await
             }
-            .map_err(|e| SorError::Dependency(e.to_string()))?;
+            .map_err(|e| {
+                tracing::error!(error = %e, "SOR number generation failed.");
+                SorError::Dependency(e.to_string())
+            })?;
             sor.sor_number = number.into_iter().next();
             sor.id = Some(uuid::Uuid::new_v4().to_string());
             sor.is_active = Some(true);

@@ -159,6 +159,184 @@ pub fn auto_escalation() -> UserInfo {
     )
 }
 
+/// Runs the persister in-process with `config` until the returned shutdown is triggered.
+pub fn spawn_persister(
+    pool: &sqlx::PgPool,
+    config: PersisterConfig,
+    group: &str,
+    tag: &str,
+) -> Shutdown {
+    let kafka = kafka();
+    let writer = Writer {
+        config: Arc::new(config),
+        pool: pool.clone(),
+        producer: Producer::new(&kafka).unwrap(),
+        settings: PersisterSettings {
+            group_id: group.to_owned(),
+            dead_letter_topic: format!("e2e-deadletter-{tag}"),
+            bulk_enabled: true,
+            batch_size: 100,
+            backoff: Backoff::new(Duration::from_millis(50), Duration::from_millis(500)),
+        },
+        metrics: PersisterMetrics::new(&Metrics::new("e2e-persister")).unwrap(),
+    };
+    let shutdown = Shutdown::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move { consumer::run(writer, &kafka, stop).await });
+    shutdown
+}
+
+/// The JWT gate with the shipped MDMS role-actions.
+pub fn gate(mdms: Arc<dyn MdmsSource>) -> Gate {
+    let env = Env::from_pairs([("JWT_SECRET", SECRET)]);
+    let service_settings = ServiceSettings::from_env(&INFO, &env).unwrap();
+    let authorizer = Arc::new(Authorizer::new(
+        Arc::new(MdmsRoleActions::new(mdms)),
+        Duration::from_secs(60),
+        1,
+    ));
+    Gate::new(&service_settings, Some(authorizer)).unwrap()
+}
+
+/// POSTs `body` to `path` through `app` (RequestInfo/requestInfo gets the token of `as_user`).
+pub async fn post_as(
+    app: &Router,
+    path: &str,
+    as_user: Option<&UserInfo>,
+    mut body: Value,
+) -> (StatusCode, Value) {
+    if let Some(u) = as_user {
+        let obj = body.as_object_mut().unwrap();
+        let key = if obj.contains_key("requestInfo") {
+            "requestInfo"
+        } else {
+            "RequestInfo"
+        };
+        let ri = obj
+            .entry(key)
+            .or_insert_with(|| serde_json::json!({"apiId": "Rainmaker"}));
+        ri["authToken"] = Value::String(token(u));
+    }
+    let req = Request::post(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// sor-rates with a persister on a fresh database and topics.
+pub struct SorStack {
+    /// The database.
+    pub db: TestDb,
+    /// The API behind the gate.
+    pub app: Router,
+    /// Topic tag.
+    pub tag: String,
+    persister: Shutdown,
+}
+
+impl Drop for SorStack {
+    fn drop(&mut self) {
+        self.persister.trigger();
+    }
+}
+
+impl SorStack {
+    /// Starts it.
+    pub async fn start() -> Self {
+        let db = TestDb::migrated(&[
+            &persister::MIGRATOR,
+            &sor_rates::MIGRATOR,
+            &digit_store::IDGEN_MIGRATOR,
+        ])
+        .await
+        .unwrap();
+        let tag = tag();
+        let kafka = kafka();
+        let settings = sor_rates::service::SorSettings {
+            save_sor_topic: format!("save-sor-{tag}"),
+            update_sor_topic: format!("update-sor-{tag}"),
+            save_rate_topic: format!("save-sor-rate-{tag}"),
+            update_rate_topic: format!("update-sor-rate-{tag}"),
+            ..sor_rates::service::SorSettings::default()
+        };
+        let topics = [
+            settings.save_sor_topic.clone(),
+            settings.update_sor_topic.clone(),
+            settings.save_rate_topic.clone(),
+            settings.update_rate_topic.clone(),
+            format!("e2e-deadletter-{tag}"),
+        ];
+        let list: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), 1)).collect();
+        digit_kafka::create_topics(&kafka, &list).await.unwrap();
+        let group = format!("e2e-sor-{tag}");
+        // The persister is another process in production: give it its own connections, so
+        // requests waiting on a rate lock cannot starve it.
+        let persister_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(db.connect_options())
+            .await
+            .unwrap();
+        let persister = spawn_persister(
+            &persister_pool,
+            persister_config(&["sor-rates-persister.yml"], &tag),
+            &group,
+            &tag,
+        );
+        let mdms: Arc<dyn MdmsSource> =
+            Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
+        let watcher_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(db.connect_options())
+            .await
+            .unwrap();
+        let service = sor_rates::service::SorService {
+            pool: db.pool().clone(),
+            mdms: mdms.clone(),
+            idgen: Arc::new(digit_store::IdGenerator::new(
+                db.pool().clone(),
+                digit_store::mdms_masters(mdms.clone()),
+                digit_store::IdgenSettings::from_lookup(|_| None).unwrap(),
+            )),
+            producer: Producer::new(&kafka).unwrap(),
+            commits: CommitWatcher::start(watcher_pool, group).await.unwrap(),
+            settings,
+        };
+        let app = sor_rates::api::router("/sor-rates", service).layer(
+            axum::middleware::from_fn_with_state(gate(mdms), gate::authenticate),
+        );
+        Self {
+            db,
+            app,
+            tag,
+            persister,
+        }
+    }
+
+    /// POSTs to `/sor-rates{path}`.
+    pub async fn post(&self, path: &str, as_user: &UserInfo, body: Value) -> (StatusCode, Value) {
+        post_as(&self.app, &format!("/sor-rates{path}"), Some(as_user), body).await
+    }
+}
+
+/// The SOR administrator persona.
+pub fn sor_admin() -> UserInfo {
+    user(
+        "44444444-4444-4444-8444-000000000001",
+        UserType::Employee,
+        &[("STATE_MUKTA_ADMIN", "pg"), ("EMPLOYEE", "pg")],
+    )
+}
+
 const INFO: ServiceInfo = ServiceInfo {
     name: "pgr",
     description: "e2e",
@@ -235,23 +413,7 @@ impl WorkflowStack {
             ],
             &tag,
         );
-        let writer = Writer {
-            config: Arc::new(config),
-            pool: db.pool().clone(),
-            producer: Producer::new(&kafka).unwrap(),
-            settings: PersisterSettings {
-                group_id: settings.persister_group.clone(),
-                dead_letter_topic: format!("e2e-deadletter-{tag}"),
-                bulk_enabled: true,
-                batch_size: 100,
-                backoff: Backoff::new(Duration::from_millis(50), Duration::from_millis(500)),
-            },
-            metrics: PersisterMetrics::new(&Metrics::new("e2e-persister")).unwrap(),
-        };
-        let persister = Shutdown::new();
-        let stop = persister.clone();
-        let k = kafka.clone();
-        tokio::spawn(async move { consumer::run(writer, &k, stop).await });
+        let persister = spawn_persister(db.pool(), config, &settings.persister_group, &tag);
 
         let mdms: Arc<dyn MdmsSource> =
             Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
@@ -303,7 +465,7 @@ impl WorkflowStack {
             idgen: Arc::new(digit_store::IdGenerator::new(
                 db.pool().clone(),
                 digit_store::mdms_masters(mdms_idgen),
-                digit_store::IdgenSettings::default(),
+                digit_store::IdgenSettings::from_lookup(|_| None).unwrap(),
             )),
             producer: Producer::new(&kafka).unwrap(),
             commits: Some(commits),

@@ -1,0 +1,420 @@
+//! SOR & rates on the real stack (broker, persister, Postgres): SOR rules, rate validity,
+//! closing of predecessors, boundary lookups, exact money, and 50 racing rate creations.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
+
+use axum::http::StatusCode;
+use digit_e2e::*;
+use serde_json::{json, Value};
+
+const DAY: i64 = 86_400_000;
+/// 2026-01-01T00:00:00+05:30.
+const D0: i64 = 1_767_205_800_000;
+
+fn ri() -> Value {
+    json!({"apiId": "works", "ts": 5})
+}
+
+fn material(description: &str) -> Value {
+    json!({"tenantId": "pg", "sorType": "M", "uom": "BAG", "uomValue": 1, "description": description})
+}
+
+async fn create_sor(stack: &SorStack, sor: Value) -> Value {
+    let (status, body) = stack
+        .post(
+            "/sor/v1/_create",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": [sor]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body["sors"][0].clone()
+}
+
+fn rate(sor_id: &str, valid_from: i64, amounts: &[(&str, &str)]) -> Value {
+    let amounts: Vec<Value> = amounts
+        .iter()
+        .map(|(h, a)| json!({"heads": h, "amount": serde_json::from_str::<Value>(a).unwrap()}))
+        .collect();
+    json!({"tenantId": "pg", "sorId": sor_id, "validFrom": valid_from, "amountDetail": amounts})
+}
+
+async fn create_rate(stack: &SorStack, r: Value) -> (StatusCode, Value) {
+    stack
+        .post(
+            "/sor/rate/v1/_create",
+            &sor_admin(),
+            json!({"RequestInfo": ri(), "rateDetails": [r]}),
+        )
+        .await
+}
+
+async fn rates_of(stack: &SorStack, sor_id: &str, extra: Value) -> Vec<Value> {
+    let mut criteria = json!({"tenantId": "pg", "sorIds": [sor_id]});
+    for (k, v) in extra.as_object().unwrap() {
+        criteria[k] = v.clone();
+    }
+    let (status, body) = stack
+        .post("/sor/rate/v1/_search", &sor_admin(), json!({"requestInfo": ri(), "criteria": criteria, "pagination": {"limit": 100, "sortBy": "validFrom", "order": "ASC"}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["rateDetails"].as_array().unwrap().clone()
+}
+
+fn error(body: &Value) -> (String, String) {
+    (
+        body["Errors"][0]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+        body["Errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sor_rules() {
+    let stack = SorStack::start().await;
+    let cement = create_sor(&stack, material("Cement OPC 53 grade")).await;
+    assert_eq!(cement["sorNumber"], "LD-00001");
+    assert_eq!(cement["sorSubType"], "NA");
+    assert_eq!(cement["isActive"], true);
+    let sand = create_sor(&stack, material("River sand")).await;
+    assert_eq!(sand["sorNumber"], "LD-00002");
+    let works = create_sor(&stack, json!({"tenantId": "pg", "sorType": "W", "sorSubType": "EW", "sorVariant": "FN", "uom": "CUM", "uomValue": 10, "description": "Earth work in excavation"})).await;
+    assert!(
+        works["sorNumber"].as_str().unwrap().starts_with("EW-"),
+        "{works}"
+    );
+
+    let cases: Vec<(Value, &str)> = vec![
+        (material("cement opc 53 GRADE"), "DUPLICATE_SOR"),
+        (
+            json!({"tenantId": "pg", "sorType": "X", "uom": "BAG", "uomValue": 1, "description": "retired"}),
+            "INVALID_SOR_TYPE",
+        ),
+        (
+            json!({"tenantId": "pg", "sorType": "W", "sorSubType": "CEM", "sorVariant": "FN", "uom": "BAG", "uomValue": 1, "description": "wrong subtype"}),
+            "INVALID_SOR_SUBTYPE",
+        ),
+        (
+            json!({"tenantId": "pg", "sorType": "W", "sorSubType": "EW", "sorVariant": "ZZ", "uom": "BAG", "uomValue": 1, "description": "bad variant"}),
+            "INVALID_SOR_VARIANT",
+        ),
+        (
+            json!({"tenantId": "pg", "sorType": "M", "uom": "GALLON", "uomValue": 1, "description": "bad unit"}),
+            "INVALID_UOM",
+        ),
+        (
+            json!({"tenantId": "pg", "sorType": "M", "uom": "BAG", "uomValue": 0, "description": "zero"}),
+            "INVALID_UOM_VALUE",
+        ),
+        (
+            json!({"tenantId": "pg", "sorType": "M", "uom": "BAG", "uomValue": 1, "description": "x"}),
+            "INVALID_DESCRIPTION",
+        ),
+        (
+            json!({"tenantId": "pg", "sorType": "M", "uom": "BAG", "uomValue": 1, "description": "mine", "sorNumber": "LD-99"}),
+            "SOR_NUMBER_NOT_ALLOWED",
+        ),
+    ];
+    for (sor, code) in cases {
+        let (status, body) = stack
+            .post(
+                "/sor/v1/_create",
+                &sor_admin(),
+                json!({"RequestInfo": ri(), "sors": [sor]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{code}: {body}");
+        assert_eq!(error(&body).0, code, "{body}");
+    }
+    let (_, body) = stack
+        .post(
+            "/sor/v1/_create",
+            &sor_admin(),
+            json!({"RequestInfo": ri(), "sors": [material("cement opc 53 GRADE")]}),
+        )
+        .await;
+    assert_eq!(error(&body).1, "This SOR already exists");
+
+    // Search: by type, paged, with totalCount; sortBy is whitelisted.
+    let (status, body) = stack
+        .post("/sor/v1/_search", &sor_admin(), json!({"requestInfo": ri(), "criteria": {"tenantId": "pg", "sorType": "M"}, "pagination": {"limit": 1, "offSet": 0, "sortBy": "sorNumber", "order": "ASC"}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["responseInfo"]["status"], "successful");
+    assert_eq!(body["pagination"]["totalCount"], 2);
+    assert_eq!(body["sors"][0]["sorNumber"], "LD-00001");
+    let (status, body) = stack
+        .post("/sor/v1/_search", &sor_admin(), json!({"requestInfo": ri(), "criteria": {"tenantId": "pg"}, "pagination": {"sortBy": "id; drop table eg_sor"}}))
+        .await;
+    assert_eq!(
+        (status, error(&body).0),
+        (StatusCode::BAD_REQUEST, "INVALID_SEARCH".to_owned())
+    );
+    let (_, body) = stack
+        .post(
+            "/sor/v1/_search",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "criteria": {}, "pagination": {}}),
+        )
+        .await;
+    assert_eq!(error(&body).1, "criteria.tenantId is required");
+
+    // Update: only description, status, additional details.
+    let mut edit = cement.clone();
+    edit["description"] = json!("Cement OPC 53 grade (50 kg bag)");
+    let (status, body) = stack
+        .post(
+            "/sor/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": [edit]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body["sors"][0]["description"],
+        "Cement OPC 53 grade (50 kg bag)"
+    );
+    let mut renumber = cement.clone();
+    renumber["sorNumber"] = json!("LD-12345");
+    let (_, body) = stack
+        .post(
+            "/sor/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": [renumber]}),
+        )
+        .await;
+    assert_eq!(
+        error(&body),
+        (
+            "SOR_FIELD_IMMUTABLE".into(),
+            "sorNumber cannot be changed".into()
+        )
+    );
+    let (_, body) = stack
+        .post(
+            "/sor/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": [{"id": "nope"}]}),
+        )
+        .await;
+    assert_eq!(error(&body).0, "SOR_NOT_FOUND");
+
+    // Works SORs get rates from rate analysis only.
+    let (status, body) = create_rate(
+        &stack,
+        rate(works["id"].as_str().unwrap(), D0, &[("LA.1", "10")]),
+    )
+    .await;
+    assert_eq!(
+        (status, error(&body).0),
+        (
+            StatusCode::BAD_REQUEST,
+            "WORKS_SOR_RATE_NOT_ALLOWED".to_owned()
+        )
+    );
+    // A deactivated SOR takes no rates.
+    let mut off = sand.clone();
+    off["isActive"] = json!(false);
+    stack
+        .post(
+            "/sor/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": [off]}),
+        )
+        .await;
+    let (_, body) = create_rate(
+        &stack,
+        rate(sand["id"].as_str().unwrap(), D0, &[("MA.2", "10")]),
+    )
+    .await;
+    assert_eq!(error(&body).0, "SOR_INACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_validity_closing_and_lookup() {
+    let stack = SorStack::start().await;
+    let sor = create_sor(&stack, material("Cement PPC")).await;
+    let id = sor["id"].as_str().unwrap();
+
+    // 0.1 + 0.2 is 0.3 exactly; validFrom (10:00 IST) becomes the start of that day.
+    let (status, body) = create_rate(
+        &stack,
+        rate(id, D0 + 10 * 3_600_000, &[("MA.2", "0.1"), ("CA.9", "0.2")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["ResponseInfo"]["status"], "successful");
+    let first = body["rateDetails"][0].clone();
+    assert_eq!(first["rate"].to_string(), "0.3");
+    assert_eq!(first["validFrom"], D0);
+    assert!(first["validTo"].is_null());
+
+    // A new rate from day 5 closes the first at that instant.
+    let (status, body) = create_rate(&stack, rate(id, D0 + 5 * DAY, &[("MA.2", "410.50")])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let second = body["rateDetails"][0].clone();
+    let history = rates_of(&stack, id, json!({})).await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["validTo"], D0 + 5 * DAY);
+    assert_eq!(history[1]["validFrom"], D0 + 5 * DAY);
+
+    // Lookups: exactly at the boundary the newer rate answers; a millisecond before, the older.
+    let at = |t: i64| {
+        let stack = &stack;
+        async move { rates_of(stack, id, json!({"effectiveOn": t})).await }
+    };
+    assert_eq!(at(D0 + 5 * DAY).await[0]["id"], second["id"]);
+    assert_eq!(at(D0 + 5 * DAY - 1).await[0]["id"], first["id"]);
+    assert!(at(D0 - 1).await.is_empty());
+    assert_eq!(at(D0 + 400 * DAY).await[0]["id"], second["id"]);
+    assert_eq!(
+        at(D0 + 400 * DAY).await[0]["amountDetail"][0]["amount"].to_string(),
+        "410.50"
+    );
+
+    // Back-dating below the current rate is refused.
+    let (status, body) = create_rate(&stack, rate(id, D0 + 3 * DAY, &[("MA.2", "1")])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error(&body).0, "BACKDATED_RATE");
+    // A rate starting with the current one replaces it.
+    let (status, body) = create_rate(
+        &stack,
+        rate(id, D0 + 5 * DAY + 3_600_000, &[("MA.2", "420")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let third = body["rateDetails"][0].clone();
+    assert_eq!(at(D0 + 6 * DAY).await[0]["id"], third["id"]);
+    let all = rates_of(&stack, id, json!({"includeInactive": true})).await;
+    assert_eq!(all.iter().filter(|r| r["isActive"] == false).count(), 1);
+
+    // Amount rules.
+    for (amounts, code) in [
+        (vec![], "AMOUNT_DETAIL_REQUIRED"),
+        (vec![("ZZ.1", "1")], "INVALID_HEAD"),
+        (vec![("MA.2", "1"), ("MA.2", "2")], "DUPLICATE_HEAD"),
+        (vec![("MA.2", "-0.01")], "INVALID_AMOUNT"),
+    ] {
+        let (status, body) = create_rate(&stack, rate(id, D0 + 9 * DAY, &amounts)).await;
+        assert_eq!(
+            (status, error(&body).0),
+            (StatusCode::BAD_REQUEST, code.to_owned()),
+            "{body}"
+        );
+    }
+    let (_, body) = create_rate(
+        &stack,
+        json!({"tenantId": "pg", "sorId": id, "amountDetail": [{"heads": "MA.2", "amount": 1}]}),
+    )
+    .await;
+    assert_eq!(error(&body).0, "VALID_FROM_REQUIRED");
+    let (_, body) = create_rate(&stack, rate("no-such-sor", D0, &[("MA.2", "1")])).await;
+    assert_eq!(error(&body).0, "SOR_NOT_FOUND");
+
+    // Update: amounts (rate recomputed); no change and validity moves are refused.
+    let mut update = third.clone();
+    update["amountDetail"] =
+        json!([{"heads": "MA.2", "amount": 400}, {"heads": "CA.9", "amount": 20.25}]);
+    let (status, body) = stack
+        .post(
+            "/sor/rate/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": [update.clone()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["rateDetails"][0]["rate"].to_string(), "420.25");
+    let (_, body) = stack
+        .post(
+            "/sor/rate/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": [update.clone()]}),
+        )
+        .await;
+    assert_eq!(error(&body).0, "RATE_UNCHANGED");
+    let mut moved = update.clone();
+    moved["validFrom"] = json!(D0);
+    let (_, body) = stack
+        .post(
+            "/sor/rate/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": [moved]}),
+        )
+        .await;
+    assert_eq!(error(&body).0, "RATE_VALIDITY_IMMUTABLE");
+    let by_head = rates_of(
+        &stack,
+        id,
+        json!({"headCodeIds": ["CA.9"], "effectiveOn": D0 + 6 * DAY}),
+    )
+    .await;
+    assert_eq!(by_head.len(), 1);
+
+    // Postgres refuses an overlap even when written around the service.
+    let overlap = sqlx::query("INSERT INTO eg_sor_rate (id, tenantid, sorid, validfrom, validto, rate) VALUES ('x', 'pg', $1, $2, NULL, 1)")
+        .bind(id)
+        .bind(D0 + 7 * DAY)
+        .execute(stack.db.pool())
+        .await
+        .unwrap_err();
+    assert!(
+        overlap.to_string().contains("ex_eg_sor_rate_overlap"),
+        "{overlap}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_rate_creations_leave_a_clean_history() {
+    let stack = std::sync::Arc::new(SorStack::start().await);
+    let sor = create_sor(&stack, material("Bricks class A")).await;
+    let id = sor["id"].as_str().unwrap().to_owned();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
+    let mut tasks = Vec::new();
+    for i in 0..50_i64 {
+        let (stack, id, barrier) = (stack.clone(), id.clone(), barrier.clone());
+        // Days in a scrambled order, so some arrive after a later day was accepted.
+        let day = (i * 37) % 50;
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            create_rate(
+                &stack,
+                rate(
+                    &id,
+                    D0 + day * DAY,
+                    &[("MA.2", &format!("{}.{:02}", 100 + day, day))],
+                ),
+            )
+            .await
+        }));
+    }
+    let mut accepted = 0;
+    let mut refused = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::BAD_REQUEST => {
+                assert_eq!(error(&body).0, "BACKDATED_RATE", "{body}");
+                refused += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    eprintln!("accepted={accepted} refused={refused}");
+    assert_eq!(accepted + refused, 50);
+    assert!(accepted >= 1);
+    let history = rates_of(&stack, &id, json!({})).await;
+    assert_eq!(history.len(), accepted);
+    for pair in history.windows(2) {
+        assert_eq!(
+            pair[0]["validTo"], pair[1]["validFrom"],
+            "gap-free and overlap-free"
+        );
+    }
+    assert!(history.last().unwrap()["validTo"].is_null());
+}
