@@ -52,6 +52,18 @@ pub mod codes {
     pub const RATE_VALIDITY_IMMUTABLE: &str = "RATE_VALIDITY_IMMUTABLE";
     /// Search without tenant, bad paging.
     pub const INVALID_SEARCH: &str = "INVALID_SEARCH";
+    /// A composition that cannot be used (not a works SOR, no items, bad quantities).
+    pub const INVALID_COMPOSITION: &str = "INVALID_COMPOSITION";
+    /// No composition for the SOR at the date.
+    pub const SOR_COMPOSITION_NOT_FOUND: &str = "SOR_COMPOSITION_NOT_FOUND";
+    /// A basic SOR without a rate at the date.
+    pub const NO_RATES_FOUND: &str = "NO_RATES_FOUND";
+    /// Deactivating an SOR an active composition uses.
+    pub const SOR_IN_USE: &str = "SOR_IN_USE";
+    /// A rate-analysis date before today.
+    pub const EFFECTIVE_FROM_ERROR: &str = "EFFECTIVE_FROM_ERROR";
+    /// Analysis gives the current rate again.
+    pub const RATE_SAME: &str = "RATE_SAME";
     /// Empty request list.
     pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
 }

@@ -76,6 +76,7 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         (settings.update_sor_topic.as_str(), 1),
         (settings.save_rate_topic.as_str(), 1),
         (settings.update_rate_topic.as_str(), 1),
+        (settings.save_composition_topic.as_str(), 1),
     ];
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
         tracing::warn!(error = %e, "Could not create the SOR topics.");

@@ -7,13 +7,15 @@
 //! message, applied by the persister in one transaction; the exclusion constraint on
 //! `eg_sor_rate` guarantees no overlap even if something bypassed the service.
 
+use crate::domain::analysis::{self, BasicInput};
 use crate::domain::model::{
-    AmountDetail, Pagination, RateCriteria, RateDetails, RateMessage, Sor, SorCriteria,
+    AmountDetail, AnalysisDetails, Composition, CompositionCriteria, LineItem, Pagination,
+    RateAnalysis, RateCriteria, RateDetails, RateMessage, Sor, SorCriteria,
 };
 use crate::domain::rules::{self, Masters, Predecessor};
 use crate::error::{codes, SorError};
 use crate::store::repo;
-use digit_core::{AuditDetails, ErrorDetail, RequestInfo};
+use digit_core::{AuditDetails, ErrorDetail, Money, RequestInfo};
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;
 use digit_store::commit::CommitWatcher;
@@ -34,6 +36,10 @@ pub struct SorSettings {
     pub save_rate_topic: String,
     /// Rate updates.
     pub update_rate_topic: String,
+    /// New compositions.
+    pub save_composition_topic: String,
+    /// Labour cess, percent of every other head (`labour.cess.rate`).
+    pub labour_cess_percent: rust_decimal::Decimal,
     /// Time zone of `validFrom` days.
     pub time_zone: chrono_tz::Tz,
     /// How long to wait for the persister.
@@ -47,6 +53,8 @@ impl Default for SorSettings {
             update_sor_topic: "update-sor".into(),
             save_rate_topic: "save-sor-rate".into(),
             update_rate_topic: "update-sor-rate".into(),
+            save_composition_topic: "save-sor-composition".into(),
+            labour_cess_percent: rust_decimal::Decimal::ONE,
             time_zone: chrono_tz::Asia::Kolkata,
             await_timeout: Duration::from_secs(10),
         }
@@ -254,6 +262,15 @@ impl SorService {
                 SorError::invalid(codes::SOR_NOT_FOUND, format!("SOR not found: {id}"))
             })?;
             let mut next = rules::apply_sor_update(&stored, &update)?;
+            if stored.is_active != Some(false)
+                && next.is_active == Some(false)
+                && repo::used_by_composition(&self.pool, &id, now_ms()).await?
+            {
+                return Err(SorError::invalid(
+                    codes::SOR_IN_USE,
+                    "This SOR can not be inactivated as there are active SORs exists referencing it",
+                ));
+            }
             let mut audit = stored.audit_details.clone().unwrap_or_default();
             audit.last_modified_by = Some(user.clone());
             audit.last_modified_time = Some(now_ms());
@@ -528,6 +545,292 @@ impl SorService {
                 ..pagination.clone()
             },
         ))
+    }
+}
+
+impl SorService {
+    /// `sor/composition/v1/_create`: a works SOR's recipe from a date; closes (or replaces)
+    /// the previous one like a rate.
+    pub async fn create_compositions(
+        &self,
+        ri: &RequestInfo,
+        compositions: Vec<Composition>,
+    ) -> Result<Vec<Composition>, SorError> {
+        if compositions.is_empty() {
+            return Err(SorError::invalid(
+                codes::INVALID_REQUEST,
+                "compositions must not be empty",
+            ));
+        }
+        let user = ri.user_uuid().unwrap_or_default().to_owned();
+        let mut out = Vec::new();
+        for mut c in compositions {
+            let invalid = |m: String| SorError::invalid(codes::INVALID_COMPOSITION, m);
+            let sor_id = c.sor_id.clone().unwrap_or_default();
+            let works = repo::sor_by_id(&self.pool, &sor_id).await?.ok_or_else(|| {
+                SorError::invalid(codes::SOR_NOT_FOUND, format!("SOR not found: {sor_id}"))
+            })?;
+            if works.sor_type.as_deref() != Some(rules::WORKS_TYPE) {
+                return Err(invalid(format!("{sor_id} is not a works SOR")));
+            }
+            let tenant = works.tenant_id.clone().unwrap_or_default();
+            if c.basic_sor_details.is_empty() {
+                return Err(invalid("basicSorDetails must not be empty".into()));
+            }
+            if c.quantity
+                .is_none_or(|q| q.decimal() <= rust_decimal::Decimal::ZERO)
+            {
+                return Err(invalid("quantity must be positive".into()));
+            }
+            for b in &c.basic_sor_details {
+                let id = b.sor_id.clone().unwrap_or_default();
+                let basic = repo::sor_by_id(&self.pool, &id).await?.ok_or_else(|| {
+                    SorError::invalid(codes::SOR_NOT_FOUND, format!("SOR not found: {id}"))
+                })?;
+                if basic.sor_type.as_deref() == Some(rules::WORKS_TYPE)
+                    || basic.is_active == Some(false)
+                {
+                    return Err(invalid(format!(
+                        "{id} must be an active basic (M, L, E) SOR"
+                    )));
+                }
+                let q = b.quantity.map(|m| m.decimal()).unwrap_or_default();
+                if q <= rust_decimal::Decimal::ZERO || q.scale() > 4 {
+                    return Err(invalid(format!(
+                        "quantity of {id} must be positive with at most 4 decimals"
+                    )));
+                }
+            }
+            let from = c.effective_from.ok_or_else(|| {
+                SorError::invalid(codes::VALID_FROM_REQUIRED, "effectiveFrom is required")
+            })?;
+            let from = rules::start_of_day(from, self.settings.time_zone);
+            let number = self
+                .idgen
+                .generate(
+                    &tenant,
+                    Some("works.composition.number"),
+                    Some("CMP_[SEQ_SOR_COMPOSITION_NUM]"),
+                    1,
+                )
+                .await
+                .map_err(|e| SorError::Dependency(e.to_string()))?;
+            let now = now_ms();
+            c.id = Some(uuid::Uuid::new_v4().to_string());
+            c.tenant_id = Some(tenant.clone());
+            c.composition_id = number.into_iter().next();
+            c.effective_from = Some(from);
+            c.is_active = Some(true);
+            c.audit_details = Some(AuditDetails::for_create(&user, now));
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("composition:{tenant}:{sor_id}"))
+                .execute(&mut *tx)
+                .await?;
+            let active = repo::active_compositions(&mut tx, &tenant, &sor_id).await?;
+            // The same validity rules as rates, on (effectiveFrom, effectiveTo).
+            let as_rates: Vec<RateDetails> = active
+                .iter()
+                .map(|a| RateDetails {
+                    id: a.id.clone(),
+                    valid_from: a.effective_from,
+                    valid_to: a.effective_to,
+                    ..RateDetails::default()
+                })
+                .collect();
+            let closed: Vec<Value> = match rules::predecessor(&as_rates, from)? {
+                Predecessor::None => Vec::new(),
+                Predecessor::Close(id) => {
+                    vec![json!({"id": id, "effectiveTo": from, "isActive": true,
+                    "auditDetails": {"lastModifiedBy": user, "lastModifiedTime": now}})]
+                }
+                Predecessor::Replace(id) => vec![
+                    json!({"id": id, "effectiveTo": Value::Null, "isActive": false,
+                    "auditDetails": {"lastModifiedBy": user, "lastModifiedTime": now}}),
+                ],
+            };
+            // A replaced composition keeps its effectiveTo: only isActive changes.
+            let closed: Vec<Value> = closed
+                .into_iter()
+                .map(|mut v| {
+                    if v["isActive"] == false {
+                        let id = v["id"].as_str().unwrap_or_default().to_owned();
+                        v["effectiveTo"] = json!(active
+                            .iter()
+                            .find(|a| a.id.as_deref() == Some(id.as_str()))
+                            .and_then(|a| a.effective_to));
+                    }
+                    v
+                })
+                .collect();
+            let payload = json!({"RequestInfo": strip(ri), "compositions": [c], "closedCompositions": closed});
+            self.publish(ri, &self.settings.save_composition_topic, &sor_id, &payload)
+                .await?;
+            tx.commit().await?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// `sor/composition/v1/_search`.
+    pub async fn search_compositions(
+        &self,
+        c: &CompositionCriteria,
+    ) -> Result<Vec<Composition>, SorError> {
+        let tenant = c
+            .tenant_id
+            .clone()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                SorError::invalid(codes::INVALID_SEARCH, "criteria.tenantId is required")
+            })?;
+        Ok(repo::search_compositions(&self.pool, &tenant, &c.sor_ids, c.effective_on).await?)
+    }
+
+    /// `sor/rate-analysis/v1/_calculate` (and the computation behind `_create`).
+    pub async fn analyse(&self, details: &AnalysisDetails) -> Result<Vec<RateAnalysis>, SorError> {
+        let tenant = details
+            .tenant_id
+            .clone()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                SorError::invalid(codes::INVALID_TENANT, "sorDetails.tenantId is required")
+            })?;
+        if details.sor_ids.is_empty() {
+            return Err(SorError::invalid(
+                codes::INVALID_REQUEST,
+                "sorDetails.sorIds must not be empty",
+            ));
+        }
+        let t = details.effective_from.ok_or_else(|| {
+            SorError::invalid(
+                codes::VALID_FROM_REQUIRED,
+                "sorDetails.effectiveFrom is required",
+            )
+        })?;
+        let t = rules::start_of_day(t, self.settings.time_zone);
+        let mut out = Vec::new();
+        for sor_id in &details.sor_ids {
+            let works = repo::sor_by_id(&self.pool, sor_id).await?.ok_or_else(|| {
+                SorError::invalid(codes::SOR_NOT_FOUND, format!("SOR not found: {sor_id}"))
+            })?;
+            let composition = repo::search_compositions(
+                &self.pool,
+                &tenant,
+                std::slice::from_ref(sor_id),
+                Some(t),
+            )
+            .await?
+            .pop()
+            .ok_or_else(|| {
+                SorError::invalid(
+                    codes::SOR_COMPOSITION_NOT_FOUND,
+                    format!("No composition of {sor_id} at {t}"),
+                )
+            })?;
+            let mut basics = Vec::new();
+            for b in &composition.basic_sor_details {
+                let id = b.sor_id.clone().unwrap_or_default();
+                let basic = repo::sor_by_id(&self.pool, &id).await?.ok_or_else(|| {
+                    SorError::invalid(codes::SOR_NOT_FOUND, format!("SOR not found: {id}"))
+                })?;
+                basics.push(BasicInput {
+                    sor_id: id.clone(),
+                    uom_value: basic.uom_value.map(|m| m.decimal()).unwrap_or_default(),
+                    rate: repo::rate_at(&self.pool, &tenant, &id, t).await?,
+                });
+            }
+            let uom_value = works.uom_value.map(|m| m.decimal()).unwrap_or_default();
+            let computed = analysis::compute(
+                &composition,
+                uom_value,
+                &basics,
+                self.settings.labour_cess_percent,
+            )?;
+            let rate = RateDetails {
+                tenant_id: Some(tenant.clone()),
+                sor_id: Some(sor_id.clone()),
+                valid_from: Some(t),
+                rate: Some(Money(computed.rate)),
+                composition_id: composition.composition_id.clone(),
+                amount_detail: computed
+                    .heads
+                    .iter()
+                    .map(|(h, v)| AmountDetail {
+                        heads: Some(h.clone()),
+                        amount_type: Some(
+                            if h == analysis::LABOUR_CESS_HEAD {
+                                "percentage"
+                            } else {
+                                "fixed"
+                            }
+                            .into(),
+                        ),
+                        amount: Some(Money(*v)),
+                        ..AmountDetail::default()
+                    })
+                    .collect(),
+                ..RateDetails::default()
+            };
+            out.push(RateAnalysis {
+                tenant_id: Some(tenant.clone()),
+                sor_id: Some(sor_id.clone()),
+                sor_number: works.sor_number.clone(),
+                composition_id: composition.composition_id.clone(),
+                analysis_quantity: composition.quantity,
+                uom_value: works.uom_value,
+                effective_from: Some(t),
+                line_items: computed.lines.into_iter().collect::<Vec<LineItem>>(),
+                rate,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `sor/rate-analysis/v1/_create`: stores the analysed rates through the same rules as
+    /// manual rates; a rate equal to the current one is skipped, not failed.
+    pub async fn create_analysed_rates(
+        &self,
+        ri: &RequestInfo,
+        details: &AnalysisDetails,
+    ) -> Result<Vec<RateDetails>, SorError> {
+        let today = rules::start_of_day(now_ms(), self.settings.time_zone);
+        if details
+            .effective_from
+            .is_some_and(|t| rules::start_of_day(t, self.settings.time_zone) < today)
+        {
+            return Err(SorError::invalid(
+                codes::EFFECTIVE_FROM_ERROR,
+                "effectiveFrom must not be before today",
+            ));
+        }
+        let analyses = self.analyse(details).await?;
+        let mut to_create = Vec::new();
+        for a in analyses {
+            let tenant = a.tenant_id.clone().unwrap_or_default();
+            let sor = a.sor_id.clone().unwrap_or_default();
+            let current = repo::rate_at(
+                &self.pool,
+                &tenant,
+                &sor,
+                a.effective_from.unwrap_or_default(),
+            )
+            .await?;
+            let same = current
+                .as_ref()
+                .and_then(|c| c.rate)
+                .zip(a.rate.rate)
+                .is_some_and(|(x, y)| x.decimal() == y.decimal());
+            if same {
+                tracing::info!(sor, "Analysed rate equals the current rate; skipped.");
+                continue;
+            }
+            to_create.push(a.rate);
+        }
+        if to_create.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.create_rates(ri, to_create, true).await
     }
 }
 

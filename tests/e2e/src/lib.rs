@@ -267,6 +267,7 @@ impl SorStack {
             update_sor_topic: format!("update-sor-{tag}"),
             save_rate_topic: format!("save-sor-rate-{tag}"),
             update_rate_topic: format!("update-sor-rate-{tag}"),
+            save_composition_topic: format!("save-sor-composition-{tag}"),
             ..sor_rates::service::SorSettings::default()
         };
         let topics = [
@@ -274,6 +275,7 @@ impl SorStack {
             settings.update_sor_topic.clone(),
             settings.save_rate_topic.clone(),
             settings.update_rate_topic.clone(),
+            settings.save_composition_topic.clone(),
             format!("e2e-deadletter-{tag}"),
         ];
         let list: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), 1)).collect();

@@ -418,3 +418,136 @@ async fn fifty_concurrent_rate_creations_leave_a_clean_history() {
     }
     assert!(history.last().unwrap()["validTo"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_analysis_worked_example_to_the_paisa() {
+    let stack = SorStack::start().await;
+    let basic = |t: &str, uom: &str, qty: i64, d: &str| json!({"tenantId": "pg", "sorType": t, "uom": uom, "uomValue": qty, "description": d});
+    let bricks = create_sor(&stack, basic("M", "NOS", 1000, "Bricks first class")).await;
+    let mason = create_sor(&stack, basic("L", "DAY", 1, "Mason")).await;
+    let cement = create_sor(&stack, basic("M", "BAG", 1, "Cement OPC")).await;
+    let works = create_sor(
+        &stack,
+        json!({"tenantId": "pg", "sorType": "W", "sorSubType": "RCC", "sorVariant": "SS",
+        "uom": "CUM", "uomValue": 10, "description": "Brick masonry in CM 1:6"}),
+    )
+    .await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    for (sor, amounts) in [
+        (&bricks, vec![("MA.2", "8000")]),
+        (&mason, vec![("LA.1", "850.50")]),
+        (&cement, vec![("MA.2", "410.50"), ("CA.9", "12.25")]),
+    ] {
+        let (status, body) = create_rate(&stack, rate(&id(sor), D0, &amounts)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    let composition = json!({"tenantId": "pg", "sorId": id(&works), "quantity": 1, "effectiveFrom": D0,
+        "basicSorDetails": [
+            {"sorId": id(&bricks), "quantity": 500},
+            {"sorId": id(&mason), "quantity": 1.5},
+            {"sorId": id(&cement), "quantity": 1.25}],
+        "additionalCharges": [{"description": "Scaffolding", "applicableOn": "ADC.4", "calculationType": "fixed", "figure": 100}]});
+    let (status, body) = stack
+        .post(
+            "/sor/composition/v1/_create",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "compositions": [composition]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert!(body["compositions"][0]["compositionId"]
+        .as_str()
+        .unwrap()
+        .starts_with("CMP_"));
+
+    // _calculate: per 10 CUM from 1 CUM of analysis (the quantity factor upstream drops).
+    let details = |t: i64| json!({"RequestInfo": ri(), "sorDetails": {"tenantId": "pg", "sorIds": [id(&works)], "effectiveFrom": t}});
+    let (status, body) = stack
+        .post(
+            "/sor/rate-analysis/v1/_calculate",
+            &sor_admin(),
+            details(D0 + DAY),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let analysis = &body["rateAnalysis"][0];
+    assert_eq!(analysis["rate"]["rate"].to_string(), "59632.30");
+    let heads: std::collections::BTreeMap<String, String> = analysis["rate"]["amountDetail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["heads"].as_str().unwrap().to_owned(),
+                a["amount"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(heads["MA.2"], "45131.25");
+    assert_eq!(heads["LA.1"], "12757.50");
+    assert_eq!(heads["CA.9"], "153.13");
+    assert_eq!(heads["ADC.4"], "1000");
+    assert_eq!(heads["LC.7"], "590.42");
+    assert_eq!(analysis["lineItems"].as_array().unwrap().len(), 4);
+
+    // No composition before D0.
+    let (_, body) = stack
+        .post(
+            "/sor/rate-analysis/v1/_calculate",
+            &sor_admin(),
+            details(D0 - DAY),
+        )
+        .await;
+    assert_eq!(error(&body).0, "SOR_COMPOSITION_NOT_FOUND");
+    // _create refuses past dates, stores a future one like a manual rate, skips a repeat.
+    let (_, body) = stack
+        .post(
+            "/sor/rate-analysis/v1/_create",
+            &sor_admin(),
+            details(D0 + DAY),
+        )
+        .await;
+    assert_eq!(error(&body).0, "EFFECTIVE_FROM_ERROR");
+    let tomorrow = digit_core::time::now_ms() + DAY;
+    let (status, body) = stack
+        .post(
+            "/sor/rate-analysis/v1/_create",
+            &sor_admin(),
+            details(tomorrow),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["rateDetails"][0]["rate"].to_string(), "59632.30");
+    assert!(body["rateDetails"][0]["compositionId"]
+        .as_str()
+        .unwrap()
+        .starts_with("CMP_"));
+    let stored = rates_of(&stack, &id(&works), json!({"effectiveOn": tomorrow})).await;
+    assert_eq!(stored[0]["rate"].to_string(), "59632.30");
+    let (status, body) = stack
+        .post(
+            "/sor/rate-analysis/v1/_create",
+            &sor_admin(),
+            details(tomorrow),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["rateDetails"], json!([]), "the same rate is skipped");
+
+    // A basic SOR used by an active composition cannot be deactivated.
+    let mut off = cement.clone();
+    off["isActive"] = json!(false);
+    let (_, body) = stack
+        .post(
+            "/sor/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": [off]}),
+        )
+        .await;
+    assert_eq!(error(&body).0, "SOR_IN_USE");
+    // Compositions are searchable by date.
+    let (_, body) = stack
+        .post("/sor/composition/v1/_search", &sor_admin(), json!({"requestInfo": ri(), "criteria": {"tenantId": "pg", "sorIds": [id(&works)], "effectiveOn": D0}}))
+        .await;
+    assert_eq!(body["compositions"].as_array().unwrap().len(), 1);
+}

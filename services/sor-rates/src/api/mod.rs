@@ -2,7 +2,9 @@
 //! answer **202** as the contract says (upstream DIGIT services answer 200); searches 200.
 
 use crate::domain::model::{
-    RateRequest, RateResponse, RateSearchRequest, SorRequest, SorResponse, SorSearchRequest,
+    AnalysisRequest, AnalysisResponse, CompositionRequest, CompositionResponse,
+    CompositionSearchRequest, RateRequest, RateResponse, RateSearchRequest, SorRequest,
+    SorResponse, SorSearchRequest,
 };
 use crate::service::SorService;
 use axum::extract::State;
@@ -23,6 +25,10 @@ pub fn router(context: &str, service: SorService) -> Router {
         .route(&p("/sor/rate/v1/_create"), post(create_rates))
         .route(&p("/sor/rate/v1/_update"), post(update_rates))
         .route(&p("/sor/rate/v1/_search"), post(search_rates))
+        .route(&p("/sor/composition/v1/_create"), post(create_compositions))
+        .route(&p("/sor/composition/v1/_search"), post(search_compositions))
+        .route(&p("/sor/rate-analysis/v1/_calculate"), post(calculate))
+        .route(&p("/sor/rate-analysis/v1/_create"), post(create_analysed))
         .with_state(service)
 }
 
@@ -117,4 +123,59 @@ async fn search_rates(
         rate_details: rates,
         pagination: Some(pagination),
     }))
+}
+
+async fn create_compositions(
+    State(s): State<SorService>,
+    DigitJson(req): DigitJson<CompositionRequest>,
+) -> Result<(StatusCode, Json<CompositionResponse>), ApiError> {
+    let compositions = s
+        .create_compositions(&req.request_info, req.compositions)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CompositionResponse {
+            response_info: ok(&req.request_info),
+            compositions,
+        }),
+    ))
+}
+
+async fn search_compositions(
+    State(s): State<SorService>,
+    DigitJson(req): DigitJson<CompositionSearchRequest>,
+) -> Result<Json<CompositionResponse>, ApiError> {
+    let compositions = s.search_compositions(&req.criteria).await?;
+    Ok(Json(CompositionResponse {
+        response_info: ok(&req.request_info),
+        compositions,
+    }))
+}
+
+async fn calculate(
+    State(s): State<SorService>,
+    DigitJson(req): DigitJson<AnalysisRequest>,
+) -> Result<Json<AnalysisResponse>, ApiError> {
+    let analyses = s.analyse(&req.sor_details).await?;
+    Ok(Json(AnalysisResponse {
+        response_info: ok(&req.request_info),
+        rate_analysis: analyses,
+    }))
+}
+
+async fn create_analysed(
+    State(s): State<SorService>,
+    DigitJson(req): DigitJson<AnalysisRequest>,
+) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
+    let rates = s
+        .create_analysed_rates(&req.request_info, &req.sor_details)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RateResponse {
+            response_info: ok(&req.request_info),
+            rate_details: rates,
+            pagination: None,
+        }),
+    ))
 }

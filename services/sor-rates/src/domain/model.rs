@@ -278,3 +278,196 @@ pub struct RateSearchRequest {
     #[serde(default)]
     pub pagination: Pagination,
 }
+
+/// One basic SOR of a composition: `quantity` of it goes into the analysis quantity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BasicSorDetail {
+    /// The basic (M, L, E) SOR's id.
+    #[serde(default)]
+    pub sor_id: Option<String>,
+    /// How much of it (in its uom).
+    #[serde(default)]
+    pub quantity: Option<Money>,
+}
+
+/// An extra charge of a composition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdditionalCharge {
+    /// Text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The head it is booked under (e.g. `ADC.4`); for `percentage`, also the head it is a
+    /// percentage of.
+    #[serde(default)]
+    pub applicable_on: Option<String>,
+    /// `fixed` (an amount for the analysis quantity) or `percentage`.
+    #[serde(default)]
+    pub calculation_type: Option<String>,
+    /// Amount or percentage.
+    #[serde(default)]
+    pub figure: Option<Money>,
+}
+
+/// How a works SOR is made (rate analysis), valid on `[effectiveFrom, effectiveTo)`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Composition {
+    /// Server id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Tenant.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Human id (`CMP_000001`).
+    #[serde(default)]
+    pub composition_id: Option<String>,
+    /// The works SOR's id.
+    #[serde(default)]
+    pub sor_id: Option<String>,
+    /// Analysis quantity (in the works SOR's uom).
+    #[serde(default)]
+    pub quantity: Option<Money>,
+    /// Start (epoch ms, start of day).
+    #[serde(default)]
+    pub effective_from: Option<i64>,
+    /// End, exclusive.
+    #[serde(default)]
+    pub effective_to: Option<i64>,
+    /// Status.
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    /// Basic SORs.
+    #[serde(default)]
+    pub basic_sor_details: Vec<BasicSorDetail>,
+    /// Extra charges.
+    #[serde(default)]
+    pub additional_charges: Vec<AdditionalCharge>,
+    /// Audit.
+    #[serde(default)]
+    pub audit_details: Option<AuditDetails>,
+}
+
+/// `{requestInfo, compositions}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CompositionRequest {
+    /// Envelope.
+    #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
+    pub request_info: RequestInfo,
+    /// Compositions.
+    #[serde(default)]
+    pub compositions: Vec<Composition>,
+}
+
+/// `{responseInfo, compositions}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CompositionResponse {
+    /// Envelope.
+    #[serde(rename = "responseInfo")]
+    pub response_info: Option<ResponseInfo>,
+    /// Compositions.
+    pub compositions: Vec<Composition>,
+}
+
+/// Composition search.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompositionCriteria {
+    /// Tenant (required).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Works SOR ids.
+    #[serde(default)]
+    pub sor_ids: Vec<String>,
+    /// The composition valid at this instant.
+    #[serde(default)]
+    pub effective_on: Option<i64>,
+}
+
+/// `{requestInfo, criteria}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CompositionSearchRequest {
+    /// Envelope.
+    #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
+    pub request_info: RequestInfo,
+    /// Criteria.
+    #[serde(default)]
+    pub criteria: CompositionCriteria,
+}
+
+/// `{tenantId, sorIds, effectiveFrom}` of a rate-analysis request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisDetails {
+    /// Tenant.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Works SOR ids.
+    #[serde(default)]
+    pub sor_ids: Vec<String>,
+    /// The date the rates are for (epoch ms).
+    #[serde(default)]
+    pub effective_from: Option<i64>,
+}
+
+/// `{RequestInfo, sorDetails}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AnalysisRequest {
+    /// Envelope.
+    #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
+    pub request_info: RequestInfo,
+    /// What to analyse.
+    #[serde(rename = "sorDetails", default)]
+    pub sor_details: AnalysisDetails,
+}
+
+/// One line of an analysis: a basic SOR (or the extra charges) and its amounts by head.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItem {
+    /// `SOR` or `EXTRACHARGES`.
+    #[serde(rename = "type")]
+    pub line_type: String,
+    /// The basic SOR id (SOR lines).
+    pub target_id: Option<String>,
+    /// Quantity used.
+    pub quantity: Option<Money>,
+    /// Amounts for the analysis quantity, by head (full precision).
+    pub amount_details: Vec<AmountDetail>,
+}
+
+/// The analysis of one works SOR at a date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateAnalysis {
+    /// Tenant.
+    pub tenant_id: Option<String>,
+    /// The works SOR.
+    pub sor_id: Option<String>,
+    /// Its number.
+    pub sor_number: Option<String>,
+    /// The composition used.
+    pub composition_id: Option<String>,
+    /// Analysis quantity.
+    pub analysis_quantity: Option<Money>,
+    /// The works SOR's "rate defined for quantity".
+    pub uom_value: Option<Money>,
+    /// The date.
+    pub effective_from: Option<i64>,
+    /// Lines.
+    pub line_items: Vec<LineItem>,
+    /// The resulting rate: amounts by head for `uomValue` units, rounded once to 2 dp.
+    pub rate: RateDetails,
+}
+
+/// `{responseInfo, rateAnalysis}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AnalysisResponse {
+    /// Envelope.
+    #[serde(rename = "responseInfo")]
+    pub response_info: Option<ResponseInfo>,
+    /// Analyses.
+    #[serde(rename = "rateAnalysis")]
+    pub rate_analysis: Vec<RateAnalysis>,
+}

@@ -261,3 +261,95 @@ async fn attach_amounts(pool: &PgPool, rates: &mut [RateDetails]) -> Result<(), 
     }
     Ok(())
 }
+
+fn composition_from_row(r: &PgRow) -> crate::domain::model::Composition {
+    crate::domain::model::Composition {
+        id: r.get("id"),
+        tenant_id: r.get("tenantid"),
+        composition_id: r.get("compositionid"),
+        sor_id: r.get("sorid"),
+        quantity: r.get::<Option<Decimal>, _>("quantity").map(Money),
+        effective_from: r.get("effectivefrom"),
+        effective_to: r.get("effectiveto"),
+        is_active: r.get("isactive"),
+        basic_sor_details: serde_json::from_value(r.get("basicsordetails")).unwrap_or_default(),
+        additional_charges: serde_json::from_value(r.get("additionalcharges")).unwrap_or_default(),
+        audit_details: Some(audit(r)),
+    }
+}
+
+const COMPOSITION_COLUMNS: &str =
+    "id, tenantid, compositionid, sorid, quantity, effectivefrom, effectiveto, isactive,
+    basicsordetails, additionalcharges, createdby, createdtime, lastmodifiedby, lastmodifiedtime";
+
+/// Active compositions of a works SOR, by `effectiveFrom`.
+pub async fn active_compositions(
+    conn: &mut PgConnection,
+    tenant: &str,
+    sor_id: &str,
+) -> Result<Vec<crate::domain::model::Composition>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COMPOSITION_COLUMNS} FROM eg_sor_composition WHERE tenantid = $1 AND sorid = $2 AND isactive
+         ORDER BY effectivefrom"
+    ))
+    .bind(tenant)
+    .bind(sor_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(composition_from_row).collect())
+}
+
+/// Active compositions of a tenant (optionally for some SORs, optionally valid at `t`).
+pub async fn search_compositions(
+    pool: &PgPool,
+    tenant: &str,
+    sor_ids: &[String],
+    at: Option<i64>,
+) -> Result<Vec<crate::domain::model::Composition>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COMPOSITION_COLUMNS} FROM eg_sor_composition WHERE tenantid = $1 AND isactive
+           AND (cardinality($2::text[]) = 0 OR sorid = ANY($2))
+           AND ($3::bigint IS NULL OR (effectivefrom <= $3 AND (effectiveto IS NULL OR effectiveto > $3)))
+         ORDER BY sorid, effectivefrom"
+    ))
+    .bind(tenant)
+    .bind(sor_ids)
+    .bind(at)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(composition_from_row).collect())
+}
+
+/// True when an active composition (current or future) uses `sor_id` as a basic SOR.
+pub async fn used_by_composition(
+    pool: &PgPool,
+    sor_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM eg_sor_composition WHERE isactive
+           AND (effectiveto IS NULL OR effectiveto > $2)
+           AND basicsordetails @> jsonb_build_array(jsonb_build_object('sorId', $1::text)))",
+    )
+    .bind(sor_id)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
+/// The active rate of an SOR valid at `t`, with amounts.
+pub async fn rate_at(
+    pool: &PgPool,
+    tenant: &str,
+    sor_id: &str,
+    t: i64,
+) -> Result<Option<RateDetails>, sqlx::Error> {
+    let criteria = RateCriteria {
+        tenant_id: Some(tenant.to_owned()),
+        sor_ids: vec![sor_id.to_owned()],
+        effective_on: Some(t),
+        ..RateCriteria::default()
+    };
+    let (mut rates, _) = search_rates(pool, tenant, &criteria, "validfrom", true, 1, 0).await?;
+    Ok(rates.pop())
+}
