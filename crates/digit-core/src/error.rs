@@ -68,6 +68,15 @@ impl ErrorResponse {
     }
 }
 
+/// `code: message; code: message` — how an error enum's validation variant displays (logs).
+pub fn describe(errors: &[ErrorDetail]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// An error that knows its DIGIT rendering. Implemented by every crate's error enum.
 pub trait DigitError: std::error::Error {
     /// HTTP status; upstream answers 400 for every handled error.

@@ -63,7 +63,7 @@ pub mod codes {
 pub enum WorkflowError {
     /// A validation failure with upstream's code and message (HTTP 400). Several may be
     /// reported together, as upstream's CustomException map does.
-    #[error("{}", .0.iter().map(|e| format!("{}: {}", e.code, e.message)).collect::<Vec<_>>().join("; "))]
+    #[error("{}", digit_core::error::describe(.0))]
     Invalid(Vec<ErrorDetail>),
     /// Another transition won the race (HTTP 409).
     #[error("{message}")]

@@ -43,7 +43,7 @@ pub mod codes {
 #[derive(Debug, thiserror::Error)]
 pub enum PgrError {
     /// Validation (HTTP 400), possibly several errors.
-    #[error("{}", .0.iter().map(|e| format!("{}: {}", e.code, e.message)).collect::<Vec<_>>().join("; "))]
+    #[error("{}", digit_core::error::describe(.0))]
     Invalid(Vec<ErrorDetail>),
     /// The workflow refused or failed (its codes and status pass through).
     #[error(transparent)]

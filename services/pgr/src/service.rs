@@ -326,6 +326,40 @@ impl Pgr {
         });
     }
 
+    /// The common end of create and update: workflow transition → status and process
+    /// instance → additionalDetail merge → Kafka (awaiting the persister) → notifications.
+    async fn transition_and_publish(
+        &self,
+        mut request: ServiceRequest,
+        workflow: Workflow,
+        complaint_type: &Value,
+        update: bool,
+        topic: &str,
+    ) -> Result<ServiceWrapper, PgrError> {
+        let ri = request.request_info.clone();
+        let service = &mut request.service;
+        let instance = self.transition(&ri, service, &workflow).await?;
+        service.application_status = instance
+            .state
+            .as_ref()
+            .and_then(|s| s.application_status.clone());
+        service.process_instance = Some(instance);
+        let code = service.service_code.clone().unwrap_or_default();
+        service.additional_detail = Some(rules::merge_additional_detail(
+            service.additional_detail.as_ref(),
+            complaint_type,
+            &code,
+            update,
+        ));
+        request.workflow = Some(workflow.clone());
+        self.publish(topic, &request).await?;
+        self.notify(&ri, &request.service, &workflow);
+        Ok(ServiceWrapper {
+            service: request.service,
+            workflow: Some(workflow),
+        })
+    }
+
     /// `_create` (§4.1).
     pub async fn create(&self, mut request: ServiceRequest) -> Result<ServiceWrapper, PgrError> {
         let ri = request.request_info.clone();
@@ -380,27 +414,9 @@ impl Pgr {
         })?);
 
         // Workflow, then the merged additionalDetail.
-        let instance = self.transition(&ri, service, &workflow).await?;
-        service.application_status = instance
-            .state
-            .as_ref()
-            .and_then(|s| s.application_status.clone());
-        service.process_instance = Some(instance);
-        let code = service.service_code.clone().unwrap_or_default();
-        service.additional_detail = Some(rules::merge_additional_detail(
-            service.additional_detail.as_ref(),
-            &entry,
-            &code,
-            false,
-        ));
-        request.workflow = Some(workflow.clone());
-        self.publish(&self.settings.create_topic.clone(), &request)
-            .await?;
-        self.notify(&ri, &request.service, &workflow);
-        Ok(ServiceWrapper {
-            service: request.service,
-            workflow: Some(workflow),
-        })
+        let topic = self.settings.create_topic.clone();
+        self.transition_and_publish(request, workflow, &entry, false, &topic)
+            .await
     }
 
     /// `_update` (§6.2).
@@ -465,27 +481,9 @@ impl Pgr {
         }
         self.enrich_citizen(&ri, service).await?;
 
-        let instance = self.transition(&ri, service, &workflow).await?;
-        service.application_status = instance
-            .state
-            .as_ref()
-            .and_then(|s| s.application_status.clone());
-        service.process_instance = Some(instance);
-        let code = service.service_code.clone().unwrap_or_default();
-        service.additional_detail = Some(rules::merge_additional_detail(
-            service.additional_detail.as_ref(),
-            &entry,
-            &code,
-            true,
-        ));
-        request.workflow = Some(workflow.clone());
-        self.publish(&self.settings.update_topic.clone(), &request)
-            .await?;
-        self.notify(&ri, &request.service, &workflow);
-        Ok(ServiceWrapper {
-            service: request.service,
-            workflow: Some(workflow),
-        })
+        let topic = self.settings.update_topic.clone();
+        self.transition_and_publish(request, workflow, &entry, true, &topic)
+            .await
     }
 
     /// Scopes the criteria to the caller; `None` means "nothing to find".

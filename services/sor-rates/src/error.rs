@@ -72,7 +72,7 @@ pub mod codes {
 #[derive(Debug, thiserror::Error)]
 pub enum SorError {
     /// Validation (HTTP 400).
-    #[error("{}", .0.iter().map(|e| format!("{}: {}", e.code, e.message)).collect::<Vec<_>>().join("; "))]
+    #[error("{}", digit_core::error::describe(.0))]
     Invalid(Vec<ErrorDetail>),
     /// Database.
     #[error("database: {0}")]

@@ -195,10 +195,7 @@ impl SorService {
                     .unwrap_or_default()
                     .to_lowercase()
             );
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(&key)
-                .execute(&mut *tx)
-                .await?;
+            lock(&mut tx, &key).await?;
             if repo::sor_duplicate(&mut tx, &sor).await? {
                 return Err(SorError::invalid(
                     codes::DUPLICATE_SOR,
@@ -387,10 +384,7 @@ impl SorService {
             // One (tenant, SOR, detail) at a time, from reading the current rate until the
             // persister committed the new one.
             let mut tx = self.pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(format!("rate:{tenant}:{sor_id}:{detail}"))
-                .execute(&mut *tx)
-                .await?;
+            lock(&mut tx, &format!("rate:{tenant}:{sor_id}:{detail}")).await?;
             let active = repo::active_rates(&mut tx, &tenant, &sor_id, &detail).await?;
             let closed = match rules::predecessor(&active, valid_from)? {
                 Predecessor::None => Vec::new(),
@@ -623,10 +617,7 @@ impl SorService {
             c.is_active = Some(true);
             c.audit_details = Some(AuditDetails::for_create(&user, now));
             let mut tx = self.pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(format!("composition:{tenant}:{sor_id}"))
-                .execute(&mut *tx)
-                .await?;
+            lock(&mut tx, &format!("composition:{tenant}:{sor_id}")).await?;
             let active = repo::active_compositions(&mut tx, &tenant, &sor_id).await?;
             // The same validity rules as rates, on (effectiveFrom, effectiveTo).
             let as_rates: Vec<RateDetails> = active
@@ -832,6 +823,16 @@ impl SorService {
         }
         self.create_rates(ri, to_create, true).await
     }
+}
+
+/// Takes a transaction-scoped advisory lock on `key`: released at commit or rollback, also
+/// when the request is dropped mid-way.
+async fn lock(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, key: &str) -> Result<(), SorError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn closing(active: &[RateDetails], id: &str, user: &str, now: i64) -> RateDetails {
