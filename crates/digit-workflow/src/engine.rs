@@ -676,10 +676,15 @@ impl Workflow {
                 mandatory_message,
             ));
         }
+        let max = if criteria.exact_business_ids {
+            crate::INTERNAL_MAX_LIMIT
+        } else {
+            self.inner.settings.max_limit
+        };
         let limit = criteria
             .limit
             .unwrap_or(self.inner.settings.default_limit)
-            .clamp(1, self.inner.settings.max_limit);
+            .clamp(1, max);
         let mut filter = InstanceFilter {
             tenant_id: tenant.clone(),
             ids: criteria.ids.clone(),

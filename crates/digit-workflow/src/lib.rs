@@ -67,6 +67,9 @@ use sqlx::migrate::Migrator;
 /// The workflow tables (`migrations/workflow/`).
 pub static WORKFLOW_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/workflow");
 
+/// Largest page for in-process callers ([`SearchCriteria::exact_business_ids`]).
+pub const INTERNAL_MAX_LIMIT: i64 = 10_000;
+
 /// `process/_search` criteria (query parameters, upstream names).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,9 +110,11 @@ pub struct SearchCriteria {
     /// Module name.
     #[serde(default)]
     pub module_name: Option<String>,
-    /// Match `businessIds` exactly even when fuzzy search is on. Not a query parameter:
-    /// modules that know their ids (PGR) set it, which lets Postgres use the index instead
-    /// of scanning every instance for `%id%`.
+    /// Set by modules calling in-process (PGR), never from the query string: `businessIds`
+    /// match exactly even when fuzzy search is on (Postgres uses the index instead of
+    /// scanning every instance for `%id%`), and a page may hold up to
+    /// [`INTERNAL_MAX_LIMIT`] instances, so every complaint of a 200-row PGR page gets its
+    /// workflow.
     #[serde(skip)]
     pub exact_business_ids: bool,
 }

@@ -545,7 +545,8 @@ impl Pgr {
                 tenant_id: criteria.tenant_id.clone().or(caller.tenant_id.clone()),
                 business_service: Some("PGR".into()),
                 assignee: Some(assignee),
-                limit: Some(10_000),
+                exact_business_ids: true,
+                limit: Some(digit_workflow::INTERNAL_MAX_LIMIT),
                 ..WfCriteria::default()
             };
             let (instances, _) = self.workflow.search(ri, &wf).await?;
@@ -594,7 +595,7 @@ impl Pgr {
                 tenant_id: Some(tenant),
                 business_ids: ids,
                 exact_business_ids: true,
-                limit: Some(10_000),
+                limit: Some(digit_workflow::INTERNAL_MAX_LIMIT),
                 ..WfCriteria::default()
             };
             let (instances, _) = self.workflow.search(ri, &criteria).await?;

@@ -94,6 +94,25 @@ fn codes_of(entries: &[Value], active_only: bool) -> Vec<String> {
         .collect()
 }
 
+/// Most items one write request may carry (each is validated, locked and persisted in turn).
+pub const MAX_ITEMS_PER_REQUEST: usize = 100;
+
+fn check_count(n: usize, what: &str) -> Result<(), SorError> {
+    if n == 0 {
+        return Err(SorError::invalid(
+            codes::INVALID_REQUEST,
+            format!("{what} must not be empty"),
+        ));
+    }
+    if n > MAX_ITEMS_PER_REQUEST {
+        return Err(SorError::invalid(
+            codes::INVALID_REQUEST,
+            format!("at most {MAX_ITEMS_PER_REQUEST} {what} per request"),
+        ));
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     digit_core::time::now_ms()
 }
@@ -170,12 +189,7 @@ impl SorService {
         ri: &RequestInfo,
         sors: Vec<Sor>,
     ) -> Result<Vec<Sor>, SorError> {
-        if sors.is_empty() {
-            return Err(SorError::invalid(
-                codes::INVALID_REQUEST,
-                "sors must not be empty",
-            ));
-        }
+        check_count(sors.len(), "sors")?;
         let user = ri.user_uuid().unwrap_or_default().to_owned();
         let mut out = Vec::with_capacity(sors.len());
         for mut sor in sors {
@@ -245,12 +259,7 @@ impl SorService {
         ri: &RequestInfo,
         sors: Vec<Sor>,
     ) -> Result<Vec<Sor>, SorError> {
-        if sors.is_empty() {
-            return Err(SorError::invalid(
-                codes::INVALID_REQUEST,
-                "sors must not be empty",
-            ));
-        }
+        check_count(sors.len(), "sors")?;
         let user = ri.user_uuid().unwrap_or_default().to_owned();
         let mut out = Vec::new();
         for update in sors {
@@ -324,12 +333,7 @@ impl SorService {
         rates: Vec<RateDetails>,
         from_analysis: bool,
     ) -> Result<Vec<RateDetails>, SorError> {
-        if rates.is_empty() {
-            return Err(SorError::invalid(
-                codes::INVALID_REQUEST,
-                "rateDetails must not be empty",
-            ));
-        }
+        check_count(rates.len(), "rateDetails")?;
         let user = ri.user_uuid().unwrap_or_default().to_owned();
         let mut out = Vec::new();
         for mut rate in rates {
@@ -419,12 +423,7 @@ impl SorService {
         ri: &RequestInfo,
         rates: Vec<RateDetails>,
     ) -> Result<Vec<RateDetails>, SorError> {
-        if rates.is_empty() {
-            return Err(SorError::invalid(
-                codes::INVALID_REQUEST,
-                "rateDetails must not be empty",
-            ));
-        }
+        check_count(rates.len(), "rateDetails")?;
         let user = ri.user_uuid().unwrap_or_default().to_owned();
         let mut out = Vec::new();
         for update in rates {
@@ -550,12 +549,7 @@ impl SorService {
         ri: &RequestInfo,
         compositions: Vec<Composition>,
     ) -> Result<Vec<Composition>, SorError> {
-        if compositions.is_empty() {
-            return Err(SorError::invalid(
-                codes::INVALID_REQUEST,
-                "compositions must not be empty",
-            ));
-        }
+        check_count(compositions.len(), "compositions")?;
         let user = ri.user_uuid().unwrap_or_default().to_owned();
         let mut out = Vec::new();
         for mut c in compositions {

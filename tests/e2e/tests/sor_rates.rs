@@ -551,3 +551,38 @@ async fn rate_analysis_worked_example_to_the_paisa() {
         .await;
     assert_eq!(body["compositions"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_requests_are_bounded() {
+    let stack = SorStack::start().await;
+    let many: Vec<Value> = (0..101).map(|i| material(&format!("Item {i}"))).collect();
+    let (status, body) = stack
+        .post(
+            "/sor/v1/_create",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "sors": many}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error(&body),
+        (
+            "INVALID_REQUEST".into(),
+            "at most 100 sors per request".into()
+        )
+    );
+    let (_, body) = stack
+        .post(
+            "/sor/rate/v1/_create",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": []}),
+        )
+        .await;
+    assert_eq!(
+        error(&body),
+        (
+            "INVALID_REQUEST".into(),
+            "rateDetails must not be empty".into()
+        )
+    );
+}

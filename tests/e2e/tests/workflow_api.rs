@@ -612,3 +612,47 @@ async fn business_services_create_update_search() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_process_callers_get_every_instance_of_a_large_page() {
+    use digit_workflow::{ProcessInstance, ProcessInstanceRequest, SearchCriteria, WorkflowClient};
+    let stack = WorkflowStack::start(true).await;
+    let ids: Vec<String> = (0..120).map(|i| format!("PG-PGR-BIG-{i:04}")).collect();
+    let instances: Vec<ProcessInstance> = ids
+        .iter()
+        .map(|id| serde_json::from_value(pgr_instance(id, "APPLY")).unwrap())
+        .collect();
+    for chunk in instances.chunks(40) {
+        stack
+            .workflow
+            .transition(ProcessInstanceRequest {
+                request_info: digit_core::RequestInfo {
+                    user_info: Some(citizen()),
+                    ..Default::default()
+                },
+                process_instances: chunk.to_vec(),
+            })
+            .await
+            .unwrap();
+    }
+    let criteria = |exact: bool| SearchCriteria {
+        tenant_id: Some("pg.citya".into()),
+        business_ids: ids.clone(),
+        exact_business_ids: exact,
+        limit: Some(digit_workflow::INTERNAL_MAX_LIMIT),
+        ..SearchCriteria::default()
+    };
+    let ri = digit_core::RequestInfo {
+        user_info: Some(gro()),
+        ..Default::default()
+    };
+    let (found, total) = WorkflowClient::search(&stack.workflow, &ri, &criteria(true))
+        .await
+        .unwrap();
+    assert_eq!((found.len(), total), (120, 120));
+    // From the query string the page stays capped at EGOV_WF_MAX_LIMIT.
+    let (capped, total) = WorkflowClient::search(&stack.workflow, &ri, &criteria(false))
+        .await
+        .unwrap();
+    assert_eq!((capped.len(), total), (100, 120));
+}
