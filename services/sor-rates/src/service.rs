@@ -412,6 +412,10 @@ impl SorService {
             self.publish(ri, &self.settings.save_rate_topic, &sor_id, &payload)
                 .await?;
             tx.commit().await?;
+            // Stored as '' (the column is part of the overlap key); shown as absent.
+            if rate.detail_id.as_deref() == Some("") {
+                rate.detail_id = None;
+            }
             out.push(rate);
         }
         Ok(out)
