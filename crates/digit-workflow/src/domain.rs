@@ -232,11 +232,11 @@ fn enrich(
                 .and_then(|a| a.last_modified_time)
                 .unwrap_or(ctx.now);
             let spent = ctx.now - last;
-            pi.businesss_service_sla = db.businesss_service_sla.map(|s| s - spent);
+            pi.businesss_service_sla = db.businesss_service_sla.map(|s| s.saturating_sub(spent));
             pi.state_sla = if resolved.changes_state() {
                 resolved.resultant.sla
             } else {
-                db.state_sla.map(|s| s - spent)
+                db.state_sla.map(|s| s.saturating_sub(spent))
             };
         }
     }
@@ -386,8 +386,8 @@ pub fn remaining_sla(pi: &mut ProcessInstance, now: i64) {
         .and_then(|a| a.last_modified_time)
         .unwrap_or(now);
     let spent = now - last;
-    pi.businesss_service_sla = pi.businesss_service_sla.map(|s| s - spent);
-    pi.state_sla = pi.state_sla.map(|s| s - spent);
+    pi.businesss_service_sla = pi.businesss_service_sla.map(|s| s.saturating_sub(spent));
+    pi.state_sla = pi.state_sla.map(|s| s.saturating_sub(spent));
 }
 
 /// `_nearingslacount`'s limit: `maxSla − slotPercentage × maxSla / 100`.

@@ -102,11 +102,13 @@ impl Workflow {
     // ---------------------------------------------------------------- business services
 
     /// MDMS `Workflow.BusinessServiceMasterConfig`: code → state level (missing ⇒ state level).
-    async fn is_state_level(&self, code: &str) -> bool {
+    async fn is_state_level(&self, code: &str) -> Result<bool, WorkflowError> {
+        // Loaded once. A failed load is not cached: the request fails (502) and the next
+        // one tries again, instead of every code being taken as state level for good.
         let map = self
             .inner
             .state_level
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let entries = self
                     .inner
                     .mdms
@@ -117,25 +119,27 @@ impl Workflow {
                         None,
                     )
                     .await
-                    .unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "BusinessServiceMasterConfig unavailable; every business service is state level.");
-                        Vec::new()
-                    });
-                entries
-                    .iter()
-                    .filter_map(|e| {
-                        let code = e.get("businessService")?.as_str()?.to_owned();
-                        let flag = match e.get("isStatelevel") {
-                            Some(Value::Bool(b)) => *b,
-                            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-                            _ => true,
-                        };
-                        Some((code, flag))
-                    })
-                    .collect()
+                    .map_err(|e| {
+                        WorkflowError::Dependency(format!("BusinessServiceMasterConfig: {e}"))
+                    })?;
+                Ok::<_, WorkflowError>(
+                    entries
+                        .iter()
+                        .filter_map(|e| {
+                            let code = e.get("businessService")?.as_str()?.to_owned();
+                            let flag = match e.get("isStatelevel") {
+                                Some(Value::Bool(b)) => *b,
+                                Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+                                _ => true,
+                            };
+                            Some((code, flag))
+                        })
+                        .collect(),
+                )
             })
-            .await;
-        map.get(code).copied().unwrap_or(true)
+            .await?;
+        // A code the master does not list is state level, as upstream.
+        Ok(map.get(code).copied().unwrap_or(true))
     }
 
     /// The business service a transition of `tenant` uses (state-level codes are stored
@@ -145,7 +149,7 @@ impl Workflow {
         tenant: &str,
         code: &str,
     ) -> Result<Option<BusinessService>, WorkflowError> {
-        let lookup_tenant = if self.is_state_level(code).await {
+        let lookup_tenant = if self.is_state_level(code).await? {
             tenant.split('.').next().unwrap_or(tenant).to_owned()
         } else {
             tenant.to_owned()

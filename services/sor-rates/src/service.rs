@@ -296,13 +296,7 @@ impl SorService {
         criteria: &SorCriteria,
         pagination: &Pagination,
     ) -> Result<(Vec<Sor>, Pagination), SorError> {
-        let tenant = criteria
-            .tenant_id
-            .clone()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                SorError::invalid(codes::INVALID_SEARCH, "criteria.tenantId is required")
-            })?;
+        let tenant = required_tenant(&criteria.tenant_id)?;
         let (column, desc, limit, offset) = paging(
             pagination,
             &[
@@ -515,13 +509,7 @@ impl SorService {
         criteria: &RateCriteria,
         pagination: &Pagination,
     ) -> Result<(Vec<RateDetails>, Pagination), SorError> {
-        let tenant = criteria
-            .tenant_id
-            .clone()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                SorError::invalid(codes::INVALID_SEARCH, "criteria.tenantId is required")
-            })?;
+        let tenant = required_tenant(&criteria.tenant_id)?;
         let (column, desc, limit, offset) = paging(
             pagination,
             &[
@@ -666,13 +654,7 @@ impl SorService {
         &self,
         c: &CompositionCriteria,
     ) -> Result<Vec<Composition>, SorError> {
-        let tenant = c
-            .tenant_id
-            .clone()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                SorError::invalid(codes::INVALID_SEARCH, "criteria.tenantId is required")
-            })?;
+        let tenant = required_tenant(&c.tenant_id)?;
         Ok(repo::search_compositions(&self.pool, &tenant, &c.sor_ids, c.effective_on).await?)
     }
 
@@ -821,6 +803,14 @@ impl SorService {
         }
         self.create_rates(ri, to_create, true).await
     }
+}
+
+/// `criteria.tenantId`, which every search needs.
+fn required_tenant(tenant: &Option<String>) -> Result<String, SorError> {
+    tenant
+        .clone()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| SorError::invalid(codes::INVALID_SEARCH, "criteria.tenantId is required"))
 }
 
 /// Takes a transaction-scoped advisory lock on `key`: released at commit or rollback, also

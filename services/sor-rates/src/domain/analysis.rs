@@ -42,6 +42,25 @@ pub struct Computed {
     pub rate: Decimal,
 }
 
+fn too_large() -> SorError {
+    SorError::invalid(
+        codes::INVALID_COMPOSITION,
+        "amounts or quantities are too large to compute",
+    )
+}
+
+/// `a × b / c`, refusing overflow (decimal arithmetic would otherwise panic).
+fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Result<Decimal, SorError> {
+    a.checked_mul(b)
+        .and_then(|p| p.checked_div(c))
+        .ok_or_else(too_large)
+}
+
+fn add(total: &mut Decimal, v: Decimal) -> Result<(), SorError> {
+    *total = total.checked_add(v).ok_or_else(too_large)?;
+    Ok(())
+}
+
 fn round2(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
@@ -77,8 +96,12 @@ pub fn compute(
         let mut amounts = Vec::new();
         for a in &rate.amount_detail {
             let head = a.heads.clone().unwrap_or_default();
-            let value = a.amount.map(Money::decimal).unwrap_or_default() * q_b / basic.uom_value;
-            *analysis.entry(head.clone()).or_default() += value;
+            let value = mul_div(
+                a.amount.map(Money::decimal).unwrap_or_default(),
+                q_b,
+                basic.uom_value,
+            )?;
+            add(analysis.entry(head.clone()).or_default(), value)?;
             amounts.push(AmountDetail {
                 heads: Some(head),
                 amount_type: a.amount_type.clone(),
@@ -98,12 +121,14 @@ pub fn compute(
         let head = charge.applicable_on.clone().unwrap_or_default();
         let figure = charge.figure.map(Money::decimal).unwrap_or_default();
         let value = match charge.calculation_type.as_deref().unwrap_or("fixed") {
-            "percentage" => {
-                analysis.get(&head).copied().unwrap_or_default() * figure / Decimal::ONE_HUNDRED
-            }
+            "percentage" => mul_div(
+                analysis.get(&head).copied().unwrap_or_default(),
+                figure,
+                Decimal::ONE_HUNDRED,
+            )?,
             _ => figure,
         };
-        *analysis.entry(head.clone()).or_default() += value;
+        add(analysis.entry(head.clone()).or_default(), value)?;
         extra.push(AmountDetail {
             heads: Some(head),
             amount_type: charge.calculation_type.clone(),
@@ -119,18 +144,23 @@ pub fn compute(
             amount_details: extra,
         });
     }
-    let scale = works_uom_value / q_c;
-    let mut works: BTreeMap<String, Decimal> =
-        analysis.into_iter().map(|(h, v)| (h, v * scale)).collect();
-    let base: Decimal = works
-        .iter()
-        .filter(|(h, _)| h.as_str() != LABOUR_CESS_HEAD)
-        .map(|(_, v)| *v)
-        .sum();
-    *works.entry(LABOUR_CESS_HEAD.into()).or_default() +=
-        base * cess_percent / Decimal::ONE_HUNDRED;
+    let mut works: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (h, v) in analysis {
+        works.insert(h, mul_div(v, works_uom_value, q_c)?);
+    }
+    let mut base = Decimal::ZERO;
+    for (h, v) in &works {
+        if h.as_str() != LABOUR_CESS_HEAD {
+            add(&mut base, *v)?;
+        }
+    }
+    let cess = mul_div(base, cess_percent, Decimal::ONE_HUNDRED)?;
+    add(works.entry(LABOUR_CESS_HEAD.into()).or_default(), cess)?;
     let heads: BTreeMap<String, Decimal> = works.into_iter().map(|(h, v)| (h, round2(v))).collect();
-    let rate = heads.values().copied().sum();
+    let mut rate = Decimal::ZERO;
+    for v in heads.values() {
+        add(&mut rate, *v)?;
+    }
     Ok(Computed { lines, heads, rate })
 }
 
@@ -216,6 +246,25 @@ mod tests {
         assert_eq!(out.heads["LC.7"], d("590.42"));
         assert_eq!(out.rate, d("59632.30"));
         assert_eq!(out.lines.len(), 4);
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        let composition = Composition {
+            quantity: Some(Money::parse("0.0001").unwrap()),
+            basic_sor_details: vec![BasicSorDetail {
+                sor_id: Some("a".into()),
+                quantity: Some(Money::parse("1000000000").unwrap()),
+            }],
+            ..Composition::default()
+        };
+        let basics = vec![BasicInput {
+            sor_id: "a".into(),
+            uom_value: d("0.0001"),
+            rate: rate(&[("LA.1", "70000000000000000")]),
+        }];
+        let e = compute(&composition, d("1000000000"), &basics, d("1")).unwrap_err();
+        assert_eq!(e.code(), codes::INVALID_COMPOSITION);
     }
 
     #[test]

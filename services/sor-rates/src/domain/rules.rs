@@ -188,6 +188,11 @@ pub fn start_of_day(t: i64, tz: chrono_tz::Tz) -> i64 {
     t - seconds * 1000 - nanos
 }
 
+/// The largest amount `NUMERIC(18,2)` holds.
+fn max_amount() -> Decimal {
+    Decimal::new(999_999_999_999_999_999, 2)
+}
+
 /// Validates the amounts and returns their exact sum (the rate).
 pub fn validate_amounts(rate: &RateDetails, masters: &Masters) -> Result<Money, SorError> {
     let mut errors = Vec::new();
@@ -209,13 +214,20 @@ pub fn validate_amounts(rate: &RateDetails, masters: &Masters) -> Result<Money, 
                 format!("Head {head} appears more than once"),
             ));
         }
-        match a.amount {
-            Some(m) if !m.is_negative() => total += m.decimal(),
+        // NUMERIC(18,2): more decimals would be rounded by Postgres behind the client's back.
+        match a.amount.map(Money::decimal) {
+            Some(m) if m >= Decimal::ZERO && m.scale() <= 2 && m <= max_amount() => total += m,
             _ => errors.push(err(
                 codes::INVALID_AMOUNT,
-                format!("amount of head {head} must be a number ≥ 0"),
+                format!("amount of head {head} must be a number ≥ 0 with at most 2 decimals and 16 digits before them"),
             )),
         }
+    }
+    if total > max_amount() {
+        errors.push(err(
+            codes::INVALID_AMOUNT,
+            "the rate (Σ amounts) exceeds 16 digits before the decimals",
+        ));
     }
     if errors.is_empty() {
         Ok(Money(total))
@@ -395,6 +407,14 @@ mod tests {
         assert_eq!(
             validate_amounts(&dup, &masters()).unwrap_err().code(),
             codes::DUPLICATE_HEAD
+        );
+        let cents = RateDetails {
+            amount_detail: vec![amount("LA.1", "0.125")],
+            ..RateDetails::default()
+        };
+        assert_eq!(
+            validate_amounts(&cents, &masters()).unwrap_err().code(),
+            codes::INVALID_AMOUNT
         );
         let neg = RateDetails {
             amount_detail: vec![amount("LA.1", "-1")],
