@@ -49,44 +49,45 @@ dep_base() {
 }
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-# Something already answering on $PG_HOST:$PG_PORT wins. Otherwise start an installed
-# cluster, or install Debian's postgresql, start it and (only then) trust local TCP logins
-# for user postgres so the tests can connect without a password.
+# Something already answering on $PG_HOST:$PG_PORT wins. Otherwise start the local cluster
+# on that port (installing Debian's postgresql first when there is none) and trust loopback
+# TCP logins in its pg_hba.conf, so the tests connect as user postgres without a password.
+# A cluster these scripts start is a development cluster: the trust lines are added to it
+# whether or not this run installed the package (a machine may come with postgresql
+# installed but stopped, as Debian leaves it after apt-get without an init system).
 dep_postgres() {
     if port_open "$PG_HOST" "$PG_PORT"; then
         log "postgres: answering on $PG_HOST:$PG_PORT, skip"
         command -v psql >/dev/null 2>&1 || apt_install postgresql-client
         return 0
     fi
-    local installed_here=0
     if ! command -v pg_lsclusters >/dev/null 2>&1 || [[ -z $(pg_lsclusters -h 2>/dev/null) ]]; then
         log "postgres: nothing on $PG_HOST:$PG_PORT and no cluster; installing Debian's postgresql"
         apt_install postgresql postgresql-client
-        installed_here=1
     fi
+    [[ -n $(pg_lsclusters -h 2>/dev/null | awk -v p="$PG_PORT" '$3 == p') ]] ||
+        die "postgres: no cluster on port $PG_PORT (pg_lsclusters); create one or set PG_PORT"
     local ver cluster port status
     while read -r ver cluster port status _; do
         [[ $port == "$PG_PORT" ]] || continue
+        local hba="/etc/postgresql/$ver/$cluster/pg_hba.conf"
         if [[ $status != online* ]]; then
             log "postgres: pg_ctlcluster $ver $cluster start"
             pg_ctlcluster "$ver" "$cluster" start
         fi
-        if [[ $installed_here -eq 1 ]]; then
-            local hba="/etc/postgresql/$ver/$cluster/pg_hba.conf"
-            if ! grep -q '^# digit-rs: trust loopback' "$hba"; then
-                log "postgres: trusting 127.0.0.1/32 and ::1/128 in $hba"
-                local tmp
-                tmp=$(mktemp)
-                {
-                    echo '# digit-rs: trust loopback TCP (added by scripts/deps.sh for local dev and tests)'
-                    echo 'host    all    all    127.0.0.1/32    trust'
-                    echo 'host    all    all    ::1/128         trust'
-                    cat "$hba"
-                } >"$tmp"
-                cat "$tmp" >"$hba"
-                rm -f "$tmp"
-                pg_ctlcluster "$ver" "$cluster" reload
-            fi
+        if ! grep -q '^# digit-rs: trust loopback' "$hba"; then
+            log "postgres: trusting 127.0.0.1/32 and ::1/128 in $hba"
+            local tmp
+            tmp=$(mktemp)
+            {
+                echo '# digit-rs: trust loopback TCP (added by scripts/deps.sh for local dev and tests)'
+                echo 'host    all    all    127.0.0.1/32    trust'
+                echo 'host    all    all    ::1/128         trust'
+                cat "$hba"
+            } >"$tmp"
+            cat "$tmp" >"$hba"
+            rm -f "$tmp"
+            pg_ctlcluster "$ver" "$cluster" reload
         fi
     done < <(pg_lsclusters -h)
     wait_port "$PG_HOST" "$PG_PORT" 30 || die "postgres did not answer on $PG_HOST:$PG_PORT"
