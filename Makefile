@@ -1,4 +1,4 @@
-# digit-rs developer entry points. Everything installs from Debian, crates.io, PyPI or npm;
+# digit-rs developer entry points. Everything installs from Debian, crates.io, Maven Central, PyPI or npm;
 # see scripts/*.sh for the details and README.md for the variables.
 #
 #   make up        build, start infra + the seven services, wait for /health     (make down)
@@ -17,7 +17,7 @@ NEWMAN_ENV ?= tests/postman/local.postman_environment.json
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-up: ## build the binaries, start Tansu, osmem and the seven services; wait until healthy
+up: ## build the binaries, start Apache Kafka, osmem and the seven services; wait until healthy
 	@scripts/deps.sh run
 	@scripts/stack.sh up
 
@@ -30,14 +30,14 @@ status: ## show what runs where
 test: ## deps, infra, all tests (nextest), compose + helm checks; lint too when CI=true
 	@scripts/test.sh
 
-deps: ## install Postgres, Tansu, osmem-server, newman, docker-compose, helm engine (skips what is there)
+deps: ## install Postgres, Kafka (Maven Central jars), osmem-server, newman, docker-compose, helm engine (skips what is there)
 	@scripts/deps.sh all
 
-infra: ## start Tansu (127.0.0.1:9092) and osmem-server (127.0.0.1:9200) in the background
+infra: ## start Apache Kafka (127.0.0.1:9092) and osmem-server (127.0.0.1:9200) in the background
 	@scripts/deps.sh run
 	@scripts/infra.sh start
 
-infra-stop: ## stop the Tansu/osmem started by `make infra`
+infra-stop: ## stop the Kafka/osmem started by `make infra`
 	@scripts/infra.sh stop
 
 lint: ## cargo fmt --check and clippy with warnings as errors

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Idempotent installers for everything `make` needs beyond the Rust toolchain.
 #
-#   scripts/deps.sh [all|test|run|base|postgres|tansu|osmem|newman|compose|helm ...]
+#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|newman|compose|helm ...]
 #
-# all      = base postgres tansu osmem newman compose helm (default)
-# test     = what `make test` needs: base postgres tansu osmem compose helm
-# run      = what `make up` needs: base postgres tansu osmem
+# all      = base postgres kafka osmem newman compose helm (default)
+# test     = what `make test` needs: base postgres kafka osmem compose helm
+# run      = what `make up` needs: base postgres kafka osmem
 #
 # Every installer skips when its tool is already present at the pinned version, prints what
 # it does and how long it took. Only the package registries are used: Debian (apt-get),
-# crates.io (cargo install), PyPI (pip), npm.
+# Maven Central (mvn), PyPI (pip), npm.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -96,20 +96,27 @@ dep_postgres() {
     log "postgres: ready on $PG_HOST:$PG_PORT"
 }
 
-# --- Tansu (Kafka-protocol broker) ---------------------------------------------------------
-# ~8-10 minutes on 2 cores the first time; the binary stays in ~/.cargo/bin afterwards.
-# --locked matters: newer dependency versions break some of its features.
-dep_tansu() {
-    local bin
-    bin=$(tansu_bin)
-    # (Outputs are captured before matching: with pipefail, `cmd | grep -q` can fail on SIGPIPE.)
-    if [[ -x $bin && $("$bin" --version 2>/dev/null) == *"$TANSU_VERSION"* ]]; then
-        log "tansu: $("$bin" --version 2>/dev/null | head -1) at $bin, skip"
+# --- Apache Kafka (KRaft broker) -----------------------------------------------------------
+# The broker's jars from Maven Central: Maven resolves scripts/kafka/pom.xml into ~/.m2 and
+# copies the runtime classpath to $KAFKA_HOME/libs (~45 MB, about 20 s the first time).
+# Java 17 runs it (scripts/infra.sh); Debian's JRE and Maven are installed when missing.
+dep_kafka() {
+    if kafka_installed; then
+        log "kafka: Apache Kafka $KAFKA_VERSION jars in $KAFKA_HOME, skip"
         return 0
     fi
-    command -v cargo >/dev/null 2>&1 || die "cargo not found"
-    log "tansu: cargo install tansu --locked --version $TANSU_VERSION --features dynostore (takes ~8-10 min on 2 cores)"
-    cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore
+    command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+    command -v mvn >/dev/null 2>&1 || apt_install maven
+    log "kafka: mvn dependency:copy-dependencies (org.apache.kafka:kafka_2.13:$KAFKA_VERSION) -> $KAFKA_HOME/libs"
+    rm -rf "$KAFKA_HOME"
+    mkdir -p "$KAFKA_HOME"
+    mvn -B -q -Dstyle.color=never -f "$REPO_ROOT/scripts/kafka/pom.xml" \
+        -Dkafka.version="$KAFKA_VERSION" \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs" \
+        || die "kafka: Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+    [[ -f $KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar ]] || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after the copy"
+    touch "$KAFKA_HOME/.complete"
+    log "kafka: $(find "$KAFKA_HOME/libs" -name '*.jar' | wc -l) jars in $KAFKA_HOME/libs"
 }
 
 # --- osmem-server (in-memory Elasticsearch/OpenSearch API for tests) -----------------------
@@ -188,11 +195,11 @@ main() {
     local expanded=()
     for t in "${targets[@]}"; do
         case $t in
-            all) expanded+=(base postgres tansu osmem newman compose helm) ;;
-            test) expanded+=(base postgres tansu osmem compose helm) ;;
-            run) expanded+=(base postgres tansu osmem) ;;
-            base | postgres | tansu | osmem | newman | compose | helm) expanded+=("$t") ;;
-            *) die "unknown dependency '$t' (all|test|run|base|postgres|tansu|osmem|newman|compose|helm)" ;;
+            all) expanded+=(base postgres kafka osmem newman compose helm) ;;
+            test) expanded+=(base postgres kafka osmem compose helm) ;;
+            run) expanded+=(base postgres kafka osmem) ;;
+            base | postgres | kafka | osmem | newman | compose | helm) expanded+=("$t") ;;
+            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|newman|compose|helm)" ;;
         esac
     done
     local total=$SECONDS

@@ -5,8 +5,9 @@
 # agree on one set of names:
 #   DIGIT_CACHE_DIR   where downloaded/installed tools live (default ~/.cache/digit-rs)
 #   DIGIT_RUN_DIR     pid files and logs of what the scripts start (default <repo>/.run)
-#   TANSU_BIN, OSMEM_BIN, NEWMAN_BIN   use these binaries instead of the cached ones
+#   OSMEM_BIN, NEWMAN_BIN   use these binaries instead of the cached ones
 #   KAFKA_HOST/KAFKA_PORT, ES_HOST/ES_PORT, PG_HOST/PG_PORT   where infra listens
+#   KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (<run dir>/kafka), KAFKA_HEAP_OPTS
 
 REPO_ROOT="${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 DIGIT_CACHE_DIR="${DIGIT_CACHE_DIR:-$HOME/.cache/digit-rs}"
@@ -14,7 +15,8 @@ DIGIT_RUN_DIR="${DIGIT_RUN_DIR:-$REPO_ROOT/.run}"
 CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 
 # Pinned versions (bump deliberately; see DESIGN.md "Infrastructure on these machines").
-TANSU_VERSION="${TANSU_VERSION:-0.6.0}"
+# Apache Kafka (org.apache.kafka:kafka_2.13 from Maven Central, scripts/kafka/pom.xml).
+KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 OSMEM_VERSION="${OSMEM_VERSION:-0.1.6}"
 NEWMAN_VERSION="${NEWMAN_VERSION:-6.2.2}"
 HELM_SDK_VERSION="${HELM_SDK_VERSION:-0.2.2}"
@@ -24,10 +26,13 @@ PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 KAFKA_HOST="${KAFKA_HOST:-127.0.0.1}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 ES_HOST="${ES_HOST:-127.0.0.1}"
 ES_PORT="${ES_PORT:-9200}"
 
 OSMEM_VENV="$DIGIT_CACHE_DIR/venv"
+# The broker's jars (outside the repo, shared by every checkout on the machine).
+KAFKA_HOME="${KAFKA_HOME:-$DIGIT_CACHE_DIR/kafka-$KAFKA_VERSION}"
 NEWMAN_PREFIX="$DIGIT_CACHE_DIR/npm"
 
 _script_name="$(basename "${0:-digit}" .sh)"
@@ -137,10 +142,15 @@ start_bg() {
 
 # Tool locations ---------------------------------------------------------------------------
 
-tansu_bin() {
-    if [[ -n ${TANSU_BIN:-} ]]; then echo "$TANSU_BIN"; return; fi
-    if [[ -x $CARGO_HOME/bin/tansu ]]; then echo "$CARGO_HOME/bin/tansu"; return; fi
-    command -v tansu 2>/dev/null || echo "$CARGO_HOME/bin/tansu"
+# kafka_installed — true when $KAFKA_HOME holds the complete jar set of $KAFKA_VERSION
+# (deps.sh writes the .complete marker last, so an interrupted copy is redone).
+kafka_installed() {
+    [[ -f $KAFKA_HOME/.complete && -f $KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar ]]
+}
+
+java_bin() {
+    if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then echo "$JAVA_HOME/bin/java"; return; fi
+    command -v java 2>/dev/null || echo /usr/bin/java
 }
 
 osmem_bin() {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # `make test`: dependencies → build → infra → the workspace tests → static checks.
 #
-#   1. scripts/deps.sh           Postgres, osmem-server, docker-compose, helm engine (each
-#                                skipped when present). Tansu, when missing, is installed in
-#                                the background while step 2 compiles (it is the slow one:
-#                                ~8-10 min of cargo install on 2 cores, once per machine).
+#   1. scripts/deps.sh           Postgres, Apache Kafka's jars (Maven Central), osmem-server,
+#                                docker-compose, helm engine (each skipped when present)
 #   2. build the tests           cargo nextest run --no-run (cargo test --no-run without nextest)
-#   3. scripts/infra.sh start    Tansu on 127.0.0.1:9092, osmem on 127.0.0.1:9200 (left alone
-#                                when already running; stopped again at the end only if this
-#                                run started it, unless INFRA_KEEP=1)
+#   3. scripts/infra.sh start    Apache Kafka on 127.0.0.1:9092, osmem on 127.0.0.1:9200 (left
+#                                alone when already running; stopped again at the end only if
+#                                this run started it, unless INFRA_KEEP=1). A broker this run
+#                                starts keeps its data in .run/kafka-test, wiped first, so every
+#                                run begins with no topics and no group offsets.
 #   4. cargo nextest run --workspace --all-targets --no-fail-fast, then the doctests, with
 #      TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_ELASTICSEARCH_URL set
 #   4b. the Postman collection (tests/postman) with newman against the suite started by
@@ -70,56 +70,36 @@ t0=$SECONDS
 
 # --- 1. dependencies ---------------------------------------------------------------------
 step "dependencies"
-tansu_install_pid=""
-tansu_present() {
-    local bin
-    bin=$(tansu_bin)
-    [[ -x $bin && $("$bin" --version 2>/dev/null) == *"$TANSU_VERSION"* ]]
-}
-if ! tansu_present; then
-    log "tansu $TANSU_VERSION missing: installing in the background while the tests compile (log $LOG_DIR/tansu-install.log)"
-    scripts/deps.sh tansu >"$LOG_DIR/tansu-install.log" 2>&1 &
-    tansu_install_pid=$!
-fi
-scripts/deps.sh base postgres osmem compose helm || failures+=("deps")
+scripts/deps.sh base postgres kafka osmem compose helm || failures+=("deps")
 
 # --- 2. build ----------------------------------------------------------------------------
 if [[ $have_nextest == 1 ]]; then
     step "build: cargo nextest run --no-run"
-    # Errors show again in step 4; building first lets Tansu's install overlap the compile.
+    # Errors show again in step 4.
     cargo nextest run --workspace --all-targets --no-run || true
 else
     step "build: cargo test --no-run"
     cargo test --workspace --all-targets --no-run || true
 fi
 
-if [[ -n $tansu_install_pid ]]; then
-    step "waiting for the tansu install"
-    if wait "$tansu_install_pid"; then
-        tail -n 3 "$LOG_DIR/tansu-install.log" >&2
-    else
-        log "tansu install failed; last lines of $LOG_DIR/tansu-install.log:"
-        tail -n 30 "$LOG_DIR/tansu-install.log" >&2
-        failures+=("tansu install")
-    fi
-fi
-
 # --- 3. infra ----------------------------------------------------------------------------
 step "infra"
-started_tansu=0 started_osmem=0
-pid_alive "$PID_DIR/tansu.pid" || started_tansu=1
+started_kafka=0 started_osmem=0
+pid_alive "$PID_DIR/kafka.pid" || started_kafka=1
 pid_alive "$PID_DIR/osmem.pid" || started_osmem=1
 cleanup() {
     [[ ${INFRA_KEEP:-0} == 1 ]] && return 0
     # Only what this run started; a stack from `make up` keeps its broker.
     if [[ $started_osmem == 1 ]]; then stop_pidfile "$PID_DIR/osmem.pid" osmem; fi
-    if [[ $started_tansu == 1 ]]; then stop_pidfile "$PID_DIR/tansu.pid" tansu; fi
-    started_osmem=0 started_tansu=0
+    if [[ $started_kafka == 1 ]]; then stop_pidfile "$PID_DIR/kafka.pid" kafka 30; fi
+    started_osmem=0 started_kafka=0
 }
 trap cleanup EXIT
-scripts/infra.sh start || failures+=("infra")
+# A broker started here gets an empty data directory of its own (a `make up` broker keeps
+# its .run/kafka; its old messages would otherwise replay into the Postman suite's new group).
+KAFKA_DIR="$DIGIT_RUN_DIR/kafka-test" KAFKA_FRESH=$started_kafka scripts/infra.sh start || failures+=("infra")
 # A port answering without our pid file belongs to someone else: never stop it.
-pid_alive "$PID_DIR/tansu.pid" || started_tansu=0
+pid_alive "$PID_DIR/kafka.pid" || started_kafka=0
 pid_alive "$PID_DIR/osmem.pid" || started_osmem=0
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT/postgres}"
@@ -164,7 +144,7 @@ if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
     elif [[ $stack_started == 1 ]] && ! {
         # A fresh database and consumer group each run: no state from an earlier suite. (On a
         # broker that outlived earlier `make up` runs, a fresh group replays their messages;
-        # `make down` first, so this run starts its own broker.)
+        # `make down` first, so this run starts its own empty broker.)
         psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc 'DROP DATABASE IF EXISTS digit_test WITH (FORCE)' >/dev/null &&
             PERSISTER_GROUP_ID="digit-test-$$-$RANDOM" STACK_DB_NAME=digit_test LOG_FORMAT=json scripts/stack.sh up
     }; then
