@@ -39,7 +39,12 @@ cases = {
         "services": {"pgr": {"replicas": 2, "env": [{"name": "EGOV_USER_HOST", "value": "http://egov-user:8080/"}]},
                      "indexer": {"enabled": False}},
     },
+    # The services that are not built yet, switched on by hand.
+    "all-enabled": {"services": {n: {"enabled": True} for n in ("program", "digit-exchange", "ifms-adapter", "indexer")}},
 }
+# By default only what is built is deployed: a `helm install` into a DIGIT cluster must not
+# replace egov-indexer (or program-service, ...) with a service that answers only /health.
+DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "egov-persister"}
 failed = False
 for name, values in cases.items():
     report = lint(path, values, strict=True)
@@ -52,6 +57,7 @@ for name, values in cases.items():
         failed = True
     manifests = Chart.load(path).render(values, name="digit", namespace="egov")
     kinds = []
+    deployments = set()
     for tpl, text in sorted(manifests.items()):
         if tpl.endswith("NOTES.txt"):
             continue
@@ -63,10 +69,15 @@ for name, values in cases.items():
                 failed = True
                 continue
             kinds.append(doc["kind"])
+            if doc["kind"] == "Deployment":
+                deployments.add(doc["metadata"]["name"])
     counts = {k: kinds.count(k) for k in sorted(set(kinds))}
     print(f"[helm-check] {name}: rendered {json.dumps(counts)}", file=sys.stderr)
     if counts.get("Deployment", 0) == 0 or counts.get("Service", 0) == 0:
         print(f"[helm-check] {name}: no Deployment/Service rendered", file=sys.stderr)
+        failed = True
+    if name == "defaults" and deployments != DEFAULT_DEPLOYMENTS:
+        print(f"[helm-check] defaults: deployments {sorted(deployments)}, want {sorted(DEFAULT_DEPLOYMENTS)}", file=sys.stderr)
         failed = True
 sys.exit(1 if failed else 0)
 PY
