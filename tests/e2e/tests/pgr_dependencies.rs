@@ -1,7 +1,8 @@
-//! PGR on master data other than the shipped one, over HTTP on the real stack: complaint
-//! types from the seed's `ServiceDefs` when a deployment has no `ComplaintHierarchy`, a
-//! malformed REOPENSLA (counted, default window), an MDMS that cannot answer for the reopen
-//! window (an error, not a guess), and a state whose workflow has no PGR business service.
+//! PGR when its dependencies differ or fail, on the real stack: complaint types from the
+//! seed's `ServiceDefs` when a deployment has no `ComplaintHierarchy`, a malformed
+//! REOPENSLA (counted, default window), an MDMS that cannot answer for the reopen window (an
+//! error, not a guess), a state whose workflow has no PGR business service, and a
+//! notification whose workflow history cannot be read (counted; the SMS still goes out).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
 
@@ -11,6 +12,7 @@ use digit_e2e::*;
 use digit_mdms::{EmbeddedMdms, MdmsCriteria, MdmsError, MdmsRes, MdmsSource};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
 
 const CREATE: &str = "/pgr-services/v2/request/_create";
 const UPDATE: &str = "/pgr-services/v2/request/_update";
@@ -236,4 +238,70 @@ async fn a_state_whose_workflow_has_no_pgr_is_businessservice_not_found() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_notification_whose_workflow_search_fails_is_counted_and_still_sent() {
+    let stack = WorkflowStack::start(true).await;
+    // The notifier's workflow reads a database that does not answer.
+    let unreachable = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy("postgres://postgres@127.0.0.1:1/none")
+        .unwrap();
+    let mdms: Arc<dyn MdmsSource> =
+        Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
+    let users: Arc<dyn digit_user::UserDirectory> =
+        Arc::new(digit_user::EmbeddedUsers::new(stack.db.pool().clone()));
+    let producer = digit_kafka::Producer::new(&kafka()).unwrap();
+    let workflow = digit_workflow::Workflow::new(
+        unreachable,
+        mdms,
+        users.clone(),
+        producer.clone(),
+        None,
+        stack.workflow.settings().clone(),
+    );
+    let sms_topic = format!("sms-{}", stack.tag);
+    let notifier = pgr::notify::Notifier {
+        localization: Arc::new(
+            digit_localization::EmbeddedLocalization::load(
+                &repo_root().join("configs/localization"),
+            )
+            .unwrap(),
+        ),
+        users,
+        workflow: Arc::new(workflow),
+        producer,
+        settings: pgr::notify::NotifySettings {
+            sms_topic: sms_topic.clone(),
+            events_topic: format!("user-events-{}", stack.tag),
+            ..pgr::notify::NotifySettings::default()
+        },
+    };
+    // RESOLVE names the last assignee, read from the workflow history.
+    let srid = format!("PG-PGR-{}", tag());
+    let service: pgr::domain::model::Service = serde_json::from_value(json!({
+        "tenantId": "pg.citya", "serviceCode": "StreetLightNotWorking", "serviceRequestId": srid,
+        "applicationStatus": "RESOLVED", "accountId": users::CITIZEN, "source": "web",
+        "citizen": {"mobileNumber": "9999900001", "name": "Demo Citizen"},
+        "auditDetails": {"createdTime": 1_700_000_000_000_i64}
+    }))
+    .unwrap();
+    let workflow: pgr::domain::model::Workflow =
+        serde_json::from_value(json!({"action": "RESOLVE"})).unwrap();
+    let request_info: RequestInfo = serde_json::from_value(json!({"msgId": "m|en_IN"})).unwrap();
+
+    let what = "pgr_notification_workflow_search";
+    let before = digit_service::metrics::degraded_count(what);
+    let sent = notifier
+        .notify(&request_info, &service, &workflow, &lme())
+        .await;
+    assert!(sent >= 1, "the citizen's SMS still goes out");
+    assert_eq!(digit_service::metrics::degraded_count(what), before + 1);
+    let sms = read_topic_until(
+        &sms_topic,
+        |m| m["message"].as_str().is_some_and(|t| t.contains(&srid)),
+        Duration::from_secs(10),
+    );
+    assert_eq!(sms[0]["mobileNumber"], "9999900001");
 }
