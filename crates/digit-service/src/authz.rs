@@ -37,7 +37,10 @@ pub struct RoleActionTable {
 }
 
 impl RoleActionTable {
-    /// Indexes grants; URLs with `{…}` become anchored patterns.
+    /// Indexes grants; URLs with `{…}` become anchored patterns where each placeholder
+    /// matches `[A-Za-z0-9_]+` (Java's `\w`, as egov-accesscontrol). A pattern that cannot
+    /// be compiled (over [`PATTERN_SIZE_LIMIT`]) grants nothing; it is logged and counted
+    /// as `degraded_total{what="authz_role_action_pattern"}`, the other grants still apply.
     pub fn new(grants: &[RoleAction]) -> Self {
         let mut exact: HashMap<String, HashSet<String>> = HashMap::new();
         let mut patterns: HashMap<String, HashSet<String>> = HashMap::new();
@@ -52,16 +55,17 @@ impl RoleActionTable {
                 .or_default()
                 .insert(g.role_code.clone());
         }
-        let placeholder = Regex::new(r"\\\{[^}]*\\\}").ok();
         let patterns = patterns
             .into_iter()
-            .filter_map(|(url, roles)| {
-                let escaped = regex::escape(&url);
-                let body = match &placeholder {
-                    Some(p) => p.replace_all(&escaped, r"\w+").into_owned(),
-                    None => escaped,
-                };
-                Regex::new(&format!("^{body}$")).ok().map(|re| (re, roles))
+            .filter_map(|(url, roles)| match url_pattern(&url) {
+                Ok(re) => Some((re, roles)),
+                Err(e) => {
+                    crate::metrics::degraded(
+                        "authz_role_action_pattern",
+                        &format!("role-action URL {url:.80} ignored: {e}"),
+                    );
+                    None
+                }
             })
             .collect();
         Self { exact, patterns }
@@ -77,6 +81,27 @@ impl RoleActionTable {
             .iter()
             .any(|(re, granted)| re.is_match(uri) && hit(granted))
     }
+}
+
+/// Compiled size limit of one role-action URL pattern (the data comes from MDMS).
+pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// `^url$` with every `{name}` placeholder replaced by `[A-Za-z0-9_]+`, the rest literal.
+fn url_pattern(url: &str) -> Result<Regex, regex::Error> {
+    let mut body = String::with_capacity(url.len() + 16);
+    let mut rest = url;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else {
+            break;
+        };
+        body.push_str(&regex::escape(&rest[..open]));
+        body.push_str("[A-Za-z0-9_]+");
+        rest = &rest[open + len + 1..];
+    }
+    body.push_str(&regex::escape(rest));
+    regex::RegexBuilder::new(&format!("^{body}$"))
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .build()
 }
 
 /// Why a request was not authorised.
@@ -186,6 +211,7 @@ impl Authorizer {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use digit_core::Role;
 
@@ -257,6 +283,46 @@ mod tests {
             .authorize(&user(&[("GRO", "pg.citya")]), uri, &[])
             .await
             .is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_uncompilable_pattern_is_counted_and_the_other_grants_still_apply() {
+        let what = "authz_role_action_pattern";
+        let before = crate::metrics::degraded_count(what);
+        let huge = format!("/y{}/_get", "/{p}".repeat(20_000));
+        let a = Authorizer::new(
+            Arc::new(Fixed(vec![
+                grant("CITIZEN", &huge),
+                grant("CITIZEN", "/x/{id}/_get"),
+                grant("GRO", "/pgr-services/v2/request/_update"),
+            ])),
+            Duration::from_secs(60),
+            1,
+        );
+        let u = user(&[("CITIZEN", "pg"), ("GRO", "pg")]);
+        assert!(a.authorize(&u, "/x/abc/_get", &[]).await.is_ok());
+        assert!(a
+            .authorize(&u, "/pgr-services/v2/request/_update", &[])
+            .await
+            .is_ok());
+        let matching = format!("/y{}/_get", "/a".repeat(20_000));
+        assert!(a.authorize(&u, &matching, &[]).await.is_err());
+        // Counted once per table built (here: the user's city and its state).
+        assert!(crate::metrics::degraded_count(what) > before);
+    }
+
+    #[test]
+    fn patterns_are_literal_outside_placeholders() {
+        let re = url_pattern("/a.b/{id}/c+d/{x}").unwrap();
+        assert!(re.is_match("/a.b/12_z/c+d/q"));
+        assert!(!re.is_match("/aXb/12/c+d/q"));
+        assert!(
+            !re.is_match("/a.b/é/c+d/q"),
+            "ASCII word characters only, as Java"
+        );
+        assert!(url_pattern("/unclosed/{id")
+            .unwrap()
+            .is_match("/unclosed/{id"));
     }
 
     #[tokio::test]

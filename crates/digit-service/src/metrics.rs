@@ -1,5 +1,5 @@
-//! Prometheus metrics: one registry per service, HTTP latency by route, and a text
-//! endpoint at `<ctx>/metrics`.
+//! Prometheus metrics: one registry per service, HTTP latency by route, the process-wide
+//! degradation counter ([`degraded`]), and a text endpoint at `<ctx>/metrics`.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -8,7 +8,38 @@ use axum::response::{IntoResponse, Response};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
+use std::sync::LazyLock;
 use std::time::Instant;
+
+/// `degraded_total{what}`: operations that went on without something they should have had
+/// (a notification not sent, a config entry skipped, …). Process-wide, so shared crates
+/// can count without holding a registry; every [`Metrics`] registry exposes it.
+static DEGRADED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    match IntCounterVec::new(
+        Opts::new(
+            "degraded_total",
+            "Operations that went on without something they should have had, by what was missing",
+        ),
+        &["what"],
+    ) {
+        Ok(c) => c,
+        // The options above are constants; failure would be a programming error.
+        Err(_) => unreachable_counter(),
+    }
+});
+
+/// Records a degradation: logs `error` at WARN with `what` and counts it in
+/// `degraded_total{what}`. For failures that must not fail the caller but must not go
+/// unseen either. `what` names the degradation (a constant; it is a metric label).
+pub fn degraded(what: &'static str, error: &dyn std::fmt::Display) {
+    tracing::warn!(what, error = %error, "Degraded: carrying on without it.");
+    DEGRADED.with_label_values(&[what]).inc();
+}
+
+/// How many times `what` was recorded by [`degraded`] in this process (tests, health).
+pub fn degraded_count(what: &str) -> u64 {
+    DEGRADED.with_label_values(&[what]).get()
+}
 
 /// The service's metric registry and its HTTP instruments. Cheap to clone.
 #[derive(Clone)]
@@ -52,6 +83,7 @@ impl Metrics {
         };
         m.register(Box::new(m.http_seconds.clone()));
         m.register(Box::new(m.http_requests.clone()));
+        m.register(Box::new(DEGRADED.clone()));
         m
     }
 
@@ -83,6 +115,11 @@ fn unreachable_metrics() -> Metrics {
     panic!("constant HTTP metric definitions are invalid")
 }
 
+#[allow(clippy::panic)] // Reached only if the constant counter definition above is invalid.
+fn unreachable_counter() -> IntCounterVec {
+    panic!("constant degradation counter definition is invalid")
+}
+
 /// Middleware that times every request by its route template.
 pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
@@ -109,4 +146,23 @@ pub async fn endpoint(State(metrics): State<Metrics>) -> impl IntoResponse {
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         metrics.render(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degradations_are_counted_and_exposed_by_every_registry() {
+        let before = degraded_count("metrics_test");
+        degraded("metrics_test", &"it broke");
+        assert_eq!(degraded_count("metrics_test"), before + 1);
+        let text = Metrics::new("svc").render();
+        assert!(
+            text.lines().any(|l| l.starts_with("degraded_total{")
+                && l.contains(r#"what="metrics_test""#)
+                && l.contains(r#"service="svc""#)),
+            "{text}"
+        );
+    }
 }

@@ -356,15 +356,23 @@ impl Workflow {
     /// Creates every business service of `configs/workflow/*.json` that does not exist yet.
     pub async fn seed_from_configs(&self) -> Result<usize, WorkflowError> {
         let dir = self.inner.settings.config_path.clone();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            tracing::info!(path = %dir.display(), "No workflow config folder; nothing to seed.");
-            return Ok(0);
+        let unreadable =
+            |e: std::io::Error| WorkflowError::Dependency(format!("{}: {e}", dir.display()));
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::info!(path = %dir.display(), "No workflow config folder; nothing to seed.");
+                return Ok(0);
+            }
+            Err(e) => return Err(unreadable(e)),
         };
-        let mut files: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(unreadable)?.path();
+            if path.extension().is_some_and(|x| x == "json") {
+                files.push(path);
+            }
+        }
         files.sort();
         let mut created = 0;
         for file in files {
@@ -932,6 +940,15 @@ impl Workflow {
     /// `auto/{businessService}/_escalate` (§4.6): moves every application that overstayed
     /// its configured SLA with the configured action (`escalated = true`), then publishes
     /// the batch to the config's topic. Returns the number of applications escalated.
+    ///
+    /// Configuration errors fail the call (HTTP 400): an `AutoEscalation` entry of this
+    /// business service that does not parse or has no SLA (`INVALID_CONFIG`), a business
+    /// service or state it names that does not exist (`BUSINESSSERVICE_NOT_FOUND`,
+    /// `STATUS_NOT_FOUND`). An unparsable entry of another business service is logged and
+    /// counted (`degraded_total{what="workflow_escalation_config"}`) and skipped; so is a
+    /// tenant that fails for another reason (`workflow_escalation_tenant`: the others are
+    /// still escalated) and an application whose transition fails on its own
+    /// (`workflow_escalation_application`).
     pub async fn auto_escalate(
         &self,
         request_info: &RequestInfo,
@@ -944,12 +961,8 @@ impl Workflow {
             .master(&state_tenant, "Workflow", "AutoEscalation", None)
             .await
             .map_err(|e| WorkflowError::Dependency(e.to_string()))?;
-        let configs: Vec<EscalationConfig> = configs
-            .into_iter()
-            .filter_map(|c| serde_json::from_value::<EscalationConfig>(c).ok())
-            .filter(|c| c.business_service.eq_ignore_ascii_case(business_service))
-            .collect();
         let mut errors = Vec::new();
+        let configs = escalation_configs(configs, business_service, &mut errors);
         for c in &configs {
             if c.state_sla.is_none() && c.business_sla.is_none() {
                 errors.push(ErrorDetail::new(
@@ -978,9 +991,14 @@ impl Workflow {
             for tenant in &tenants {
                 match self.escalate_tenant(request_info, config, tenant).await {
                     Ok(n) => escalated += n,
-                    Err(e) => {
-                        tracing::warn!(tenant, business_service = config.business_service, error = %e, "Auto-escalation failed for tenant.");
-                    }
+                    Err(e @ WorkflowError::Invalid(_)) => return Err(e),
+                    Err(e) => digit_service::metrics::degraded(
+                        "workflow_escalation_tenant",
+                        &format!(
+                            "auto-escalation of {} failed for tenant {tenant}: {e}",
+                            config.business_service
+                        ),
+                    ),
                 }
             }
         }
@@ -1069,9 +1087,10 @@ impl Workflow {
                             .await
                         {
                             Ok(out) => done.extend(out),
-                            Err(e) => {
-                                tracing::warn!(business_id = id, error = %e, "Escalation skipped.");
-                            }
+                            Err(e) => digit_service::metrics::degraded(
+                                "workflow_escalation_application",
+                                &format!("escalation of {id} skipped: {e}"),
+                            ),
                         }
                     }
                 }
@@ -1106,6 +1125,44 @@ impl Workflow {
         }
         Ok(moved)
     }
+}
+
+/// The `Workflow.AutoEscalation` entries of `business_service` (case-insensitive). An entry
+/// of it that does not parse adds an `INVALID_CONFIG` error; an unparsable entry of any
+/// other (or no) business service is logged, counted and skipped.
+fn escalation_configs(
+    entries: Vec<Value>,
+    business_service: &str,
+    errors: &mut Vec<ErrorDetail>,
+) -> Vec<EscalationConfig> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let named = entry
+            .get("businessService")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let ours = named
+            .as_deref()
+            .is_some_and(|b| b.eq_ignore_ascii_case(business_service));
+        match serde_json::from_value::<EscalationConfig>(entry) {
+            Ok(c) if ours => out.push(c),
+            Ok(_) => {}
+            Err(e) if ours => errors.push(ErrorDetail::new(
+                codes::INVALID_CONFIG,
+                format!(
+                    "Invalid AutoEscalation config for businessService {business_service}: {e}"
+                ),
+            )),
+            Err(e) => digit_service::metrics::degraded(
+                "workflow_escalation_config",
+                &format!(
+                    "AutoEscalation entry of businessService {} skipped: {e}",
+                    named.as_deref().unwrap_or("(none)")
+                ),
+            ),
+        }
+    }
+    out
 }
 
 /// One MDMS `Workflow.AutoEscalation` entry (SLAs in days).
@@ -1340,16 +1397,55 @@ pub async fn embedded_from_env(
     );
     let names = topics(&settings);
     let list: Vec<(&str, i32)> = names.iter().map(|t| (t.as_str(), 1)).collect();
+    // A cluster may forbid topic creation (its topics then exist already): go on, seen.
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &list).await {
-        tracing::warn!(error = %e, "Could not create the workflow topics.");
+        digit_service::metrics::degraded("workflow_topics_create", &e);
     }
     let workflow = Workflow::new(pool, mdms, users, producer, commits, settings);
     let seeding = workflow.clone();
     tokio::spawn(async move {
         match seeding.seed_from_configs().await {
             Ok(n) => tracing::info!(created = n, "Workflow configs loaded."),
-            Err(e) => tracing::error!(error = %e, "Loading workflow configs failed."),
+            Err(e) => digit_service::metrics::degraded("workflow_config_seed", &e),
         }
     });
     Ok(workflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn malformed_escalation_configs_are_errors_for_their_business_service_and_counted_otherwise() {
+        let good = json!({"businessService": "PGR", "state": "PENDINGATLME", "action": "ESCALATE",
+            "module": "PGR", "topic": "pgr-auto-escalation", "stateSLA": 1.5});
+        let ours_broken = json!({"businessService": "pgr", "state": "PENDINGATLME", "topic": "t"});
+        let other_broken = json!({"businessService": "TL", "stateSLA": "soon"});
+        let nameless = json!({"state": "X"});
+        let what = "workflow_escalation_config";
+        let before = digit_service::metrics::degraded_count(what);
+
+        let mut errors = Vec::new();
+        let configs = escalation_configs(
+            vec![good.clone(), other_broken.clone(), nameless.clone()],
+            "PGR",
+            &mut errors,
+        );
+        assert!(errors.is_empty());
+        assert_eq!(configs.len(), 1);
+        assert_eq!(configs[0].state_sla, Some(1.5));
+        assert_eq!(digit_service::metrics::degraded_count(what), before + 2);
+
+        let configs = escalation_configs(vec![good, ours_broken], "PGR", &mut errors);
+        assert_eq!(configs.len(), 1);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, codes::INVALID_CONFIG);
+        assert!(
+            errors[0].message.contains("action"),
+            "{}",
+            errors[0].message
+        );
+    }
 }

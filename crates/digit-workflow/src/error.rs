@@ -33,8 +33,6 @@ pub mod codes {
     pub const INVALID_STATE: &str = "INVALID STATE";
     /// v2 create without a requester uuid.
     pub const APP_ERROR: &str = "EG_Workflow_APP_ERR";
-    /// No user at all found for the uuids.
-    pub const INVALID_USER_LOOKUP: &str = "INVALID USER";
     /// A required field is missing (bean validation).
     pub const NOT_NULL: &str = "NotNull";
     /// A field is too long (bean validation).

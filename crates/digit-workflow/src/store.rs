@@ -26,18 +26,20 @@ pub async fn business_services(
     .await?;
     let mut services: Vec<BusinessService> = rows
         .iter()
-        .map(|r| BusinessService {
-            tenant_id: r.get("tenantid"),
-            uuid: r.get("uuid"),
-            business_service: r.get("businessservice"),
-            business: r.get("business"),
-            get_uri: r.get("geturi"),
-            post_uri: r.get("posturi"),
-            business_service_sla: r.get("businessservicesla"),
-            states: Vec::new(),
-            audit_details: Some(audit(r)),
+        .map(|r| {
+            Ok(BusinessService {
+                tenant_id: r.try_get("tenantid")?,
+                uuid: r.try_get("uuid")?,
+                business_service: r.try_get("businessservice")?,
+                business: r.try_get("business")?,
+                get_uri: r.try_get("geturi")?,
+                post_uri: r.try_get("posturi")?,
+                business_service_sla: r.try_get("businessservicesla")?,
+                states: Vec::new(),
+                audit_details: Some(audit(r)?),
+            })
         })
-        .collect();
+        .collect::<Result<_, sqlx::Error>>()?;
     if services.is_empty() {
         return Ok(services);
     }
@@ -50,7 +52,10 @@ pub async fn business_services(
     .bind(&ids)
     .fetch_all(pool)
     .await?;
-    let state_ids: Vec<String> = state_rows.iter().map(|r| r.get("uuid")).collect();
+    let state_ids: Vec<String> = state_rows
+        .iter()
+        .map(|r| r.try_get("uuid"))
+        .collect::<Result<_, _>>()?;
     let action_rows = sqlx::query(
         "SELECT uuid, tenantid, currentstate, action, nextstate, roles, active,
                 createdby, createdtime, lastmodifiedby, lastmodifiedtime
@@ -61,40 +66,40 @@ pub async fn business_services(
     .await?;
     let mut actions: HashMap<String, Vec<Action>> = HashMap::new();
     for r in &action_rows {
-        let roles: String = r.get("roles");
-        let current: String = r.get("currentstate");
+        let roles: String = r.try_get("roles")?;
+        let current: String = r.try_get("currentstate")?;
         actions.entry(current.clone()).or_default().push(Action {
-            uuid: r.get("uuid"),
-            tenant_id: r.get("tenantid"),
+            uuid: r.try_get("uuid")?,
+            tenant_id: r.try_get("tenantid")?,
             current_state: Some(current),
-            action: r.get("action"),
-            next_state: r.get("nextstate"),
+            action: r.try_get("action")?,
+            next_state: r.try_get("nextstate")?,
             roles: roles
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            active: r.get("active"),
-            audit_details: Some(audit(r)),
+            active: r.try_get("active")?,
+            audit_details: Some(audit(r)?),
         });
     }
     for r in &state_rows {
-        let uuid: String = r.get("uuid");
-        let owner: String = r.get("businessserviceid");
+        let uuid: String = r.try_get("uuid")?;
+        let owner: String = r.try_get("businessserviceid")?;
         let state = State {
             actions: actions.remove(&uuid),
             uuid: Some(uuid),
-            tenant_id: r.get("tenantid"),
+            tenant_id: r.try_get("tenantid")?,
             business_service_id: Some(owner.clone()),
-            sla: r.get("sla"),
-            state: r.get("state"),
-            application_status: r.get("applicationstatus"),
-            doc_upload_required: r.get("docuploadrequired"),
-            is_start_state: r.get("isstartstate"),
-            is_terminate_state: r.get("isterminatestate"),
-            is_state_updatable: r.get("isstateupdatable"),
-            audit_details: Some(audit(r)),
+            sla: r.try_get("sla")?,
+            state: r.try_get("state")?,
+            application_status: r.try_get("applicationstatus")?,
+            doc_upload_required: r.try_get("docuploadrequired")?,
+            is_start_state: r.try_get("isstartstate")?,
+            is_terminate_state: r.try_get("isterminatestate")?,
+            is_state_updatable: r.try_get("isstateupdatable")?,
+            audit_details: Some(audit(r)?),
         };
         if let Some(bs) = services
             .iter_mut()
@@ -106,13 +111,13 @@ pub async fn business_services(
     Ok(services)
 }
 
-fn audit(r: &sqlx::postgres::PgRow) -> AuditDetails {
-    AuditDetails {
-        created_by: r.try_get("createdby").ok().flatten(),
-        last_modified_by: r.try_get("lastmodifiedby").ok().flatten(),
-        created_time: r.try_get("createdtime").ok().flatten(),
-        last_modified_time: r.try_get("lastmodifiedtime").ok().flatten(),
-    }
+fn audit(r: &sqlx::postgres::PgRow) -> Result<AuditDetails, sqlx::Error> {
+    Ok(AuditDetails {
+        created_by: r.try_get("createdby")?,
+        last_modified_by: r.try_get("lastmodifiedby")?,
+        created_time: r.try_get("createdtime")?,
+        last_modified_time: r.try_get("lastmodifiedtime")?,
+    })
 }
 
 const INSTANCE_COLUMNS: &str = "pi.id, pi.tenantid, pi.businessservice, pi.businessid, pi.action, pi.status, pi.comment,
@@ -137,10 +142,10 @@ pub async fn instances_by_ids(
     let mut by_id: HashMap<String, ProcessInstance> = rows
         .iter()
         .map(|r| {
-            let pi = instance_from_row(r);
-            (pi.id.clone().unwrap_or_default(), pi)
+            let pi = instance_from_row(r)?;
+            Ok((pi.id.clone().unwrap_or_default(), pi))
         })
-        .collect();
+        .collect::<Result<_, sqlx::Error>>()?;
     let docs = sqlx::query(
         "SELECT id, tenantid, processinstanceid, documenttype, filestoreid, documentuid,
                 createdby, lastmodifiedby, createdtime, lastmodifiedtime
@@ -150,16 +155,16 @@ pub async fn instances_by_ids(
     .fetch_all(pool)
     .await?;
     for r in &docs {
-        let owner: String = r.get("processinstanceid");
+        let owner: String = r.try_get("processinstanceid")?;
         if let Some(pi) = by_id.get_mut(&owner) {
             pi.documents.get_or_insert_with(Vec::new).push(Document {
-                id: r.get("id"),
-                tenant_id: r.get("tenantid"),
-                document_type: r.get("documenttype"),
-                file_store_id: r.get("filestoreid"),
-                document_uid: r.get("documentuid"),
+                id: r.try_get("id")?,
+                tenant_id: r.try_get("tenantid")?,
+                document_type: r.try_get("documenttype")?,
+                file_store_id: r.try_get("filestoreid")?,
+                document_uid: r.try_get("documentuid")?,
                 additional_details: None,
-                audit_details: Some(audit(r)),
+                audit_details: Some(audit(r)?),
             });
         }
     }
@@ -170,8 +175,8 @@ pub async fn instances_by_ids(
     .fetch_all(pool)
     .await?;
     for r in &assignees {
-        let owner: String = r.get("processinstanceid");
-        let uuid: Option<String> = r.get("assignee");
+        let owner: String = r.try_get("processinstanceid")?;
+        let uuid: Option<String> = r.try_get("assignee")?;
         if let (Some(pi), Some(uuid)) = (by_id.get_mut(&owner), uuid) {
             pi.assignes.get_or_insert_with(Vec::new).push(UserInfo {
                 uuid: Some(uuid),
@@ -182,21 +187,21 @@ pub async fn instances_by_ids(
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-fn instance_from_row(r: &sqlx::postgres::PgRow) -> ProcessInstance {
-    let assigner: Option<String> = r.get("assigner");
-    let status: Option<String> = r.get("status");
-    ProcessInstance {
-        id: r.get("id"),
-        tenant_id: r.get("tenantid"),
-        business_service: r.get("businessservice"),
-        business_id: r.get("businessid"),
-        action: r.get("action"),
-        module_name: r.get("modulename"),
+fn instance_from_row(r: &sqlx::postgres::PgRow) -> Result<ProcessInstance, sqlx::Error> {
+    let assigner: Option<String> = r.try_get("assigner")?;
+    let status: Option<String> = r.try_get("status")?;
+    Ok(ProcessInstance {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenantid")?,
+        business_service: r.try_get("businessservice")?,
+        business_id: r.try_get("businessid")?,
+        action: r.try_get("action")?,
+        module_name: r.try_get("modulename")?,
         state: status.map(|uuid| State {
             uuid: Some(uuid),
             ..State::default()
         }),
-        comment: r.get("comment"),
+        comment: r.try_get("comment")?,
         documents: None,
         assigner: assigner.map(|uuid| UserInfo {
             uuid: Some(uuid),
@@ -204,14 +209,14 @@ fn instance_from_row(r: &sqlx::postgres::PgRow) -> ProcessInstance {
         }),
         assignes: None,
         next_actions: None,
-        state_sla: r.get("statesla"),
-        businesss_service_sla: r.get("businessservicesla"),
-        previous_status: r.get("previousstatus"),
+        state_sla: r.try_get("statesla")?,
+        businesss_service_sla: r.try_get("businessservicesla")?,
+        previous_status: r.try_get("previousstatus")?,
         entity: None,
-        audit_details: Some(audit(r)),
-        rating: r.get("rating"),
-        escalated: r.get("escalated"),
-    }
+        audit_details: Some(audit(r)?),
+        rating: r.try_get("rating")?,
+        escalated: r.try_get("escalated")?,
+    })
 }
 
 /// The latest persisted instance id of an application (by `lastmodifiedtime`, then id).
@@ -267,13 +272,16 @@ pub async fn head(
     .bind(business_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| Head {
-        version: r.get("version"),
-        instance_id: r.get("instanceid"),
-        topic: r.get("topic"),
-        partition: r.get("kafkapartition"),
-        offset: r.get("kafkaoffset"),
-    }))
+    row.map(|r| {
+        Ok(Head {
+            version: r.try_get("version")?,
+            instance_id: r.try_get("instanceid")?,
+            topic: r.try_get("topic")?,
+            partition: r.try_get("kafkapartition")?,
+            offset: r.try_get("kafkaoffset")?,
+        })
+    })
+    .transpose()
 }
 
 /// Claims version `expected + 1` for an application inside `tx`: true when no other
@@ -493,15 +501,16 @@ pub async fn status_count(
          GROUP BY st.applicationstatus, cq.businessservice, cq.status ORDER BY st.applicationstatus",
     );
     let rows = q.build().fetch_all(pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| StatusCount {
-            count: r.get("count"),
-            applicationstatus: r.get("applicationstatus"),
-            businessservice: r.get("businessservice"),
-            statusid: r.get("statusid"),
+    rows.iter()
+        .map(|r| {
+            Ok(StatusCount {
+                count: r.try_get("count")?,
+                applicationstatus: r.try_get("applicationstatus")?,
+                businessservice: r.try_get("businessservice")?,
+                statusid: r.try_get("statusid")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Applications whose latest instance is escalated and whose previous instance was assigned

@@ -19,8 +19,6 @@ pub mod codes {
     pub const INVALID_SERVICECODE: &str = "INVALID_SERVICECODE";
     /// accountId is not a citizen.
     pub const INVALID_ACCOUNTID: &str = "INVALID_ACCOUNTID";
-    /// idgen gave nothing.
-    pub const IDGEN_ERROR: &str = "IDGEN ERROR";
     /// No PGR business service.
     pub const BUSINESSSERVICE_NOT_FOUND: &str = "BUSINESSSERVICE_NOT_FOUND";
     /// Update of an unknown complaint.

@@ -159,8 +159,9 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         (notify_settings.sms_topic.as_str(), 1),
         (notify_settings.events_topic.as_str(), 1),
     ];
+    // A cluster may forbid topic creation (its topics then exist already): go on, seen.
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
-        tracing::warn!(error = %e, "Could not create the PGR topics.");
+        digit_service::metrics::degraded("pgr_topics_create", &e);
     }
     let idgen = Arc::new(digit_store::IdGenerator::new(
         platform.pool.clone(),

@@ -1,13 +1,15 @@
 //! Sends the legacy notifications of a transition (upstream-pgr §8.1): localized SMS to
 //! `egov.core.notification.sms` and in-app events to `persist-user-events-async`. Runs after
-//! the complaint is persisted; failures are logged, never returned to the client, and a
-//! missing template or locale skips that message (never a null or half-filled one).
+//! the complaint is persisted; failures are never returned to the client but logged and
+//! counted (`degraded_total{what="pgr_notification_…"}`), and a missing template or locale
+//! skips that message (never a null or half-filled one).
 
 use crate::domain::model::{Service, Workflow};
 use crate::domain::notification::{self, EmployeeRecipient};
 use digit_core::{RequestInfo, UserInfo};
 use digit_kafka::Producer;
 use digit_localization::{Localization, Messages};
+use digit_service::metrics::degraded;
 use digit_user::UserDirectory;
 use digit_workflow::{SearchCriteria as WfCriteria, WorkflowClient};
 use serde_json::{json, Value};
@@ -74,7 +76,7 @@ impl Notifier {
         match self.users.search_by_uuids(ri, &[uuid.to_owned()]).await {
             Ok(mut found) => found.pop(),
             Err(e) => {
-                tracing::warn!(error = %e, "Notification: user lookup failed.");
+                degraded("pgr_notification_user_lookup", &e);
                 None
             }
         }
@@ -90,7 +92,13 @@ impl Notifier {
             limit: Some(100),
             ..WfCriteria::default()
         };
-        let (history, _) = self.workflow.search(ri, &criteria).await.ok()?;
+        let history = match self.workflow.search(ri, &criteria).await {
+            Ok((history, _)) => history,
+            Err(e) => {
+                degraded("pgr_notification_workflow_search", &e);
+                return None;
+            }
+        };
         let uuid = history
             .iter()
             .find(|p| {
@@ -127,14 +135,14 @@ impl Notifier {
         let (pgr, common) = match (load("rainmaker-pgr").await, load("rainmaker-common").await) {
             (Ok(p), Ok(c)) => (p, c),
             (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(error = %e, "Notification skipped: localization unavailable.");
+                degraded("pgr_notification_localization", &e);
                 return 0;
             }
         };
         if pgr.is_empty() {
-            tracing::warn!(
-                locale,
-                "Notification skipped: no rainmaker-pgr messages for the locale."
+            degraded(
+                "pgr_notification_template",
+                &format!("no rainmaker-pgr messages for locale {locale}"),
             );
             return 0;
         }
@@ -184,10 +192,9 @@ impl Notifier {
         {
             match pgr.get(code) {
                 Some(t) => citizen_messages.push(notification::render(t, &values)),
-                None => tracing::warn!(
-                    code,
-                    locale,
-                    "Notification template missing; message skipped."
+                None => degraded(
+                    "pgr_notification_template",
+                    &format!("template {code} missing for locale {locale}"),
                 ),
             }
         }
@@ -212,10 +219,9 @@ impl Notifier {
                     let message = notification::render(t, &values);
                     sent += usize::from(self.sms(ri, &phone, &message).await);
                 }
-                (None, _) => tracing::warn!(
-                    code,
-                    locale,
-                    "Notification template missing; message skipped."
+                (None, _) => degraded(
+                    "pgr_notification_template",
+                    &format!("template {code} missing for locale {locale}"),
                 ),
                 (_, None) => tracing::info!(code, "No employee to notify."),
             }
@@ -240,7 +246,7 @@ impl Notifier {
         {
             Ok(_) => true,
             Err(e) => {
-                tracing::warn!(error = %e, "SMS not published.");
+                degraded("pgr_notification_sms", &e);
                 false
             }
         }
@@ -291,7 +297,7 @@ impl Notifier {
             )
             .await
         {
-            tracing::warn!(error = %e, "User event not published.");
+            degraded("pgr_notification_event", &e);
         }
     }
 }

@@ -126,26 +126,6 @@ fn state_of(tenant: &str) -> &str {
 }
 
 impl Pgr {
-    /// `RAINMAKER-PGR.ComplaintHierarchy` for the tenant, else its state.
-    async fn hierarchy(&self, tenant: &str) -> Result<Vec<Value>, PgrError> {
-        let own = self
-            .mdms
-            .master(tenant, "RAINMAKER-PGR", "ComplaintHierarchy", None)
-            .await?;
-        if !own.is_empty() {
-            return Ok(own);
-        }
-        Ok(self
-            .mdms
-            .master(
-                state_of(tenant),
-                "RAINMAKER-PGR",
-                "ComplaintHierarchy",
-                None,
-            )
-            .await?)
-    }
-
     async fn validate_boundary(&self, service: &Service) -> Result<(), PgrError> {
         let code = rules::locality_code(service)?;
         let trees = self
@@ -168,24 +148,32 @@ impl Pgr {
         }
     }
 
-    async fn reopen_window(&self, tenant: &str) -> i64 {
+    /// `RAINMAKER-PGR.UIConstants[0].REOPENSLA` of the tenant, else of its state, else the
+    /// default (§3.2). An MDMS failure is an error (upstream serves a stale cache or the
+    /// default; we have no cache and do not guess); a REOPENSLA that is not a positive
+    /// number is logged and counted (`degraded_total{what="pgr_reopen_window"}`) and the
+    /// default applies, as upstream.
+    async fn reopen_window(&self, tenant: &str) -> Result<i64, PgrError> {
         for t in [tenant, state_of(tenant)] {
-            if let Ok(entries) = self
+            let entries = self
                 .mdms
                 .master(t, "RAINMAKER-PGR", "UIConstants", None)
-                .await
-            {
-                if let Some(ms) = entries
-                    .first()
-                    .and_then(|e| e.get("REOPENSLA"))
-                    .and_then(Value::as_i64)
-                    .filter(|v| *v > 0)
-                {
-                    return ms;
-                }
+                .await?;
+            match entries.first().and_then(|e| e.get("REOPENSLA")) {
+                None | Some(Value::Null) => continue,
+                Some(v) => match v.as_i64().filter(|ms| *ms > 0) {
+                    Some(ms) => return Ok(ms),
+                    None => {
+                        digit_service::metrics::degraded(
+                            "pgr_reopen_window",
+                            &format!("RAINMAKER-PGR.UIConstants REOPENSLA of {t} is not a positive number: {v}"),
+                        );
+                        return Ok(rules::DEFAULT_REOPEN_WINDOW_MS);
+                    }
+                },
             }
         }
-        rules::DEFAULT_REOPEN_WINDOW_MS
+        Ok(rules::DEFAULT_REOPEN_WINDOW_MS)
     }
 
     /// The citizen of the complaint: by accountId (must be a citizen), else find-or-create
@@ -370,8 +358,8 @@ impl Pgr {
         let user_errors = rules::user_data_errors(&caller, service);
         rules::validate_source(service)?;
         self.validate_boundary(service).await?;
-        let hierarchy = self.hierarchy(service.tenant()).await?;
-        let entry = rules::complaint_type(&hierarchy, service.service_code.as_deref())?.clone();
+        let types = complaint_types(self.mdms.as_ref(), service.tenant()).await?;
+        let entry = rules::complaint_type(&types, service.service_code.as_deref())?.clone();
         if !user_errors.is_empty() {
             return Err(PgrError::Invalid(user_errors));
         }
@@ -409,9 +397,12 @@ impl Pgr {
             )
             .await
             .map_err(|e| PgrError::Dependency(e.to_string()))?;
-        service.service_request_id = Some(ids.into_iter().next().ok_or_else(|| {
-            PgrError::invalid(codes::IDGEN_ERROR, "No ids returned from idgen Service")
-        })?);
+        // The generator returns exactly the ids asked for, or an error (upstream's
+        // `IDGEN ERROR` for an empty answer of a remote idgen cannot happen here).
+        service.service_request_id =
+            Some(ids.into_iter().next().ok_or_else(|| {
+                PgrError::Dependency("No ids returned from idgen Service".into())
+            })?);
 
         // Workflow, then the merged additionalDetail.
         let topic = self.settings.create_topic.clone();
@@ -426,8 +417,8 @@ impl Pgr {
         let workflow = request.workflow.clone().unwrap_or_default();
         let service = &mut request.service;
         rules::validate_source(service)?;
-        let hierarchy = self.hierarchy(service.tenant()).await?;
-        let entry = rules::complaint_type(&hierarchy, service.service_code.as_deref())?.clone();
+        let types = complaint_types(self.mdms.as_ref(), service.tenant()).await?;
+        let entry = rules::complaint_type(&types, service.service_code.as_deref())?.clone();
         let persisted = match service.id.as_deref() {
             Some(id) => repo::by_id(&self.pool, service.tenant(), id).await?,
             None => None,
@@ -452,7 +443,7 @@ impl Pgr {
             .as_deref()
             .is_some_and(|a| a.eq_ignore_ascii_case("REOPEN"))
         {
-            let window = self.reopen_window(service.tenant()).await;
+            let window = self.reopen_window(service.tenant()).await?;
             rules::validate_reopen(&caller, &persisted, now_ms(), window)?;
         }
         rules::validate_rating(service)?;

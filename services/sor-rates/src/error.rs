@@ -66,6 +66,8 @@ pub mod codes {
     pub const RATE_SAME: &str = "RATE_SAME";
     /// Empty request list.
     pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
+    /// The persister did not confirm the write in time (HTTP 503; ours).
+    pub const PERSISTER_NOT_CONFIRMED: &str = "PERSISTER_NOT_CONFIRMED";
 }
 
 /// Everything that can go wrong.
@@ -135,7 +137,7 @@ impl DigitError for SorError {
                 "A dependent service could not be reached",
             )],
             Self::NotConfirmed(_) => vec![ErrorDetail::new(
-                "PERSISTER_NOT_CONFIRMED",
+                codes::PERSISTER_NOT_CONFIRMED,
                 "The change was accepted but is not stored yet; search again shortly",
             )],
         }

@@ -53,6 +53,28 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The shipped master data files (`configs/mdms/**/*.json`) as v1 documents, in path
+/// order, for tests that change some of them ([`EmbeddedMdms::from_documents`]).
+pub fn shipped_mdms_documents() -> Vec<Value> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&repo_root().join("configs/mdms"), &mut files);
+    files.sort();
+    files
+        .iter()
+        .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+        .collect()
+}
+
 /// The broker tests use.
 pub fn kafka() -> KafkaSettings {
     let mut k = KafkaSettings::new(
@@ -369,6 +391,14 @@ impl Drop for WorkflowStack {
 impl WorkflowStack {
     /// Starts everything; `await_persister = false` is upstream's fire-and-forget mode.
     pub async fn start(await_persister: bool) -> Self {
+        let mdms: Arc<dyn MdmsSource> =
+            Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
+        Self::start_with_mdms(await_persister, mdms).await
+    }
+
+    /// [`WorkflowStack::start`] with other master data (the gate, PGR and the engine all
+    /// read `mdms`; it must hold the role-actions and the PGR business service's tenants).
+    pub async fn start_with_mdms(await_persister: bool, mdms: Arc<dyn MdmsSource>) -> Self {
         if std::env::var_os("RUST_LOG").is_some() {
             digit_service::telemetry::init("e2e", digit_service::config::LogFormat::Pretty);
         }
@@ -417,8 +447,6 @@ impl WorkflowStack {
         );
         let persister = spawn_persister(db.pool(), config, &settings.persister_group, &tag);
 
-        let mdms: Arc<dyn MdmsSource> =
-            Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
         let mdms_for_pgr = mdms.clone();
         let mdms_idgen = mdms.clone();
         let users = digit_user::EmbeddedUsers::new(db.pool().clone());

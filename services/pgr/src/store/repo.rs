@@ -134,7 +134,10 @@ pub async fn search(pool: &PgPool, f: &Filter) -> Result<Vec<Service>, sqlx::Err
     q.push(" OFFSET ").push_bind(f.offset.max(0));
     q.push(" LIMIT ").push_bind(f.limit.max(0));
     let rows = q.build().fetch_all(pool).await?;
-    let mut services: Vec<Service> = rows.iter().map(service_from_row).collect();
+    let mut services = rows
+        .iter()
+        .map(service_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     attach_documents(pool, &mut services).await?;
     Ok(services)
 }
@@ -156,7 +159,10 @@ pub async fn by_id(pool: &PgPool, tenant: &str, id: &str) -> Result<Option<Servi
     .bind(tenant)
     .fetch_optional(pool)
     .await?;
-    let mut services: Vec<Service> = row.iter().map(service_from_row).collect();
+    let mut services = row
+        .iter()
+        .map(service_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     attach_documents(pool, &mut services).await?;
     Ok(services.pop())
 }
@@ -174,7 +180,7 @@ pub async fn dashboard(pool: &PgPool, tenant: &str, now: i64) -> Result<(i64, i6
     .bind(since)
     .fetch_one(pool)
     .await?;
-    Ok((row.get("resolved"), row.get("avg_days")))
+    Ok((row.try_get("resolved")?, row.try_get("avg_days")?))
 }
 
 async fn attach_documents(pool: &PgPool, services: &mut [Service]) -> Result<(), sqlx::Error> {
@@ -191,13 +197,13 @@ async fn attach_documents(pool: &PgPool, services: &mut [Service]) -> Result<(),
     .await?;
     let mut by_service: HashMap<String, Vec<Document>> = HashMap::new();
     for r in &rows {
-        let owner: String = r.get("service_id");
+        let owner: String = r.try_get("service_id")?;
         by_service.entry(owner).or_default().push(Document {
-            id: r.get("id"),
-            document_type: r.get("document_type"),
-            file_store_id: r.get("filestore_id"),
-            document_uid: r.get("document_uid"),
-            additional_details: r.get("additional_details"),
+            id: r.try_get("id")?,
+            document_type: r.try_get("document_type")?,
+            file_store_id: r.try_get("filestore_id")?,
+            document_uid: r.try_get("document_uid")?,
+            additional_details: r.try_get("additional_details")?,
         });
     }
     for s in services {
@@ -208,53 +214,53 @@ async fn attach_documents(pool: &PgPool, services: &mut [Service]) -> Result<(),
     Ok(())
 }
 
-fn service_from_row(r: &PgRow) -> Service {
-    Service {
-        active: r.get::<Option<bool>, _>("active").unwrap_or(true),
+fn service_from_row(r: &PgRow) -> Result<Service, sqlx::Error> {
+    Ok(Service {
+        active: r.try_get::<Option<bool>, _>("active")?.unwrap_or(true),
         citizen: None,
-        id: r.get("id"),
-        tenant_id: r.get("tenantid"),
-        service_code: r.get("servicecode"),
-        service_request_id: r.get("servicerequestid"),
-        description: r.get("description"),
-        account_id: r.get("accountid"),
-        rating: r.get::<Option<i16>, _>("rating").map(i64::from),
-        additional_detail: r.get("additionaldetails"),
-        application_status: r.get("applicationstatus"),
-        source: r.get("source"),
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenantid")?,
+        service_code: r.try_get("servicecode")?,
+        service_request_id: r.try_get("servicerequestid")?,
+        description: r.try_get("description")?,
+        account_id: r.try_get("accountid")?,
+        rating: r.try_get::<Option<i16>, _>("rating")?.map(i64::from),
+        additional_detail: r.try_get("additionaldetails")?,
+        application_status: r.try_get("applicationstatus")?,
+        source: r.try_get("source")?,
         address: Some(Address {
-            tenant_id: r.get("ads_tenantid"),
-            id: r.get("ads_id"),
-            door_no: r.get("doorno"),
-            plot_no: r.get("plotno"),
-            building_name: r.get("buildingname"),
-            street: r.get("street"),
-            landmark: r.get("landmark"),
-            city: r.get("city"),
-            district: r.get("district"),
-            region: r.get("region"),
-            state: r.get("state"),
-            country: r.get("country"),
-            pincode: r.get("pincode"),
-            addition_details: r.get("ads_additionaldetails"),
+            tenant_id: r.try_get("ads_tenantid")?,
+            id: r.try_get("ads_id")?,
+            door_no: r.try_get("doorno")?,
+            plot_no: r.try_get("plotno")?,
+            building_name: r.try_get("buildingname")?,
+            street: r.try_get("street")?,
+            landmark: r.try_get("landmark")?,
+            city: r.try_get("city")?,
+            district: r.try_get("district")?,
+            region: r.try_get("region")?,
+            state: r.try_get("state")?,
+            country: r.try_get("country")?,
+            pincode: r.try_get("pincode")?,
+            addition_details: r.try_get("ads_additionaldetails")?,
             locality: Some(Boundary {
-                code: r.get("locality"),
+                code: r.try_get("locality")?,
                 ..Boundary::default()
             }),
             geo_location: Some(GeoLocation {
-                latitude: r.get("latitude"),
-                longitude: r.get("longitude"),
+                latitude: r.try_get("latitude")?,
+                longitude: r.try_get("longitude")?,
                 additional_details: None,
             }),
         }),
         documents: None,
         audit_details: Some(AuditDetails {
-            created_by: r.get("createdby"),
-            last_modified_by: r.get("lastmodifiedby"),
-            created_time: r.get("createdtime"),
-            last_modified_time: r.get("lastmodifiedtime"),
+            created_by: r.try_get("createdby")?,
+            last_modified_by: r.try_get("lastmodifiedby")?,
+            created_time: r.try_get("createdtime")?,
+            last_modified_time: r.try_get("lastmodifiedtime")?,
         }),
         process_instance: None,
-        extended_attributes: r.get("extended_attributes"),
-    }
+        extended_attributes: r.try_get("extended_attributes")?,
+    })
 }
