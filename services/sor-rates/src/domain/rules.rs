@@ -1,7 +1,7 @@
 //! SOR and rate rules (upstream-ifms-sor B1.3, B1.6): masters, validity, the closing of a
 //! predecessor, amounts. Pure.
 
-use crate::domain::model::{RateDetails, Sor};
+use crate::domain::model::{AmountDetail, RateDetails, Sor};
 use crate::error::{codes, SorError};
 use digit_core::{ErrorDetail, Money};
 use rust_decimal::Decimal;
@@ -31,6 +31,9 @@ pub struct Masters {
     pub uoms: BTreeSet<String>,
     /// Head codes of active `WORKS-SOR.Overhead` entries (`<code>.<id>`).
     pub heads: BTreeSet<String>,
+    /// Active overheads as (head `<code>.<id>`, `code`, `description`): what a v1
+    /// `amountDetail.type` may name (see [`resolve_heads`]).
+    pub overheads: Vec<(String, String, String)>,
 }
 
 fn err(code: &str, message: impl Into<String>) -> ErrorDetail {
@@ -188,6 +191,48 @@ pub fn start_of_day(t: i64, tz: chrono_tz::Tz) -> i64 {
     t - seconds * 1000 - nanos
 }
 
+/// The kinds of amount MUKTA's shape puts in `type` (`{type: fixed|percentage, heads, amount}`).
+pub const AMOUNT_KINDS: [&str; 2] = ["fixed", "percentage"];
+
+/// Reads the charge of each amount written in the SOR/Rates v1 contract's shape.
+///
+/// Two shapes are accepted for `amountDetail` items:
+/// - MUKTA's `{type: fixed|percentage, heads, amount}`: `heads` names the charge, a
+///   `WORKS-SOR.Overhead` head code (`<code>.<id>`, e.g. `LA.1`); `type` is the amount's kind.
+/// - The v1 contract's `{type, amount, additionalDetails}` (no `heads`): `type` names the
+///   charge. It is matched, ignoring case, against the active overheads' head code (`LA.1`),
+///   then their `code` (`LA`), then their `description` (`Labour`); the match must be unique.
+///   The head found is written to `heads` (so head searches and rate analysis see it), and
+///   `type` is kept as the client sent it, so a v1 client reads back its own value.
+///
+/// An item whose `heads` is absent and whose `type` is missing, `fixed`/`percentage`, or names
+/// no overhead keeps `heads` empty, and [`validate_amounts`] refuses it (`INVALID_HEAD`).
+pub fn resolve_heads(amounts: &mut [AmountDetail], masters: &Masters) {
+    for a in amounts {
+        if a.heads.as_deref().is_some_and(|h| !h.is_empty()) {
+            continue;
+        }
+        let Some(charge) = a.amount_type.as_deref().map(str::trim) else {
+            continue;
+        };
+        if charge.is_empty() || AMOUNT_KINDS.iter().any(|k| k.eq_ignore_ascii_case(charge)) {
+            continue;
+        }
+        let pick = |field: fn(&(String, String, String)) -> &str| {
+            let found: Vec<&String> = masters
+                .overheads
+                .iter()
+                .filter(|o| field(o).eq_ignore_ascii_case(charge))
+                .map(|o| &o.0)
+                .collect();
+            (found.len() == 1).then(|| found[0].clone())
+        };
+        a.heads = pick(|o| o.0.as_str())
+            .or_else(|| pick(|o| o.1.as_str()))
+            .or_else(|| pick(|o| o.2.as_str()));
+    }
+}
+
 /// The largest amount `NUMERIC(18,2)` holds.
 fn max_amount() -> Decimal {
     Decimal::new(999_999_999_999_999_999, 2)
@@ -206,7 +251,15 @@ pub fn validate_amounts(rate: &RateDetails, masters: &Masters) -> Result<Money, 
     let mut total = Decimal::ZERO;
     for a in &rate.amount_detail {
         let head = a.heads.clone().unwrap_or_default();
-        if !masters.heads.contains(&head) {
+        if head.is_empty() {
+            errors.push(err(
+                codes::INVALID_HEAD,
+                format!(
+                    "Invalid head: no heads, and type {:?} names no WORKS-SOR.Overhead (head code, code or description)",
+                    a.amount_type.as_deref().unwrap_or_default()
+                ),
+            ));
+        } else if !masters.heads.contains(&head) {
             errors.push(err(codes::INVALID_HEAD, format!("Invalid head: {head}")));
         } else if !seen.insert(head.clone()) {
             errors.push(err(
@@ -272,6 +325,54 @@ pub fn predecessor(active: &[RateDetails], valid_from: i64) -> Result<Predecesso
     })
 }
 
+/// What a request's new dated items (rates, or compositions as rates) do, applied in request
+/// order as if each were its own request: `stored` are the active items of one key (tenant,
+/// SOR, detail) read under its lock; `new` the request's items of that key, with `id` and
+/// `valid_from` set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chain {
+    /// Stored items to change: (id, `Some(validTo)` closes it, `None` replaces it).
+    pub stored: Vec<(String, Option<i64>)>,
+    /// For each new item: its final (`validTo`, `isActive`) (a later item of the same
+    /// request may close or replace it).
+    pub new: Vec<(Option<i64>, bool)>,
+}
+
+/// Applies [`predecessor`] to each new item in turn, against the stored items and the new
+/// items before it. Fails on the first item that would be refused on its own.
+pub fn chain(stored: &[RateDetails], new: &[RateDetails]) -> Result<Chain, SorError> {
+    let mut active: Vec<RateDetails> = stored.to_vec();
+    let mut out = Chain {
+        stored: Vec::new(),
+        new: new.iter().map(|n| (n.valid_to, true)).collect(),
+    };
+    let index_of_new = |id: &str| new.iter().position(|n| n.id.as_deref() == Some(id));
+    for item in new {
+        let from = item.valid_from.unwrap_or_default();
+        match predecessor(&active, from)? {
+            Predecessor::None => {}
+            Predecessor::Close(id) => {
+                match index_of_new(&id) {
+                    Some(i) => out.new[i].0 = Some(from),
+                    None => out.stored.push((id.clone(), Some(from))),
+                }
+                if let Some(a) = active.iter_mut().find(|a| a.id.as_deref() == Some(&id)) {
+                    a.valid_to = Some(from);
+                }
+            }
+            Predecessor::Replace(id) => {
+                match index_of_new(&id) {
+                    Some(i) => out.new[i].1 = false,
+                    None => out.stored.push((id.clone(), None)),
+                }
+                active.retain(|a| a.id.as_deref() != Some(&id));
+            }
+        }
+        active.push(item.clone());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -288,6 +389,11 @@ mod tests {
                 .iter()
                 .map(|s| (*s).into())
                 .collect(),
+            overheads: vec![
+                ("LA.1".into(), "LA".into(), "Labour".into()),
+                ("MA.2".into(), "MA".into(), "Material".into()),
+                ("LC.7".into(), "LC".into(), "Labour cess".into()),
+            ],
         }
     }
 
@@ -469,6 +575,83 @@ mod tests {
         assert_eq!(
             predecessor(&[rate("c", 0, Some(80))], 60).unwrap(),
             Predecessor::Close("c".into())
+        );
+    }
+
+    #[test]
+    fn v1_type_names_the_charge_when_heads_is_absent() {
+        let item = |t: Option<&str>, h: Option<&str>| AmountDetail {
+            amount_type: t.map(Into::into),
+            heads: h.map(Into::into),
+            amount: Some(Money::parse("1").unwrap()),
+            ..AmountDetail::default()
+        };
+        let mut amounts = vec![
+            item(Some("labour"), None),
+            item(Some("MA"), None),
+            item(Some("lc.7"), Some("")),
+            item(Some("fixed"), Some("LA.1")),
+            item(Some("percentage"), None),
+            item(Some("Gst"), None),
+            item(None, None),
+        ];
+        resolve_heads(&mut amounts, &masters());
+        let heads: Vec<Option<&str>> = amounts.iter().map(|a| a.heads.as_deref()).collect();
+        assert_eq!(
+            heads,
+            [
+                Some("LA.1"),
+                Some("MA.2"),
+                Some("LC.7"),
+                Some("LA.1"),
+                None,
+                None,
+                None
+            ]
+        );
+        // The client's type is kept.
+        assert_eq!(amounts[0].amount_type.as_deref(), Some("labour"));
+        let e = validate_amounts(
+            &RateDetails {
+                amount_detail: vec![amounts[5].clone()],
+                ..RateDetails::default()
+            },
+            &masters(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), codes::INVALID_HEAD);
+        assert!(e.to_string().contains("\"Gst\""), "{e}");
+    }
+
+    #[test]
+    fn a_request_chains_its_own_items() {
+        let rate = |id: &str, from: i64, to: Option<i64>| RateDetails {
+            id: Some(id.into()),
+            valid_from: Some(from),
+            valid_to: to,
+            ..RateDetails::default()
+        };
+        let stored = [rate("s", 0, None)];
+        // 10 closes the stored rate, 20 closes 10, 20 again replaces the first 20.
+        let c = chain(
+            &stored,
+            &[
+                rate("a", 10, None),
+                rate("b", 20, None),
+                rate("c", 20, None),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.stored, vec![("s".to_owned(), Some(10))]);
+        assert_eq!(c.new, vec![(Some(20), true), (None, false), (None, true)]);
+        // Replacing the stored rate, then back-dating within the request.
+        let c = chain(&stored, &[rate("a", 0, None)]).unwrap();
+        assert_eq!(c.stored, vec![("s".to_owned(), None)]);
+        assert_eq!(
+            chain(&stored, &[rate("a", 10, None), rate("b", 5, None)])
+                .unwrap_err()
+                .code(),
+            codes::BACKDATED_RATE
         );
     }
 }
