@@ -575,7 +575,7 @@ async fn racing_sor_updates_keep_every_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deactivation_racing_a_composition_never_leaves_it_on_an_inactive_sor() {
     let stack = Arc::new(SorStack::start().await);
-    const N: usize = 5;
+    const N: usize = 8;
     let mut items: Vec<Value> = (0..N).map(|i| basic("pg", &format!("Basic {i}"))).collect();
     items.extend((0..N).map(|i| works("pg", &format!("Works {i}"))));
     let (status, body) = write(&stack, "/sor/v1/_create", "sors", items).await;
