@@ -48,6 +48,8 @@ pub mod codes {
     pub const RATE_NOT_FOUND: &str = "RATE_NOT_FOUND";
     /// An update that changes nothing.
     pub const RATE_UNCHANGED: &str = "RATE_UNCHANGED";
+    /// Reactivating a rate whose validity an active rate of the same SOR overlaps.
+    pub const RATE_OVERLAP: &str = "RATE_OVERLAP";
     /// An update trying to move a rate's validity.
     pub const RATE_VALIDITY_IMMUTABLE: &str = "RATE_VALIDITY_IMMUTABLE";
     /// Search without tenant, bad paging.

@@ -292,6 +292,22 @@ async fn rate_validity_closing_and_lookup() {
     assert_eq!(at(D0 + 6 * DAY).await[0]["id"], third["id"]);
     let all = rates_of(&stack, id, json!({"includeInactive": true})).await;
     assert_eq!(all.iter().filter(|r| r["isActive"] == false).count(), 1);
+    // The replaced rate cannot come back while the rate that replaced it is active.
+    let mut revive = second.clone();
+    revive["isActive"] = json!(true);
+    revive["amountDetail"] = json!([{"heads": "MA.2", "amount": 1}]);
+    let (status, body) = stack
+        .post(
+            "/sor/rate/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": [revive]}),
+        )
+        .await;
+    assert_eq!(
+        (status, error(&body).0),
+        (StatusCode::BAD_REQUEST, "RATE_OVERLAP".to_owned()),
+        "{body}"
+    );
 
     // Amount rules.
     for (amounts, code) in [

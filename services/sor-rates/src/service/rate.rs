@@ -257,6 +257,32 @@ impl SorService {
                     "The update changes nothing",
                 ));
             }
+            if active == Some(true) && stored.is_active != Some(true) {
+                // Reactivation: the exclusion constraint would refuse the row in the
+                // persister, after the answer; refuse it here instead.
+                let end = |to: Option<i64>| to.unwrap_or(i64::MAX);
+                let (from, to) = (stored.valid_from.unwrap_or_default(), end(stored.valid_to));
+                let others = repo::active_rates(
+                    &mut tx,
+                    tenant,
+                    stored.sor_id.as_deref().unwrap_or_default(),
+                    stored.detail_id.as_deref().unwrap_or_default(),
+                )
+                .await?;
+                if let Some(o) = others.iter().find(|o| {
+                    o.id != stored.id
+                        && o.valid_from.unwrap_or_default() < to
+                        && from < end(o.valid_to)
+                }) {
+                    return Err(SorError::invalid(
+                        codes::RATE_OVERLAP,
+                        format!(
+                            "Rate {id} cannot be reactivated: active rate {} overlaps it",
+                            o.id.as_deref().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
             let mut next = stored.clone();
             next.amount_detail = update
                 .amount_detail
