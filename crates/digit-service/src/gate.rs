@@ -83,6 +83,12 @@ impl Gate {
             }),
         })
     }
+
+    /// The role-action authorizer, for services that must also authorize against the
+    /// tenant of the record a request touches (the gate only sees the body's `tenantId`s).
+    pub fn authorizer(&self) -> Option<Arc<Authorizer>> {
+        self.inner.authorizer.clone()
+    }
 }
 
 /// The middleware function; install with

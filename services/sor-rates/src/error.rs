@@ -4,7 +4,7 @@ use digit_core::{DigitError, ErrorDetail};
 
 /// Error codes.
 pub mod codes {
-    /// Tenant missing or unknown.
+    /// Tenant missing: every write item names its tenant (as do analysis requests).
     pub const INVALID_TENANT: &str = "INVALID_TENANT";
     /// Type not an active `WORKS-SOR.Type`.
     pub const INVALID_SOR_TYPE: &str = "INVALID_SOR_TYPE";
@@ -48,6 +48,8 @@ pub mod codes {
     pub const RATE_NOT_FOUND: &str = "RATE_NOT_FOUND";
     /// An update that changes nothing.
     pub const RATE_UNCHANGED: &str = "RATE_UNCHANGED";
+    /// Reactivating a rate whose validity an active rate of the same SOR overlaps.
+    pub const RATE_OVERLAP: &str = "RATE_OVERLAP";
     /// An update trying to move a rate's validity.
     pub const RATE_VALIDITY_IMMUTABLE: &str = "RATE_VALIDITY_IMMUTABLE";
     /// Search without tenant, bad paging.
@@ -62,8 +64,6 @@ pub mod codes {
     pub const SOR_IN_USE: &str = "SOR_IN_USE";
     /// A rate-analysis date before today.
     pub const EFFECTIVE_FROM_ERROR: &str = "EFFECTIVE_FROM_ERROR";
-    /// Analysis gives the current rate again.
-    pub const RATE_SAME: &str = "RATE_SAME";
     /// Empty request list.
     pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
     /// The persister did not confirm the write in time (HTTP 503; ours).
@@ -76,6 +76,9 @@ pub enum SorError {
     /// Validation (HTTP 400).
     #[error("{}", digit_core::error::describe(.0))]
     Invalid(Vec<ErrorDetail>),
+    /// The caller holds no role granting the endpoint at a record's tenant (HTTP 403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// Database.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -115,6 +118,7 @@ impl DigitError for SorError {
     fn http_status(&self) -> u16 {
         match self {
             Self::Invalid(_) => 400,
+            Self::Forbidden(_) => 403,
             Self::Database(_) | Self::Kafka(_) => 500,
             Self::Dependency(_) => 502,
             Self::NotConfirmed(_) => 503,
@@ -124,6 +128,10 @@ impl DigitError for SorError {
     fn errors(&self) -> Vec<ErrorDetail> {
         match self {
             Self::Invalid(e) => e.clone(),
+            Self::Forbidden(_) => vec![ErrorDetail::new(
+                digit_core::error::codes::UNAUTHORIZED_ACCESS,
+                "Not authorized to access this resource",
+            )],
             Self::Database(_) => vec![ErrorDetail::new(
                 digit_core::error::codes::QUERY_EXECUTION,
                 "Database operation failed",

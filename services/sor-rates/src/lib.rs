@@ -3,9 +3,11 @@
 //!
 //! `api` holds the routes, `domain` the models and rules, `store` the reads, `service` the
 //! pipelines. Writes go through Kafka and the persister (`configs/persister/
-//! sor-rates-persister.yml`) and answer after the commit. Rates of one SOR are serialized
-//! with an advisory lock, and `eg_sor_rate` has an exclusion constraint, so active rates
-//! never overlap: validity is `[validFrom, validTo)`.
+//! sor-rates-persister.yml`), one message per request (all items or none), and answer after
+//! the commit. Every record is read and written by (tenant, id), and the caller is authorized
+//! for each record's tenant. Creates and updates of the same record are serialized with
+//! advisory locks, and `eg_sor_rate` has an exclusion constraint, so active rates never
+//! overlap: validity is `[validFrom, validTo)`.
 
 pub mod api;
 pub mod domain;
@@ -100,6 +102,7 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         producer,
         commits,
         settings,
+        authorizer: platform.gate.authorizer(),
     };
     Ok(platform.protect(api::router(&platform.settings.context_path, service)))
 }

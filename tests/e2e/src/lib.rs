@@ -323,6 +323,7 @@ impl SorStack {
             .connect_with(db.connect_options())
             .await
             .unwrap();
+        let sor_gate = gate(mdms.clone());
         let service = sor_rates::service::SorService {
             pool: db.pool().clone(),
             mdms: mdms.clone(),
@@ -334,9 +335,10 @@ impl SorStack {
             producer: Producer::new(&kafka).unwrap(),
             commits: CommitWatcher::start(watcher_pool, group).await.unwrap(),
             settings,
+            authorizer: sor_gate.authorizer(),
         };
         let app = sor_rates::api::router("/sor-rates", service).layer(
-            axum::middleware::from_fn_with_state(gate(mdms), gate::authenticate),
+            axum::middleware::from_fn_with_state(sor_gate, gate::authenticate),
         );
         Self {
             db,

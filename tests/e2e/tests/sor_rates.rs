@@ -199,7 +199,7 @@ async fn sor_rules() {
         .post(
             "/sor/v1/_update",
             &sor_admin(),
-            json!({"requestInfo": ri(), "sors": [{"id": "nope"}]}),
+            json!({"requestInfo": ri(), "sors": [{"tenantId": "pg", "id": "nope"}]}),
         )
         .await;
     assert_eq!(error(&body).0, "SOR_NOT_FOUND");
@@ -292,6 +292,22 @@ async fn rate_validity_closing_and_lookup() {
     assert_eq!(at(D0 + 6 * DAY).await[0]["id"], third["id"]);
     let all = rates_of(&stack, id, json!({"includeInactive": true})).await;
     assert_eq!(all.iter().filter(|r| r["isActive"] == false).count(), 1);
+    // The replaced rate cannot come back while the rate that replaced it is active.
+    let mut revive = second.clone();
+    revive["isActive"] = json!(true);
+    revive["amountDetail"] = json!([{"heads": "MA.2", "amount": 1}]);
+    let (status, body) = stack
+        .post(
+            "/sor/rate/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": [revive]}),
+        )
+        .await;
+    assert_eq!(
+        (status, error(&body).0),
+        (StatusCode::BAD_REQUEST, "RATE_OVERLAP".to_owned()),
+        "{body}"
+    );
 
     // Amount rules.
     for (amounts, code) in [
@@ -315,6 +331,39 @@ async fn rate_validity_closing_and_lookup() {
     assert_eq!(error(&body).0, "VALID_FROM_REQUIRED");
     let (_, body) = create_rate(&stack, rate("no-such-sor", D0, &[("MA.2", "1")])).await;
     assert_eq!(error(&body).0, "SOR_NOT_FOUND");
+    // validTo must come after validFrom (the day's start): the same day is refused.
+    let mut inverted = rate(id, D0 + 9 * DAY + 3_600_000, &[("MA.2", "1")]);
+    inverted["validTo"] = json!(D0 + 9 * DAY);
+    let (status, body) = create_rate(&stack, inverted).await;
+    assert_eq!(
+        (status, error(&body)),
+        (
+            StatusCode::BAD_REQUEST,
+            (
+                "INVALID_VALIDITY".to_owned(),
+                "validTo must be after validFrom".to_owned()
+            )
+        )
+    );
+    // Updating a rate that does not exist.
+    let (status, body) = stack
+        .post(
+            "/sor/rate/v1/_update",
+            &sor_admin(),
+            json!({"requestInfo": ri(), "rateDetails": [{"tenantId": "pg", "id": "no-such-rate",
+                "amountDetail": [{"heads": "MA.2", "amount": 1}]}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, error(&body)),
+        (
+            StatusCode::BAD_REQUEST,
+            (
+                "RATE_NOT_FOUND".to_owned(),
+                "Rate not found: no-such-rate".to_owned()
+            )
+        )
+    );
 
     // Update: amounts (rate recomputed); no change and validity moves are refused.
     let mut update = third.clone();

@@ -8,7 +8,7 @@ use crate::domain::model::{
 };
 use crate::service::SorService;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::routing::post;
 use axum::{Json, Router};
 use digit_core::response::ResponseStatus;
@@ -41,9 +41,12 @@ fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {
 
 async fn create_sors(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<SorRequest>,
 ) -> Result<(StatusCode, Json<SorResponse>), ApiError> {
-    let sors = s.create_sors(&req.request_info, req.sors).await?;
+    let sors = s
+        .create_sors(&req.request_info, uri.path(), req.sors)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(SorResponse {
@@ -56,9 +59,12 @@ async fn create_sors(
 
 async fn update_sors(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<SorRequest>,
 ) -> Result<(StatusCode, Json<SorResponse>), ApiError> {
-    let sors = s.update_sors(&req.request_info, req.sors).await?;
+    let sors = s
+        .update_sors(&req.request_info, uri.path(), req.sors)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(SorResponse {
@@ -71,9 +77,17 @@ async fn update_sors(
 
 async fn search_sors(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<SorSearchRequest>,
 ) -> Result<Json<SorResponse>, ApiError> {
-    let (sors, pagination) = s.search_sors(&req.criteria, &req.pagination).await?;
+    let (sors, pagination) = s
+        .search_sors(
+            &req.request_info,
+            uri.path(),
+            &req.criteria,
+            &req.pagination,
+        )
+        .await?;
     Ok(Json(SorResponse {
         response_info: ok(&req.request_info),
         sors,
@@ -83,10 +97,11 @@ async fn search_sors(
 
 async fn create_rates(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<RateRequest>,
 ) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
     let rates = s
-        .create_rates(&req.request_info, req.rate_details, false)
+        .create_rates(&req.request_info, uri.path(), req.rate_details, false)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -100,9 +115,12 @@ async fn create_rates(
 
 async fn update_rates(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<RateRequest>,
 ) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
-    let rates = s.update_rates(&req.request_info, req.rate_details).await?;
+    let rates = s
+        .update_rates(&req.request_info, uri.path(), req.rate_details)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(RateResponse {
@@ -115,9 +133,17 @@ async fn update_rates(
 
 async fn search_rates(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<RateSearchRequest>,
 ) -> Result<Json<RateResponse>, ApiError> {
-    let (rates, pagination) = s.search_rates(&req.criteria, &req.pagination).await?;
+    let (rates, pagination) = s
+        .search_rates(
+            &req.request_info,
+            uri.path(),
+            &req.criteria,
+            &req.pagination,
+        )
+        .await?;
     Ok(Json(RateResponse {
         response_info: ok(&req.request_info),
         rate_details: rates,
@@ -127,10 +153,11 @@ async fn search_rates(
 
 async fn create_compositions(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<CompositionRequest>,
 ) -> Result<(StatusCode, Json<CompositionResponse>), ApiError> {
     let compositions = s
-        .create_compositions(&req.request_info, req.compositions)
+        .create_compositions(&req.request_info, uri.path(), req.compositions)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -143,9 +170,12 @@ async fn create_compositions(
 
 async fn search_compositions(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<CompositionSearchRequest>,
 ) -> Result<Json<CompositionResponse>, ApiError> {
-    let compositions = s.search_compositions(&req.criteria).await?;
+    let compositions = s
+        .search_compositions(&req.request_info, uri.path(), &req.criteria)
+        .await?;
     Ok(Json(CompositionResponse {
         response_info: ok(&req.request_info),
         compositions,
@@ -154,9 +184,12 @@ async fn search_compositions(
 
 async fn calculate(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<AnalysisRequest>,
 ) -> Result<Json<AnalysisResponse>, ApiError> {
-    let analyses = s.analyse(&req.sor_details).await?;
+    let analyses = s
+        .analyse(&req.request_info, uri.path(), &req.sor_details)
+        .await?;
     Ok(Json(AnalysisResponse {
         response_info: ok(&req.request_info),
         rate_analysis: analyses,
@@ -165,10 +198,11 @@ async fn calculate(
 
 async fn create_analysed(
     State(s): State<SorService>,
+    uri: Uri,
     DigitJson(req): DigitJson<AnalysisRequest>,
 ) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
     let rates = s
-        .create_analysed_rates(&req.request_info, &req.sor_details)
+        .create_analysed_rates(&req.request_info, uri.path(), &req.sor_details)
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -1,7 +1,7 @@
 //! SOR and rate rules (upstream-ifms-sor B1.3, B1.6): masters, validity, the closing of a
 //! predecessor, amounts. Pure.
 
-use crate::domain::model::{RateDetails, Sor};
+use crate::domain::model::{AmountDetail, RateDetails, Sor};
 use crate::error::{codes, SorError};
 use digit_core::{ErrorDetail, Money};
 use rust_decimal::Decimal;
@@ -31,6 +31,9 @@ pub struct Masters {
     pub uoms: BTreeSet<String>,
     /// Head codes of active `WORKS-SOR.Overhead` entries (`<code>.<id>`).
     pub heads: BTreeSet<String>,
+    /// Active overheads as (head `<code>.<id>`, `code`, `description`): what a v1
+    /// `amountDetail.type` may name (see [`resolve_heads`]).
+    pub overheads: Vec<(String, String, String)>,
 }
 
 fn err(code: &str, message: impl Into<String>) -> ErrorDetail {
@@ -188,6 +191,48 @@ pub fn start_of_day(t: i64, tz: chrono_tz::Tz) -> i64 {
     t - seconds * 1000 - nanos
 }
 
+/// The kinds of amount MUKTA's shape puts in `type` (`{type: fixed|percentage, heads, amount}`).
+pub const AMOUNT_KINDS: [&str; 2] = ["fixed", "percentage"];
+
+/// Reads the charge of each amount written in the SOR/Rates v1 contract's shape.
+///
+/// Two shapes are accepted for `amountDetail` items:
+/// - MUKTA's `{type: fixed|percentage, heads, amount}`: `heads` names the charge, a
+///   `WORKS-SOR.Overhead` head code (`<code>.<id>`, e.g. `LA.1`); `type` is the amount's kind.
+/// - The v1 contract's `{type, amount, additionalDetails}` (no `heads`): `type` names the
+///   charge. It is matched, ignoring case, against the active overheads' head code (`LA.1`),
+///   then their `code` (`LA`), then their `description` (`Labour`); the match must be unique.
+///   The head found is written to `heads` (so head searches and rate analysis see it), and
+///   `type` is kept as the client sent it, so a v1 client reads back its own value.
+///
+/// An item whose `heads` is absent and whose `type` is missing, `fixed`/`percentage`, or names
+/// no overhead keeps `heads` empty, and [`validate_amounts`] refuses it (`INVALID_HEAD`).
+pub fn resolve_heads(amounts: &mut [AmountDetail], masters: &Masters) {
+    for a in amounts {
+        if a.heads.as_deref().is_some_and(|h| !h.is_empty()) {
+            continue;
+        }
+        let Some(charge) = a.amount_type.as_deref().map(str::trim) else {
+            continue;
+        };
+        if charge.is_empty() || AMOUNT_KINDS.iter().any(|k| k.eq_ignore_ascii_case(charge)) {
+            continue;
+        }
+        let pick = |field: fn(&(String, String, String)) -> &str| {
+            let found: Vec<&String> = masters
+                .overheads
+                .iter()
+                .filter(|o| field(o).eq_ignore_ascii_case(charge))
+                .map(|o| &o.0)
+                .collect();
+            (found.len() == 1).then(|| found[0].clone())
+        };
+        a.heads = pick(|o| o.0.as_str())
+            .or_else(|| pick(|o| o.1.as_str()))
+            .or_else(|| pick(|o| o.2.as_str()));
+    }
+}
+
 /// The largest amount `NUMERIC(18,2)` holds.
 fn max_amount() -> Decimal {
     Decimal::new(999_999_999_999_999_999, 2)
@@ -206,7 +251,15 @@ pub fn validate_amounts(rate: &RateDetails, masters: &Masters) -> Result<Money, 
     let mut total = Decimal::ZERO;
     for a in &rate.amount_detail {
         let head = a.heads.clone().unwrap_or_default();
-        if !masters.heads.contains(&head) {
+        if head.is_empty() {
+            errors.push(err(
+                codes::INVALID_HEAD,
+                format!(
+                    "Invalid head: no heads, and type {:?} names no WORKS-SOR.Overhead (head code, code or description)",
+                    a.amount_type.as_deref().unwrap_or_default()
+                ),
+            ));
+        } else if !masters.heads.contains(&head) {
             errors.push(err(codes::INVALID_HEAD, format!("Invalid head: {head}")));
         } else if !seen.insert(head.clone()) {
             errors.push(err(
@@ -272,203 +325,54 @@ pub fn predecessor(active: &[RateDetails], valid_from: i64) -> Result<Predecesso
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::domain::model::AmountDetail;
-
-    fn masters() -> Masters {
-        Masters {
-            types: ["M", "L", "E", "W"].iter().map(|s| (*s).into()).collect(),
-            sub_types: vec![("EW".into(), "W".into()), ("CEM".into(), "M".into())],
-            variants: ["FN", "NA"].iter().map(|s| (*s).into()).collect(),
-            uoms: ["KG", "CUM"].iter().map(|s| (*s).into()).collect(),
-            heads: ["LA.1", "MA.2", "LC.7"]
-                .iter()
-                .map(|s| (*s).into())
-                .collect(),
-        }
-    }
-
-    fn sor(t: &str, sub: Option<&str>) -> Sor {
-        Sor {
-            tenant_id: Some("pg".into()),
-            sor_type: Some(t.into()),
-            sor_sub_type: sub.map(Into::into),
-            sor_variant: sub.map(|_| "FN".into()),
-            uom: Some("KG".into()),
-            uom_value: Some(Money::parse("1").unwrap()),
-            description: Some("  Cement OPC 53  ".into()),
-            ..Sor::default()
-        }
-    }
-
-    #[test]
-    fn sor_masters_and_defaults() {
-        let mut m = sor("M", None);
-        validate_new_sor(&mut m, &masters()).unwrap();
-        assert_eq!(m.sor_sub_type.as_deref(), Some("NA"));
-        assert_eq!(m.description.as_deref(), Some("Cement OPC 53"));
-        let mut w = sor("W", Some("EW"));
-        validate_new_sor(&mut w, &masters()).unwrap();
-        let mut wrong = sor("W", Some("CEM"));
-        let e = validate_new_sor(&mut wrong, &masters()).unwrap_err();
-        assert_eq!(e.code(), codes::INVALID_SOR_SUBTYPE);
-        let mut bad = Sor {
-            sor_type: Some("X".into()),
-            uom: Some("GALLON".into()),
-            uom_value: Some(Money::parse("0").unwrap()),
-            description: Some("x".into()),
-            sor_number: Some("LD-1".into()),
-            ..Sor::default()
-        };
-        let codes: Vec<String> = match validate_new_sor(&mut bad, &masters()).unwrap_err() {
-            SorError::Invalid(e) => e.into_iter().map(|e| e.code).collect(),
-            other => panic!("{other}"),
-        };
-        assert_eq!(
-            codes,
-            [
-                "INVALID_TENANT",
-                "SOR_NUMBER_NOT_ALLOWED",
-                "INVALID_SOR_TYPE",
-                "INVALID_UOM",
-                "INVALID_UOM_VALUE",
-                "INVALID_DESCRIPTION"
-            ]
-        );
-    }
-
-    #[test]
-    fn only_description_status_and_details_change() {
-        let stored = Sor {
-            sor_number: Some("LD-00001".into()),
-            sor_type: Some("M".into()),
-            description: Some("Old".into()),
-            is_active: Some(true),
-            ..Sor::default()
-        };
-        let ok = apply_sor_update(
-            &stored,
-            &Sor {
-                description: Some("New text".into()),
-                is_active: Some(false),
-                ..Sor::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            (ok.description.as_deref(), ok.is_active),
-            (Some("New text"), Some(false))
-        );
-        let e = apply_sor_update(
-            &stored,
-            &Sor {
-                sor_number: Some("LD-9".into()),
-                ..Sor::default()
-            },
-        )
-        .unwrap_err();
-        assert_eq!(e.code(), codes::SOR_FIELD_IMMUTABLE);
-    }
-
-    #[test]
-    fn start_of_day_in_ist() {
-        // 2026-11-25T10:00:00+05:30 → 2026-11-25T00:00:00+05:30 = 2026-11-24T18:30:00Z.
-        let t = 1_795_584_600_000; // 2026-11-25T04:30:00Z
-        assert_eq!(start_of_day(t, chrono_tz::Asia::Kolkata), 1_795_545_000_000);
-        // Just after local midnight stays on the same day.
-        assert_eq!(
-            start_of_day(1_795_545_000_001, chrono_tz::Asia::Kolkata),
-            1_795_545_000_000
-        );
-    }
-
-    #[test]
-    fn amounts_are_exact_and_checked() {
-        let amount = |h: &str, a: &str| AmountDetail {
-            heads: Some(h.into()),
-            amount: Some(Money::parse(a).unwrap()),
-            ..AmountDetail::default()
-        };
-        let r = RateDetails {
-            amount_detail: vec![amount("LA.1", "0.1"), amount("MA.2", "0.2")],
-            ..RateDetails::default()
-        };
-        assert_eq!(
-            validate_amounts(&r, &masters()).unwrap(),
-            Money::parse("0.3").unwrap()
-        );
-        let dup = RateDetails {
-            amount_detail: vec![amount("LA.1", "1"), amount("LA.1", "2")],
-            ..RateDetails::default()
-        };
-        assert_eq!(
-            validate_amounts(&dup, &masters()).unwrap_err().code(),
-            codes::DUPLICATE_HEAD
-        );
-        let cents = RateDetails {
-            amount_detail: vec![amount("LA.1", "0.125")],
-            ..RateDetails::default()
-        };
-        assert_eq!(
-            validate_amounts(&cents, &masters()).unwrap_err().code(),
-            codes::INVALID_AMOUNT
-        );
-        let neg = RateDetails {
-            amount_detail: vec![amount("LA.1", "-1")],
-            ..RateDetails::default()
-        };
-        assert_eq!(
-            validate_amounts(&neg, &masters()).unwrap_err().code(),
-            codes::INVALID_AMOUNT
-        );
-        let head = RateDetails {
-            amount_detail: vec![amount("XX.1", "1")],
-            ..RateDetails::default()
-        };
-        assert_eq!(
-            validate_amounts(&head, &masters()).unwrap_err().code(),
-            codes::INVALID_HEAD
-        );
-        assert_eq!(
-            validate_amounts(&RateDetails::default(), &masters())
-                .unwrap_err()
-                .code(),
-            codes::AMOUNT_DETAIL_REQUIRED
-        );
-    }
-
-    #[test]
-    fn predecessors() {
-        let rate = |id: &str, from: i64, to: Option<i64>| RateDetails {
-            id: Some(id.into()),
-            valid_from: Some(from),
-            valid_to: to,
-            ..RateDetails::default()
-        };
-        assert_eq!(predecessor(&[], 10).unwrap(), Predecessor::None);
-        let open = [rate("a", 0, Some(100)), rate("b", 100, None)];
-        assert_eq!(
-            predecessor(&open, 200).unwrap(),
-            Predecessor::Close("b".into())
-        );
-        assert_eq!(
-            predecessor(&open, 100).unwrap(),
-            Predecessor::Replace("b".into())
-        );
-        assert_eq!(
-            predecessor(&open, 50).unwrap_err().code(),
-            codes::BACKDATED_RATE
-        );
-        assert_eq!(
-            predecessor(&[rate("c", 0, Some(50))], 60).unwrap(),
-            Predecessor::None
-        );
-        assert_eq!(
-            predecessor(&[rate("c", 0, Some(80))], 60).unwrap(),
-            Predecessor::Close("c".into())
-        );
-    }
+/// What a request's new dated items (rates, or compositions as rates) do, applied in request
+/// order as if each were its own request: `stored` are the active items of one key (tenant,
+/// SOR, detail) read under its lock; `new` the request's items of that key, with `id` and
+/// `valid_from` set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chain {
+    /// Stored items to change: (id, `Some(validTo)` closes it, `None` replaces it).
+    pub stored: Vec<(String, Option<i64>)>,
+    /// For each new item: its final (`validTo`, `isActive`) (a later item of the same
+    /// request may close or replace it).
+    pub new: Vec<(Option<i64>, bool)>,
 }
+
+/// Applies [`predecessor`] to each new item in turn, against the stored items and the new
+/// items before it. Fails on the first item that would be refused on its own.
+pub fn chain(stored: &[RateDetails], new: &[RateDetails]) -> Result<Chain, SorError> {
+    let mut active: Vec<RateDetails> = stored.to_vec();
+    let mut out = Chain {
+        stored: Vec::new(),
+        new: new.iter().map(|n| (n.valid_to, true)).collect(),
+    };
+    let index_of_new = |id: &str| new.iter().position(|n| n.id.as_deref() == Some(id));
+    for item in new {
+        let from = item.valid_from.unwrap_or_default();
+        match predecessor(&active, from)? {
+            Predecessor::None => {}
+            Predecessor::Close(id) => {
+                match index_of_new(&id) {
+                    Some(i) => out.new[i].0 = Some(from),
+                    None => out.stored.push((id.clone(), Some(from))),
+                }
+                if let Some(a) = active.iter_mut().find(|a| a.id.as_deref() == Some(&id)) {
+                    a.valid_to = Some(from);
+                }
+            }
+            Predecessor::Replace(id) => {
+                match index_of_new(&id) {
+                    Some(i) => out.new[i].1 = false,
+                    None => out.stored.push((id.clone(), None)),
+                }
+                active.retain(|a| a.id.as_deref() != Some(&id));
+            }
+        }
+        active.push(item.clone());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;

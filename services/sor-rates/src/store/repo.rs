@@ -5,7 +5,7 @@ use crate::domain::model::{AmountDetail, RateCriteria, RateDetails, Sor, SorCrit
 use digit_core::{AuditDetails, Money};
 use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 
 fn audit(r: &PgRow) -> AuditDetails {
@@ -39,12 +39,20 @@ const SOR_COLUMNS: &str =
     "id, tenantid, sornumber, sortype, sorsubtype, sorvariant, uom, uomvalue, description,
     isactive, additionaldetails, createdby, createdtime, lastmodifiedby, lastmodifiedtime";
 
-/// One SOR.
-pub async fn sor_by_id(pool: &PgPool, id: &str) -> Result<Option<Sor>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {SOR_COLUMNS} FROM eg_sor WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+/// One SOR of one of `tenants` (its tenant, or the tenant and its ancestors where a record
+/// may refer to a state-level SOR). Never by id alone: ids of other tenants are not found.
+pub async fn sor_by_id<'e>(
+    db: impl PgExecutor<'e>,
+    tenants: &[String],
+    id: &str,
+) -> Result<Option<Sor>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {SOR_COLUMNS} FROM eg_sor WHERE id = $1 AND tenantid = ANY($2)"
+    ))
+    .bind(id)
+    .bind(tenants)
+    .fetch_optional(db)
+    .await?;
     Ok(row.as_ref().map(sor_from_row))
 }
 
@@ -216,20 +224,28 @@ pub async fn search_rates(
     Ok((rates, total))
 }
 
-/// One rate with its amounts.
-pub async fn rate_by_id(pool: &PgPool, id: &str) -> Result<Option<RateDetails>, sqlx::Error> {
+/// One rate of `tenant` with its amounts.
+pub async fn rate_by_id(
+    conn: &mut PgConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<RateDetails>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT {RATE_COLUMNS} FROM eg_sor_rate WHERE id = $1"
+        "SELECT {RATE_COLUMNS} FROM eg_sor_rate WHERE id = $1 AND tenantid = $2"
     ))
     .bind(id)
-    .fetch_optional(pool)
+    .bind(tenant)
+    .fetch_optional(&mut *conn)
     .await?;
     let mut rates: Vec<RateDetails> = row.iter().map(rate_from_row).collect();
-    attach_amounts(pool, &mut rates).await?;
+    attach_amounts(conn, &mut rates).await?;
     Ok(rates.pop())
 }
 
-async fn attach_amounts(pool: &PgPool, rates: &mut [RateDetails]) -> Result<(), sqlx::Error> {
+async fn attach_amounts<'e>(
+    db: impl PgExecutor<'e>,
+    rates: &mut [RateDetails],
+) -> Result<(), sqlx::Error> {
     let ids: Vec<String> = rates.iter().filter_map(|r| r.id.clone()).collect();
     if ids.is_empty() {
         return Ok(());
@@ -239,7 +255,7 @@ async fn attach_amounts(pool: &PgPool, rates: &mut [RateDetails]) -> Result<(), 
          WHERE rateid = ANY($1) ORDER BY heads",
     )
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let mut by_rate: HashMap<String, Vec<AmountDetail>> = HashMap::new();
     for r in &rows {
@@ -320,20 +336,24 @@ pub async fn search_compositions(
     Ok(rows.iter().map(composition_from_row).collect())
 }
 
-/// True when an active composition (current or future) uses `sor_id` as a basic SOR.
+/// True when an active composition (current or future) of `tenant` or a tenant below it
+/// uses `sor_id` as a basic SOR.
 pub async fn used_by_composition(
-    pool: &PgPool,
+    conn: &mut PgConnection,
+    tenant: &str,
     sor_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM eg_sor_composition WHERE isactive
+           AND (tenantid = $3 OR starts_with(tenantid, $3 || '.'))
            AND (effectiveto IS NULL OR effectiveto > $2)
            AND basicsordetails @> jsonb_build_array(jsonb_build_object('sorId', $1::text)))",
     )
     .bind(sor_id)
     .bind(now)
-    .fetch_one(pool)
+    .bind(tenant)
+    .fetch_one(conn)
     .await
 }
 
