@@ -83,9 +83,6 @@ pub enum SorError {
     /// MDMS or idgen.
     #[error("dependency: {0}")]
     Dependency(String),
-    /// The persister did not confirm in time (the write is in Kafka; retry reads later).
-    #[error("persister did not confirm: {0}")]
-    NotConfirmed(String),
 }
 
 impl SorError {
@@ -115,7 +112,6 @@ impl DigitError for SorError {
             Self::Invalid(_) => 400,
             Self::Database(_) | Self::Kafka(_) => 500,
             Self::Dependency(_) => 502,
-            Self::NotConfirmed(_) => 503,
         }
     }
 
@@ -133,10 +129,6 @@ impl DigitError for SorError {
             Self::Dependency(_) => vec![ErrorDetail::new(
                 digit_core::error::codes::RESOURCE_ACCESS,
                 "A dependent service could not be reached",
-            )],
-            Self::NotConfirmed(_) => vec![ErrorDetail::new(
-                "PERSISTER_NOT_CONFIRMED",
-                "The change was accepted but is not stored yet; search again shortly",
             )],
         }
     }

@@ -18,12 +18,11 @@ use crate::store::repo;
 use digit_core::{AuditDetails, ErrorDetail, Money, RequestInfo};
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{self, CommitWatcher, Outgoing};
 use digit_store::IdGenerator;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Topics and behaviour.
 #[derive(Debug, Clone)]
@@ -42,8 +41,6 @@ pub struct SorSettings {
     pub labour_cess_percent: rust_decimal::Decimal,
     /// Time zone of `validFrom` days.
     pub time_zone: chrono_tz::Tz,
-    /// How long to wait for the persister.
-    pub await_timeout: Duration,
 }
 
 impl Default for SorSettings {
@@ -56,7 +53,6 @@ impl Default for SorSettings {
             save_composition_topic: "save-sor-composition".into(),
             labour_cess_percent: rust_decimal::Decimal::ONE,
             time_zone: chrono_tz::Asia::Kolkata,
-            await_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -72,7 +68,7 @@ pub struct SorService {
     pub idgen: Arc<IdGenerator>,
     /// Kafka.
     pub producer: Producer,
-    /// Persister commits.
+    /// Persister commits (every write is awaited; the timeout is the watcher's).
     pub commits: CommitWatcher,
     /// Settings.
     pub settings: SorSettings,
@@ -166,21 +162,19 @@ impl SorService {
         key: &str,
         payload: &Value,
     ) -> Result<(), SorError> {
-        let delivery = self
-            .producer
-            .send_json(topic, Some(key), payload, ri.correlation_id.as_deref())
-            .await
-            .map_err(|e| SorError::Kafka(e.to_string()))?;
-        let broker_topic = self.producer.settings().topic(topic);
-        self.commits
-            .wait_for(
-                &broker_topic,
-                delivery.partition,
-                delivery.offset,
-                self.settings.await_timeout,
-            )
-            .await
-            .map_err(|e| SorError::NotConfirmed(e.to_string()))
+        commit::publish_and_await(
+            &self.producer,
+            Some(&self.commits),
+            Outgoing {
+                topic,
+                key: Some(key),
+                payload,
+                correlation_id: ri.correlation_id.as_deref(),
+            },
+        )
+        .await
+        .map_err(|e| SorError::Kafka(e.to_string()))?;
+        Ok(())
     }
 
     /// `sor/v1/_create`.
