@@ -264,16 +264,22 @@ pub async fn post_as(
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
+    let (status, bytes) = send(app, req).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Sends `req` through `app`; the status and the whole body.
+pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::body::Bytes) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = http_body_util::BodyExt::collect(resp.into_body())
         .await
         .unwrap()
         .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, bytes)
 }
 
 /// sor-rates with a persister on a fresh database and topics.
@@ -479,12 +485,7 @@ impl WorkflowStack {
     /// GETs a full path (e.g. `/pgr-services/metrics`) and returns the body as text.
     pub async fn get_text(&self, full_path: &str) -> (StatusCode, String) {
         let req = Request::get(full_path).body(Body::empty()).unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
+        let (status, bytes) = send(&self.app, req).await;
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
@@ -522,14 +523,11 @@ impl WorkflowStack {
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, value)
+        let (status, bytes) = send(&self.app, req).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// A transition over HTTP: `{RequestInfo, ProcessInstances: [pi]}`.
