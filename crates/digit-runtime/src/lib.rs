@@ -6,9 +6,15 @@
 //! lets the service build its routes from the [`Platform`], and serves them until SIGTERM —
 //! then drains requests and flushes the producer. Keeping this wiring here, once, is what
 //! lets each `main.rs` stay a few lines long.
+//!
+//! [`PlatformBuilder`] builds the same [`Platform`] from an explicit `Env` without serving
+//! it, and [`app`] adds the layers `run` serves with, so tests run a service's production
+//! `routes()` in process.
 
+mod assemble;
 mod settings;
 
+pub use assemble::{app, PlatformBuilder};
 pub use settings::{kafka_settings_from_env, KAFKA_VARS, MDMS_VARS};
 
 use axum::Router;
@@ -57,6 +63,9 @@ pub struct Platform {
     pub shutdown: Shutdown,
     /// Authentication + authorization gate for business routes.
     pub gate: Gate,
+    /// Where the service reads its own settings (the process environment in `run`; a map
+    /// in tests, see [`PlatformBuilder`]).
+    pub env: Env,
 }
 
 impl std::fmt::Debug for Platform {
@@ -164,6 +173,7 @@ where
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
         gate,
+        env: env.clone(),
     };
     let mut routes = build(platform.clone()).await?;
     if needs.platform_apis {

@@ -6,17 +6,12 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use digit_core::{Role, UserInfo, UserType};
-use digit_kafka::KafkaSettings;
-use digit_mdms::{EmbeddedMdms, MdmsRoleActions};
-use digit_runtime::Platform;
-use digit_service::authz::Authorizer;
-use digit_service::config::{Env, ServiceInfo, ServiceSettings};
-use digit_service::gate::Gate;
-use digit_service::{server, Metrics, Shutdown};
+use digit_mdms::EmbeddedMdms;
+use digit_runtime::{Needs, Platform, PlatformBuilder};
+use digit_service::config::{Env, ServiceInfo};
 use digit_store::{TestDb, IDGEN_MIGRATOR};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 const INFO: ServiceInfo = ServiceInfo {
@@ -27,30 +22,27 @@ const INFO: ServiceInfo = ServiceInfo {
     env: &[],
 };
 const SECRET: &str = "platform-test-secret";
+const NEEDS: Needs = Needs {
+    migrators: &[&IDGEN_MIGRATOR],
+    kafka: false,
+    platform_apis: true,
+};
 
 async fn platform(db: &TestDb) -> (Platform, axum::Router) {
-    let env = Env::from_pairs([("JWT_SECRET", SECRET)]);
-    let settings = ServiceSettings::from_env(&INFO, &env).unwrap();
+    // The production wiring (`run` minus serving), from an explicit environment.
+    let env = Env::from_pairs([("JWT_SECRET", SECRET), ("DB_URL", db.url())]);
     let mdms: Arc<dyn digit_mdms::MdmsSource> = Arc::new(
         EmbeddedMdms::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/mdms")).unwrap(),
     );
-    let authorizer = Arc::new(Authorizer::new(
-        Arc::new(MdmsRoleActions::new(mdms.clone())),
-        Duration::from_secs(60),
-        1,
-    ));
-    let platform = Platform {
-        gate: Gate::new(&settings, Some(authorizer)).unwrap(),
-        settings: settings.clone(),
-        pool: db.pool().clone(),
-        mdms,
-        kafka: KafkaSettings::default(),
-        producer: None,
-        metrics: Metrics::new("pgr"),
-        shutdown: Shutdown::new(),
-    };
-    let routes = digit_runtime::platform_apis(&platform, &env).await.unwrap();
-    let app = server::app(&settings, &platform.metrics, routes);
+    let platform = PlatformBuilder::new(&INFO, NEEDS, env)
+        .mdms(mdms)
+        .build()
+        .await
+        .unwrap();
+    assert!(platform.producer.is_none(), "no Kafka needed");
+    let app = digit_runtime::app(&platform, &NEEDS, axum::Router::new())
+        .await
+        .unwrap();
     (platform, app)
 }
 

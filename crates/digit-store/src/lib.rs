@@ -1,5 +1,5 @@
-//! Postgres for DIGIT services: the connection pool, per-service migrations and DIGIT id
-//! generation on Postgres sequences.
+//! Postgres for DIGIT services: the connection pool, per-service migrations, DIGIT id
+//! generation on Postgres sequences, and awaiting the persister's commits.
 //!
 //! * [`DbSettings`] reads `DB_URL` (aliases `SPRING_DATASOURCE_URL` — JDBC form accepted —
 //!   and `DATABASE_URL`), credentials, pool size and the migrate switch from the environment;
@@ -9,6 +9,9 @@
 //! * [`idgen`] re-implements egov-idgen: the format mini-language (`[SEQ_…]`, `[cy:…]`,
 //!   `[fy:…]`, `[city]`, random digits), format lookup in MDMS or the `id_generator` table,
 //!   sequence auto-creation, and the `POST /egov-idgen/id/_generate` router.
+//! * [`commit`] is read-your-writes: `publish_and_await` sends a message to Kafka and waits
+//!   for the persister's commit through the process's one `CommitWatcher`, with one policy
+//!   when the persister does not confirm in time.
 //! * With the `test-util` feature, `testing::TestDb` gives each test its own database.
 //!
 //! SQL is only built from bound parameters, except identifiers that cannot be bound (database

@@ -10,7 +10,7 @@ use crate::{SearchCriteria, WorkflowClient};
 use digit_core::{ErrorDetail, RequestInfo, UserInfo};
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{self, AwaitError, CommitWatcher, Outgoing};
 use digit_user::UserDirectory;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -336,19 +336,19 @@ impl Workflow {
             "BusinessServices": services,
         });
         let key = services.first().and_then(|b| b.tenant_id.clone());
-        let delivery = self
-            .inner
-            .producer
-            .send_json(
+        // Always awaited (when watched): the next read of a definition must see it.
+        commit::publish_and_await(
+            &self.inner.producer,
+            self.inner.commits.as_ref(),
+            Outgoing {
                 topic,
-                key.as_deref(),
-                &payload,
-                request_info.correlation_id.as_deref(),
-            )
-            .await
-            .map_err(|e| WorkflowError::Kafka(e.to_string()))?;
-        self.await_persisted(topic, delivery.partition, delivery.offset)
-            .await;
+                key: key.as_deref(),
+                payload: &payload,
+                correlation_id: request_info.correlation_id.as_deref(),
+            },
+        )
+        .await
+        .map_err(|e| WorkflowError::Kafka(e.to_string()))?;
         self.evict_cache();
         Ok(())
     }
@@ -406,27 +406,26 @@ impl Workflow {
 
     // ---------------------------------------------------------------------- transitions
 
-    /// Waits until the persister committed `(topic, partition, offset)`; returns whether it
-    /// did in time (never an error: the message is durable in Kafka either way).
-    async fn await_persisted(&self, topic: &str, partition: i32, offset: i64) -> bool {
+    /// Waits (with the watcher's timeout) until the persister committed the accepted but
+    /// unpersisted predecessor at `(topic, partition, offset)`. A timeout is not an error
+    /// here: the caller re-reads the table and answers `WORKFLOW_TRANSITION_PENDING`.
+    async fn await_predecessor(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<(), WorkflowError> {
         let Some(commits) = &self.inner.commits else {
-            return false;
+            return Ok(());
         };
         let broker_topic = self.inner.producer.settings().topic(topic);
+        let timeout = commits.settings().timeout;
         match commits
-            .wait_for(
-                &broker_topic,
-                partition,
-                offset,
-                self.inner.settings.await_timeout,
-            )
+            .wait_for(&broker_topic, partition, offset, timeout)
             .await
         {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "Persister did not confirm in time; answering anyway.");
-                false
-            }
+            Ok(()) | Err(AwaitError::Timeout { .. }) => Ok(()),
+            Err(AwaitError::Database(e)) => Err(WorkflowError::Database(e)),
         }
     }
 
@@ -442,7 +441,8 @@ impl Workflow {
             Some(h) => {
                 if !store::instance_exists(pool, &h.instance_id).await? {
                     // Accepted but not persisted yet: wait for the persister.
-                    self.await_persisted(&h.topic, h.partition, h.offset).await;
+                    self.await_predecessor(&h.topic, h.partition, h.offset)
+                        .await?;
                     if !store::instance_exists(pool, &h.instance_id).await? {
                         return Err(WorkflowError::Pending {
                             message: format!(
@@ -665,9 +665,9 @@ impl Workflow {
             tracing::error!(error = %e, topic = broker_topic, offset = delivery.offset, "Head update failed after publishing.");
             return Err(WorkflowError::Database(e));
         }
-        if self.inner.settings.await_persister {
-            self.await_persisted(&topic, delivery.partition, delivery.offset)
-                .await;
+        // Published and recorded above; now the read-your-writes wait (commit's policy).
+        if let (true, Some(commits)) = (self.inner.settings.await_persister, &self.inner.commits) {
+            commits.confirm(&broker_topic, delivery).await;
         }
         Ok(())
     }
@@ -1377,24 +1377,22 @@ impl WorkflowClient for Workflow {
 }
 
 /// Builds the embedded engine from the environment for a service that runs it standalone:
-/// settings, the persister commit watcher, the topics, and — in the background, so start-up
-/// does not wait for the persister — the business services of `WORKFLOW_CONFIG_PATH`.
+/// settings, the topics, and — in the background, so start-up does not wait for the
+/// persister — the business services of `WORKFLOW_CONFIG_PATH`. `commits` is the process's
+/// one commit watcher (shared with the service that embeds the engine).
 pub async fn embedded_from_env(
     env: &digit_service::config::Env,
     pool: PgPool,
     mdms: Arc<dyn MdmsSource>,
     users: Arc<dyn UserDirectory>,
     producer: Producer,
+    commits: CommitWatcher,
 ) -> Result<Workflow, WorkflowError> {
     let settings =
         WorkflowSettings::from_env(env).map_err(|e| WorkflowError::Dependency(e.to_string()))?;
     // Always watched: even in fire-and-forget mode a transition must wait for its
     // predecessor to be persisted before deciding on the application's state.
-    let commits = Some(
-        CommitWatcher::start(pool.clone(), settings.persister_group.clone())
-            .await
-            .map_err(WorkflowError::Database)?,
-    );
+    let commits = Some(commits);
     let names = topics(&settings);
     let list: Vec<(&str, i32)> = names.iter().map(|t| (t.as_str(), 1)).collect();
     // A cluster may forbid topic creation (its topics then exist already): go on, seen.

@@ -18,9 +18,9 @@
 //!    (topic, partition, offset) it was published at.
 //! 2. **Read**: a transition reads the head. If the head's instance is not in
 //!    `eg_wf_processinstance_v2` yet, it waits for the persister's commit of that offset
-//!    (`digit_store::CommitWatcher`: `persister_offsets` + `NOTIFY persister_commit`) and
-//!    then reads the instance — never an older one. If it does not arrive within
-//!    `WORKFLOW_AWAIT_TIMEOUT_MS` the request fails with `WORKFLOW_TRANSITION_PENDING`
+//!    (`digit_store::commit::CommitWatcher`: `persister_offsets` + `NOTIFY persister_commit`)
+//!    and then reads the instance — never an older one. If it does not arrive within
+//!    `PERSISTER_AWAIT_TIMEOUT_MS` the request fails with `WORKFLOW_TRANSITION_PENDING`
 //!    (HTTP 503) instead of deciding on a stale state.
 //! 3. **Compare-and-set**: after validation, in one Postgres transaction, the transition
 //!    claims `version + 1` (`UPDATE … WHERE version = <read version>`; `INSERT … ON CONFLICT
@@ -33,7 +33,8 @@
 //!    state is accepted.
 //! 4. **Answer after the commit**: the response waits for the persister's commit of the
 //!    published offset (`WORKFLOW_AWAIT_PERSISTER=false` restores upstream's
-//!    fire-and-forget), so a search right after a transition sees it.
+//!    fire-and-forget), so a search right after a transition sees it. Past the timeout the
+//!    transition is answered anyway, logged and counted (`digit_store::commit`'s policy).
 //!
 //! A publish that fails rolls the claim back: nothing was accepted. A database failure
 //! after a successful publish (rare) leaves the instance to the persister; the next

@@ -67,20 +67,6 @@ pub const AWAIT_PERSISTER: EnvVar = EnvVar {
     default: "true",
     help: "Answer a transition only after the persister committed it (false: upstream's fire-and-forget)",
 };
-/// Read-your-writes timeout.
-pub const AWAIT_TIMEOUT: EnvVar = EnvVar {
-    name: "WORKFLOW_AWAIT_TIMEOUT_MS",
-    aliases: &[],
-    default: "10000",
-    help: "How long a transition waits for the persister before answering anyway",
-};
-/// The persister's consumer group (whose commits are awaited).
-pub const PERSISTER_GROUP: EnvVar = EnvVar {
-    name: "PERSISTER_GROUP_ID",
-    aliases: &[],
-    default: "egov-infra-persist",
-    help: "Consumer group of the persister that writes the workflow tables",
-};
 /// Business service cache lifetime.
 pub const CACHE_SECONDS: EnvVar = EnvVar {
     name: "WORKFLOW_CACHE_SECONDS",
@@ -129,8 +115,6 @@ pub const WORKFLOW_VARS: &[EnvVar] = &[
     ESCALATION_BATCH,
     CONFIG_PATH,
     AWAIT_PERSISTER,
-    AWAIT_TIMEOUT,
-    PERSISTER_GROUP,
     CACHE_SECONDS,
     WORKFLOW_HOST,
     USER_HOST,
@@ -156,12 +140,9 @@ pub struct WorkflowSettings {
     pub escalation_batch: usize,
     /// Business service JSON folder.
     pub config_path: PathBuf,
-    /// Await the persister before answering.
+    /// Await the persister before answering (the group and timeout are the commit
+    /// watcher's: `digit_store::commit::COMMIT_VARS`).
     pub await_persister: bool,
-    /// How long to await it.
-    pub await_timeout: Duration,
-    /// The persister's consumer group.
-    pub persister_group: String,
     /// Cache lifetime of business services.
     pub cache_ttl: Duration,
     /// State-level tenant.
@@ -180,8 +161,6 @@ impl Default for WorkflowSettings {
             escalation_batch: 50,
             config_path: PathBuf::from(CONFIG_PATH.default),
             await_persister: true,
-            await_timeout: Duration::from_secs(10),
-            persister_group: PERSISTER_GROUP.default.into(),
             cache_ttl: Duration::from_secs(60),
             state_level_tenant: STATE_LEVEL_TENANT.default.into(),
         }
@@ -194,7 +173,6 @@ impl WorkflowSettings {
         let default_limit: i64 = env.parse(&DEFAULT_LIMIT)?;
         let max_limit: i64 = env.parse(&MAX_LIMIT)?;
         let batch: usize = env.parse(&ESCALATION_BATCH)?;
-        let timeout_ms: u64 = env.parse(&AWAIT_TIMEOUT)?;
         let cache: u64 = env.parse(&CACHE_SECONDS)?;
         Ok(Self {
             transition_topic: env.get_or_default(&SAVE_TRANSITION_TOPIC),
@@ -206,8 +184,6 @@ impl WorkflowSettings {
             escalation_batch: batch.clamp(1, 1000),
             config_path: PathBuf::from(env.get_or_default(&CONFIG_PATH)),
             await_persister: env.flag(&AWAIT_PERSISTER)?,
-            await_timeout: Duration::from_millis(timeout_ms),
-            persister_group: env.get_or_default(&PERSISTER_GROUP),
             cache_ttl: Duration::from_secs(cache),
             state_level_tenant: env.get_or_default(&STATE_LEVEL_TENANT),
         })

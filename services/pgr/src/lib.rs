@@ -17,11 +17,10 @@ pub mod store;
 use axum::Router;
 use digit_runtime::{Needs, Platform};
 use digit_service::config::{Env, EnvVar, ServiceInfo};
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{CommitSettings, CommitWatcher};
 use digit_workflow::WorkflowClient;
 use sqlx::migrate::Migrator;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// This service's tables (`migrations/pgr/`).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/pgr");
@@ -87,6 +86,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_runtime::KAFKA_VARS,
         digit_runtime::MDMS_VARS,
         digit_workflow::WORKFLOW_VARS,
+        digit_store::commit::COMMIT_VARS,
         &[
             CREATE_TOPIC,
             UPDATE_TOPIC,
@@ -111,10 +111,26 @@ pub const NEEDS: Needs = Needs {
     platform_apis: true,
 };
 
+/// What [`routes`] builds: the router, and the embedded workflow engine behind it (none with
+/// a remote workflow), which in-process callers (tests) can drive directly.
+#[derive(Debug)]
+pub struct Assembled {
+    /// The complaint routes (and the embedded workflow API), behind the auth gate.
+    pub routes: Router,
+    /// The embedded engine the routes use.
+    pub workflow: Option<digit_workflow::Workflow>,
+}
+
 /// The complaint routes, plus the embedded workflow API unless a remote workflow is set.
 pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
+    Ok(assemble(platform).await?.routes)
+}
+
+/// [`routes`], keeping the embedded engine. Settings come from `platform.env`. One commit
+/// watcher serves the complaints and the embedded workflow.
+pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
     use anyhow::Context as _;
-    let env = Env::process();
+    let env: &Env = &platform.env;
     let producer = platform
         .producer
         .clone()
@@ -122,19 +138,29 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     let users = digit_user::directory_from_env(platform.pool.clone())
         .await
         .context("users")?;
+    let commits = CommitWatcher::start(
+        platform.pool.clone(),
+        CommitSettings::from_env(env).context("read-your-writes settings")?,
+        &platform.metrics,
+    )
+    .await
+    .context("commit watcher")?;
     let mut routes = Router::new();
+    let mut engine = None;
     let workflow: Arc<dyn WorkflowClient> = match digit_workflow::RemoteWorkflow::from_env() {
         Some(remote) => Arc::new(remote),
         None => {
             let embedded = digit_workflow::engine::embedded_from_env(
-                &env,
+                env,
                 platform.pool.clone(),
                 platform.mdms.clone(),
                 users.clone(),
                 producer.clone(),
+                commits.clone(),
             )
             .await?;
             routes = routes.merge(digit_workflow::api::router(embedded.clone()));
+            engine = Some(embedded.clone());
             Arc::new(embedded)
         }
     };
@@ -142,7 +168,6 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         create_topic: env.get_or_default(&CREATE_TOPIC),
         update_topic: env.get_or_default(&UPDATE_TOPIC),
         await_persister: env.flag(&AWAIT_PERSISTER)?,
-        await_timeout: Duration::from_secs(10),
         state_level_length: platform.settings.state_level_length,
         ..service::PgrSettings::default()
     };
@@ -168,8 +193,6 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         digit_store::mdms_masters(platform.mdms.clone()),
         digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?,
     ));
-    let group = env.get_or_default(&digit_workflow::settings::PERSISTER_GROUP);
-    let commits = CommitWatcher::start(platform.pool.clone(), group).await?;
     let notifier = notify::Notifier {
         localization: digit_localization::from_env().context("localization")?,
         users: users.clone(),
@@ -189,5 +212,8 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         notifier: Some(notifier),
     };
     routes = routes.merge(api::router(&platform.settings.context_path, pgr));
-    Ok(platform.protect(routes))
+    Ok(Assembled {
+        routes: platform.protect(routes),
+        workflow: engine,
+    })
 }

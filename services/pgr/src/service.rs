@@ -11,7 +11,7 @@ use crate::store::repo::{self, Filter};
 use digit_core::{AuditDetails, ErrorDetail, RequestInfo, UserInfo};
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{self, CommitWatcher, Outgoing};
 use digit_store::IdGenerator;
 use digit_user::UserDirectory;
 use digit_workflow::{
@@ -21,7 +21,6 @@ use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// PGR's topics and behaviour switches.
 #[derive(Debug, Clone)]
@@ -30,10 +29,9 @@ pub struct PgrSettings {
     pub create_topic: String,
     /// `pgr.kafka.update.topic`.
     pub update_topic: String,
-    /// Answer only after the persister committed the complaint.
+    /// Answer only after the persister committed the complaint (the timeout is the
+    /// commit watcher's).
     pub await_persister: bool,
-    /// How long to wait for it.
-    pub await_timeout: Duration,
     /// The idgen name and fallback format.
     pub id_name: String,
     /// Fallback format when MDMS has none.
@@ -48,7 +46,6 @@ impl Default for PgrSettings {
             create_topic: "save-pgr-request".into(),
             update_topic: "update-pgr-request".into(),
             await_persister: true,
-            await_timeout: Duration::from_secs(10),
             id_name: "pgr.servicerequestid".into(),
             id_format: "PG-PGR-[cy:yyyy-MM-dd]-[SEQ_EG_PGR_ID]".into(),
             state_level_length: 1,
@@ -274,30 +271,22 @@ impl Pgr {
         // The token never goes to Kafka.
         payload.request_info.auth_token = None;
         let key = request.service.service_request_id.clone();
-        let delivery = self
-            .producer
-            .send_json(
+        let commits = self
+            .commits
+            .as_ref()
+            .filter(|_| self.settings.await_persister);
+        commit::publish_and_await(
+            &self.producer,
+            commits,
+            Outgoing {
                 topic,
-                key.as_deref(),
-                &payload,
-                request.request_info.correlation_id.as_deref(),
-            )
-            .await
-            .map_err(|e| PgrError::Kafka(e.to_string()))?;
-        if let (true, Some(commits)) = (self.settings.await_persister, &self.commits) {
-            let broker_topic = self.producer.settings().topic(topic);
-            if let Err(e) = commits
-                .wait_for(
-                    &broker_topic,
-                    delivery.partition,
-                    delivery.offset,
-                    self.settings.await_timeout,
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "Persister did not confirm the complaint in time; answering anyway.");
-            }
-        }
+                key: key.as_deref(),
+                payload: &payload,
+                correlation_id: request.request_info.correlation_id.as_deref(),
+            },
+        )
+        .await
+        .map_err(|e| PgrError::Kafka(e.to_string()))?;
         Ok(())
     }
 

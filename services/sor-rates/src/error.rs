@@ -66,8 +66,6 @@ pub mod codes {
     pub const EFFECTIVE_FROM_ERROR: &str = "EFFECTIVE_FROM_ERROR";
     /// Empty request list.
     pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
-    /// The persister did not confirm the write in time (HTTP 503; ours).
-    pub const PERSISTER_NOT_CONFIRMED: &str = "PERSISTER_NOT_CONFIRMED";
 }
 
 /// Everything that can go wrong.
@@ -88,9 +86,6 @@ pub enum SorError {
     /// MDMS or idgen.
     #[error("dependency: {0}")]
     Dependency(String),
-    /// The persister did not confirm in time (the write is in Kafka; retry reads later).
-    #[error("persister did not confirm: {0}")]
-    NotConfirmed(String),
 }
 
 impl SorError {
@@ -121,7 +116,6 @@ impl DigitError for SorError {
             Self::Forbidden(_) => 403,
             Self::Database(_) | Self::Kafka(_) => 500,
             Self::Dependency(_) => 502,
-            Self::NotConfirmed(_) => 503,
         }
     }
 
@@ -143,10 +137,6 @@ impl DigitError for SorError {
             Self::Dependency(_) => vec![ErrorDetail::new(
                 digit_core::error::codes::RESOURCE_ACCESS,
                 "A dependent service could not be reached",
-            )],
-            Self::NotConfirmed(_) => vec![ErrorDetail::new(
-                codes::PERSISTER_NOT_CONFIRMED,
-                "The change was accepted but is not stored yet; search again shortly",
             )],
         }
     }

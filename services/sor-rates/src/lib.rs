@@ -18,7 +18,7 @@ pub mod store;
 use axum::Router;
 use digit_runtime::{Needs, Platform};
 use digit_service::config::{Env, EnvVar, ServiceInfo};
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{CommitSettings, CommitWatcher};
 use sqlx::migrate::Migrator;
 use std::sync::Arc;
 
@@ -32,12 +32,40 @@ pub const TIME_ZONE: EnvVar = EnvVar {
     default: "Asia/Kolkata",
     help: "Time zone whose midnight starts a rate's validFrom day",
 };
-/// The persister group whose commits are awaited.
-pub const PERSISTER_GROUP: EnvVar = EnvVar {
-    name: "PERSISTER_GROUP_ID",
+/// New SORs.
+pub const SAVE_SOR_TOPIC: EnvVar = EnvVar {
+    name: "SOR_KAFKA_SAVE_SOR_TOPIC",
     aliases: &[],
-    default: "egov-infra-persist",
-    help: "Consumer group of the persister that writes the SOR tables",
+    default: "save-sor",
+    help: "Topic of new SORs (the persister writes them)",
+};
+/// SOR updates.
+pub const UPDATE_SOR_TOPIC: EnvVar = EnvVar {
+    name: "SOR_KAFKA_UPDATE_SOR_TOPIC",
+    aliases: &[],
+    default: "update-sor",
+    help: "Topic of SOR updates",
+};
+/// New rates.
+pub const SAVE_RATE_TOPIC: EnvVar = EnvVar {
+    name: "SOR_KAFKA_SAVE_RATE_TOPIC",
+    aliases: &[],
+    default: "save-sor-rate",
+    help: "Topic of new rates (with the predecessors they close)",
+};
+/// Rate updates.
+pub const UPDATE_RATE_TOPIC: EnvVar = EnvVar {
+    name: "SOR_KAFKA_UPDATE_RATE_TOPIC",
+    aliases: &[],
+    default: "update-sor-rate",
+    help: "Topic of rate updates",
+};
+/// New compositions.
+pub const SAVE_COMPOSITION_TOPIC: EnvVar = EnvVar {
+    name: "SOR_KAFKA_SAVE_COMPOSITION_TOPIC",
+    aliases: &[],
+    default: "save-sor-composition",
+    help: "Topic of new compositions",
 };
 
 /// Name, port and context path (DESIGN.md "The services").
@@ -49,7 +77,15 @@ pub const INFO: ServiceInfo = ServiceInfo {
     env: &[
         digit_runtime::KAFKA_VARS,
         digit_runtime::MDMS_VARS,
-        &[TIME_ZONE, PERSISTER_GROUP],
+        digit_store::commit::COMMIT_VARS,
+        &[
+            TIME_ZONE,
+            SAVE_SOR_TOPIC,
+            UPDATE_SOR_TOPIC,
+            SAVE_RATE_TOPIC,
+            UPDATE_RATE_TOPIC,
+            SAVE_COMPOSITION_TOPIC,
+        ],
     ],
 };
 
@@ -60,10 +96,10 @@ pub const NEEDS: Needs = Needs {
     platform_apis: true,
 };
 
-/// The SOR and rate routes.
+/// The SOR and rate routes. Settings come from `platform.env`.
 pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     use anyhow::Context as _;
-    let env = Env::process();
+    let env: &Env = &platform.env;
     let producer = platform
         .producer
         .clone()
@@ -71,6 +107,11 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     let settings = service::SorSettings {
         time_zone: digit_store::idgen::parse_timezone(&env.get_or_default(&TIME_ZONE))
             .context("SOR_TIME_ZONE")?,
+        save_sor_topic: env.get_or_default(&SAVE_SOR_TOPIC),
+        update_sor_topic: env.get_or_default(&UPDATE_SOR_TOPIC),
+        save_rate_topic: env.get_or_default(&SAVE_RATE_TOPIC),
+        update_rate_topic: env.get_or_default(&UPDATE_RATE_TOPIC),
+        save_composition_topic: env.get_or_default(&SAVE_COMPOSITION_TOPIC),
         ..service::SorSettings::default()
     };
     let topics = [
@@ -83,13 +124,14 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
         tracing::warn!(error = %e, "Could not create the SOR topics.");
     }
-    // Its own small pool: requests hold connections while they wait for the persister.
-    let watcher_pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with((*platform.pool.connect_options()).clone())
-        .await
-        .context("commit watcher pool")?;
-    let commits = CommitWatcher::start(watcher_pool, env.get_or_default(&PERSISTER_GROUP)).await?;
+    // Its own connections: requests waiting inside a locked transaction cannot starve it.
+    let commits = CommitWatcher::start(
+        platform.pool.clone(),
+        CommitSettings::from_env(env).context("read-your-writes settings")?,
+        &platform.metrics,
+    )
+    .await
+    .context("commit watcher")?;
     let idgen = Arc::new(digit_store::IdGenerator::new(
         platform.pool.clone(),
         digit_store::mdms_masters(platform.mdms.clone()),

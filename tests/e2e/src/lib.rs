@@ -1,7 +1,9 @@
 //! Harness for cross-service tests: a fresh database, unique topics on the real broker, an
-//! in-process persister running the shipped configs (topics renamed per test), and the
-//! embedded workflow engine with its HTTP API behind the real auth gate (JWT + MDMS
-//! role-actions). Requests go through the router in-process (`tower::ServiceExt::oneshot`).
+//! in-process persister running the shipped configs (topics renamed per test), and each
+//! service built through its production wiring — a `digit_runtime::Platform` from an `Env`
+//! of the test's own (database, topics, JWT secret, embedded MDMS), the service's `routes()`
+//! and the layers `digit_runtime::run` serves with — so the tests run what `make up` runs.
+//! Requests go through the router in-process (`tower::ServiceExt::oneshot`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test support: fail loudly.
 
@@ -10,14 +12,12 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use digit_core::{Role, UserInfo, UserType};
 use digit_kafka::{Backoff, KafkaSettings, Producer};
-use digit_mdms::{EmbeddedMdms, MdmsRoleActions, MdmsSource};
-use digit_service::authz::Authorizer;
-use digit_service::config::{Env, ServiceInfo, ServiceSettings};
-use digit_service::gate::{self, Gate};
+use digit_mdms::{EmbeddedMdms, MdmsSource};
+use digit_runtime::{Needs, Platform, PlatformBuilder};
+use digit_service::config::{Env, ServiceInfo};
 use digit_service::{Metrics, Shutdown};
-use digit_store::commit::CommitWatcher;
 use digit_store::TestDb;
-use digit_workflow::{Workflow, WorkflowSettings};
+use digit_workflow::Workflow;
 use persister::domain::PersisterConfig;
 use persister::metrics::PersisterMetrics;
 use persister::store::consumer::{self, PersisterSettings, Writer};
@@ -208,16 +208,73 @@ pub fn spawn_persister(
     shutdown
 }
 
-/// The JWT gate with the shipped MDMS role-actions.
-pub fn gate(mdms: Arc<dyn MdmsSource>) -> Gate {
-    let env = Env::from_pairs([("JWT_SECRET", SECRET)]);
-    let service_settings = ServiceSettings::from_env(&INFO, &env).unwrap();
-    let authorizer = Arc::new(Authorizer::new(
-        Arc::new(MdmsRoleActions::new(mdms)),
-        Duration::from_secs(60),
-        1,
-    ));
-    Gate::new(&service_settings, Some(authorizer)).unwrap()
+/// The services read their files at the default relative paths (`configs/users`,
+/// `configs/localization`) as `make up` runs them: from the repository root.
+fn enter_repo_root() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::env::set_current_dir(repo_root()).unwrap());
+}
+
+/// The platform of service `info` on `db`, as `digit_runtime::run` builds it, from an `Env`
+/// of the test's own: `vars` plus the database, the broker, the JWT secret and the shipped
+/// configs; MDMS is the embedded `configs/mdms`.
+pub async fn platform(
+    info: &'static ServiceInfo,
+    needs: Needs,
+    db: &TestDb,
+    vars: Vec<(String, String)>,
+) -> Platform {
+    platform_with_mdms(info, needs, db, vars, shipped_mdms()).await
+}
+
+/// The shipped master data (`configs/mdms`).
+pub fn shipped_mdms() -> Arc<dyn MdmsSource> {
+    Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap())
+}
+
+/// [`platform`] on other master data (the gate and the service both read `mdms`).
+pub async fn platform_with_mdms(
+    info: &'static ServiceInfo,
+    needs: Needs,
+    db: &TestDb,
+    vars: Vec<(String, String)>,
+    mdms: Arc<dyn MdmsSource>,
+) -> Platform {
+    enter_repo_root();
+    let root = repo_root();
+    let path = |p: &str| root.join(p).display().to_string();
+    let mut pairs: Vec<(String, String)> = vec![
+        ("JWT_SECRET".into(), SECRET.into()),
+        ("DB_URL".into(), db.url().into()),
+        ("KAFKA_BOOTSTRAP_SERVERS".into(), kafka().brokers),
+        ("MDMS_CONFIG_PATH".into(), path("configs/mdms")),
+        ("USER_CONFIG_PATH".into(), path("configs/users")),
+        (
+            "LOCALIZATION_CONFIG_PATH".into(),
+            path("configs/localization"),
+        ),
+        ("WORKFLOW_CONFIG_PATH".into(), path("configs/workflow")),
+    ];
+    pairs.extend(vars);
+    PlatformBuilder::new(info, needs, Env::from_pairs(pairs))
+        .mdms(mdms)
+        .build()
+        .await
+        .unwrap()
+}
+
+/// A fresh database with the persister's tables and the service's.
+async fn database(needs: &Needs) -> TestDb {
+    let mut migrators = vec![&persister::MIGRATOR];
+    migrators.extend(needs.migrators.iter().copied());
+    TestDb::migrated(&migrators).await.unwrap()
+}
+
+fn vars(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
 
 /// POSTs `body` to `path` through `app` (RequestInfo/requestInfo gets the token of `as_user`).
@@ -243,27 +300,33 @@ pub async fn post_as(
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = http_body_util::BodyExt::collect(resp.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
+    let (status, bytes) = send(app, req).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
 
+/// Sends `req` through `app`; the status and the whole body.
+pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::body::Bytes) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, bytes)
+}
+
 /// sor-rates with a persister on a fresh database and topics.
 pub struct SorStack {
-    /// The database.
-    pub db: TestDb,
     /// The API behind the gate.
     pub app: Router,
     /// Topic tag.
     pub tag: String,
     persister: Shutdown,
+    /// The database (declared last: dropped after the service that uses it).
+    pub db: TestDb,
 }
 
 impl Drop for SorStack {
@@ -273,36 +336,30 @@ impl Drop for SorStack {
 }
 
 impl SorStack {
-    /// Starts it.
+    /// Starts it: `sor_rates::routes` on a platform of its own.
     pub async fn start() -> Self {
-        let db = TestDb::migrated(&[
-            &persister::MIGRATOR,
-            &sor_rates::MIGRATOR,
-            &digit_store::IDGEN_MIGRATOR,
-        ])
-        .await
-        .unwrap();
+        let needs = sor_rates::NEEDS;
+        let db = database(&needs).await;
         let tag = tag();
         let kafka = kafka();
-        let settings = sor_rates::service::SorSettings {
-            save_sor_topic: format!("save-sor-{tag}"),
-            update_sor_topic: format!("update-sor-{tag}"),
-            save_rate_topic: format!("save-sor-rate-{tag}"),
-            update_rate_topic: format!("update-sor-rate-{tag}"),
-            save_composition_topic: format!("save-sor-composition-{tag}"),
-            ..sor_rates::service::SorSettings::default()
-        };
-        let topics = [
-            settings.save_sor_topic.clone(),
-            settings.update_sor_topic.clone(),
-            settings.save_rate_topic.clone(),
-            settings.update_rate_topic.clone(),
-            settings.save_composition_topic.clone(),
-            format!("e2e-deadletter-{tag}"),
-        ];
+        let env = vars(&[
+            ("SOR_KAFKA_SAVE_SOR_TOPIC", format!("save-sor-{tag}")),
+            ("SOR_KAFKA_UPDATE_SOR_TOPIC", format!("update-sor-{tag}")),
+            ("SOR_KAFKA_SAVE_RATE_TOPIC", format!("save-sor-rate-{tag}")),
+            (
+                "SOR_KAFKA_UPDATE_RATE_TOPIC",
+                format!("update-sor-rate-{tag}"),
+            ),
+            (
+                "SOR_KAFKA_SAVE_COMPOSITION_TOPIC",
+                format!("save-sor-composition-{tag}"),
+            ),
+            ("PERSISTER_GROUP_ID", format!("e2e-sor-{tag}")),
+        ]);
+        let mut topics: Vec<String> = env[..5].iter().map(|(_, t)| t.clone()).collect();
+        topics.push(format!("e2e-deadletter-{tag}"));
         let list: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), 1)).collect();
         digit_kafka::create_topics(&kafka, &list).await.unwrap();
-        let group = format!("e2e-sor-{tag}");
         // The persister is another process in production: give it its own connections, so
         // requests waiting on a rate lock cannot starve it.
         let persister_pool = sqlx::postgres::PgPoolOptions::new()
@@ -313,33 +370,12 @@ impl SorStack {
         let persister = spawn_persister(
             &persister_pool,
             persister_config(&["sor-rates-persister.yml"], &tag),
-            &group,
+            &format!("e2e-sor-{tag}"),
             &tag,
         );
-        let mdms: Arc<dyn MdmsSource> =
-            Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
-        let watcher_pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(db.connect_options())
-            .await
-            .unwrap();
-        let sor_gate = gate(mdms.clone());
-        let service = sor_rates::service::SorService {
-            pool: db.pool().clone(),
-            mdms: mdms.clone(),
-            idgen: Arc::new(digit_store::IdGenerator::new(
-                db.pool().clone(),
-                digit_store::mdms_masters(mdms.clone()),
-                digit_store::IdgenSettings::from_lookup(|_| None).unwrap(),
-            )),
-            producer: Producer::new(&kafka).unwrap(),
-            commits: CommitWatcher::start(watcher_pool, group).await.unwrap(),
-            settings,
-            authorizer: sor_gate.authorizer(),
-        };
-        let app = sor_rates::api::router("/sor-rates", service).layer(
-            axum::middleware::from_fn_with_state(sor_gate, gate::authenticate),
-        );
+        let platform = platform(&sor_rates::INFO, needs, &db, env).await;
+        let routes = sor_rates::routes(platform.clone()).await.unwrap();
+        let app = digit_runtime::app(&platform, &needs, routes).await.unwrap();
         Self {
             db,
             app,
@@ -363,25 +399,18 @@ pub fn sor_admin() -> UserInfo {
     )
 }
 
-const INFO: ServiceInfo = ServiceInfo {
-    name: "pgr",
-    description: "e2e",
-    default_port: 0,
-    default_context_path: "/pgr-services",
-    env: &[],
-};
-
-/// The workflow engine, its API and a persister, on a fresh database and fresh topics.
+/// PGR with its embedded workflow engine (`pgr::routes`) and a persister, on a fresh
+/// database and fresh topics.
 pub struct WorkflowStack {
-    /// The database (dropped with the stack).
-    pub db: TestDb,
-    /// The engine.
+    /// The engine behind the routes.
     pub workflow: Workflow,
-    /// The API behind the auth gate.
+    /// The PGR and workflow APIs behind the auth gate.
     pub app: Router,
     /// This stack's topic/group tag.
     pub tag: String,
     persister: Shutdown,
+    /// The database (declared last: dropped after the service that uses it).
+    pub db: TestDb,
 }
 
 impl Drop for WorkflowStack {
@@ -391,54 +420,70 @@ impl Drop for WorkflowStack {
 }
 
 impl WorkflowStack {
-    /// Starts everything; `await_persister = false` is upstream's fire-and-forget mode.
+    /// Starts everything; `await_persister = false` is upstream's fire-and-forget mode
+    /// (`WORKFLOW_AWAIT_PERSISTER=false`).
     pub async fn start(await_persister: bool) -> Self {
-        let mdms: Arc<dyn MdmsSource> =
-            Arc::new(EmbeddedMdms::load(repo_root().join("configs/mdms")).unwrap());
-        Self::start_with_mdms(await_persister, mdms).await
+        Self::start_with_settings_and_mdms(await_persister, &[], shipped_mdms()).await
+    }
+
+    /// [`WorkflowStack::start`] with more service settings (they win over the harness's).
+    pub async fn start_with(await_persister: bool, settings: &[(&str, &str)]) -> Self {
+        Self::start_with_settings_and_mdms(await_persister, settings, shipped_mdms()).await
     }
 
     /// [`WorkflowStack::start`] with other master data (the gate, PGR and the engine all
     /// read `mdms`; it must hold the role-actions and the PGR business service's tenants).
     pub async fn start_with_mdms(await_persister: bool, mdms: Arc<dyn MdmsSource>) -> Self {
+        Self::start_with_settings_and_mdms(await_persister, &[], mdms).await
+    }
+
+    async fn start_with_settings_and_mdms(
+        await_persister: bool,
+        settings: &[(&str, &str)],
+        mdms: Arc<dyn MdmsSource>,
+    ) -> Self {
         if std::env::var_os("RUST_LOG").is_some() {
             digit_service::telemetry::init("e2e", digit_service::config::LogFormat::Pretty);
         }
-        let db = TestDb::migrated(&[
-            &persister::MIGRATOR,
-            &digit_workflow::WORKFLOW_MIGRATOR,
-            &digit_user::USER_MIGRATOR,
-            &pgr::MIGRATOR,
-            &digit_store::IDGEN_MIGRATOR,
-        ])
-        .await
-        .unwrap();
+        let needs = pgr::NEEDS;
+        let db = database(&needs).await;
         let tag = tag();
         let kafka = kafka();
-        let settings = WorkflowSettings {
-            transition_topic: format!("save-wf-transitions-{tag}"),
-            save_business_service_topic: format!("save-wf-businessservice-{tag}"),
-            update_business_service_topic: format!("update-wf-businessservice-{tag}"),
-            config_path: repo_root().join("configs/workflow"),
-            await_persister,
-            persister_group: format!("e2e-persister-{tag}"),
-            ..WorkflowSettings::default()
-        };
-        let mut topics: Vec<(String, i32)> = digit_workflow::engine::topics(&settings)
-            .into_iter()
-            .map(|t| (t, 1))
-            .collect();
-        topics.push(("pgr-auto-escalation".into(), 1));
-        topics.push((format!("pgr-auto-escalation-{tag}"), 1));
-        topics.push((format!("save-pgr-request-{tag}"), 1));
-        topics.push((format!("sms-{tag}"), 1));
-        topics.push((format!("user-events-{tag}"), 1));
-        topics.push((format!("update-pgr-request-{tag}"), 1));
-        topics.push((format!("e2e-deadletter-{tag}"), 1));
-        let list: Vec<(&str, i32)> = topics.iter().map(|(t, p)| (t.as_str(), *p)).collect();
+        let group = format!("e2e-persister-{tag}");
+        let env = vars(&[
+            (
+                "PERSISTER_SAVE_WF_TOPIC",
+                format!("save-wf-transitions-{tag}"),
+            ),
+            (
+                "PERSISTER_SAVE_BUSINESSSERVICE_WF_TOPIC",
+                format!("save-wf-businessservice-{tag}"),
+            ),
+            (
+                "PERSISTER_UPDATE_BUSINESSSERVICE_WF_TOPIC",
+                format!("update-wf-businessservice-{tag}"),
+            ),
+            ("PGR_KAFKA_CREATE_TOPIC", format!("save-pgr-request-{tag}")),
+            (
+                "PGR_KAFKA_UPDATE_TOPIC",
+                format!("update-pgr-request-{tag}"),
+            ),
+            ("KAFKA_TOPICS_NOTIFICATION_SMS", format!("sms-{tag}")),
+            ("EGOV_USR_EVENTS_CREATE_TOPIC", format!("user-events-{tag}")),
+            ("WORKFLOW_AWAIT_PERSISTER", await_persister.to_string()),
+            ("PERSISTER_GROUP_ID", group.clone()),
+        ]);
+        let extra = settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        let mut topics: Vec<String> = env[..7].iter().map(|(_, t)| t.clone()).collect();
+        topics.push("pgr-auto-escalation".into());
+        topics.push(format!("pgr-auto-escalation-{tag}"));
+        topics.push(format!("e2e-deadletter-{tag}"));
+        let list: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), 1)).collect();
         digit_kafka::create_topics(&kafka, &list).await.unwrap();
 
-        // The persister, with the shipped workflow configs.
+        // The persister, with the shipped workflow and PGR configs.
         let config = persister_config(
             &[
                 "egov-workflow-v2-persister.yml",
@@ -447,88 +492,38 @@ impl WorkflowStack {
             ],
             &tag,
         );
-        let persister = spawn_persister(db.pool(), config, &settings.persister_group, &tag);
+        let persister = spawn_persister(db.pool(), config, &group, &tag);
 
-        let mdms_for_pgr = mdms.clone();
-        let mdms_idgen = mdms.clone();
-        let users = digit_user::EmbeddedUsers::new(db.pool().clone());
-        users
-            .seed_from_dir(&repo_root().join("configs/users"))
+        let platform = platform_with_mdms(
+            &pgr::INFO,
+            needs,
+            &db,
+            env.into_iter().chain(extra).collect(),
+            mdms,
+        )
+        .await;
+        let assembled = pgr::assemble(platform.clone()).await.unwrap();
+        let workflow = assembled
+            .workflow
+            .expect("the embedded workflow (no EGOV_WORKFLOW_HOST)");
+        let app = digit_runtime::app(&platform, &needs, assembled.routes)
             .await
             .unwrap();
-        let users: Arc<dyn digit_user::UserDirectory> = Arc::new(users);
-        let users_for_pgr = users.clone();
-        let commits = CommitWatcher::start(db.pool().clone(), settings.persister_group.clone())
-            .await
-            .unwrap();
-        let workflow = Workflow::new(
-            db.pool().clone(),
-            mdms.clone(),
-            users.clone(),
-            Producer::new(&kafka).unwrap(),
-            Some(commits.clone()),
-            settings,
-        );
-        let created = workflow.seed_from_configs().await.unwrap();
-        assert_eq!(
-            created, 1,
-            "the PGR business service is created from configs/workflow"
-        );
-        // The seed is awaited through the persister; it must be readable now.
-        assert!(workflow
+        // Start-up loads configs/workflow in the background (through the persister); wait
+        // until the PGR business service is readable.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while workflow
             .business_service("pg.citya", "PGR")
             .await
             .unwrap()
-            .is_some());
-
-        let env = Env::from_pairs([("JWT_SECRET", SECRET)]);
-        let service_settings = ServiceSettings::from_env(&INFO, &env).unwrap();
-        let authorizer = Arc::new(Authorizer::new(
-            Arc::new(MdmsRoleActions::new(mdms)),
-            Duration::from_secs(60),
-            1,
-        ));
-        let gate = Gate::new(&service_settings, Some(authorizer)).unwrap();
-        let pgr = pgr::service::Pgr {
-            pool: db.pool().clone(),
-            mdms: mdms_for_pgr,
-            users,
-            workflow: Arc::new(workflow.clone()),
-            idgen: Arc::new(digit_store::IdGenerator::new(
-                db.pool().clone(),
-                digit_store::mdms_masters(mdms_idgen),
-                digit_store::IdgenSettings::from_lookup(|_| None).unwrap(),
-            )),
-            producer: Producer::new(&kafka).unwrap(),
-            commits: Some(commits),
-            settings: pgr::service::PgrSettings {
-                create_topic: format!("save-pgr-request-{tag}"),
-                update_topic: format!("update-pgr-request-{tag}"),
-                ..pgr::service::PgrSettings::default()
-            },
-            notifier: Some(pgr::notify::Notifier {
-                localization: Arc::new(
-                    digit_localization::EmbeddedLocalization::load(
-                        &repo_root().join("configs/localization"),
-                    )
-                    .unwrap(),
-                ),
-                users: users_for_pgr,
-                workflow: Arc::new(workflow.clone()),
-                producer: Producer::new(&kafka).unwrap(),
-                settings: pgr::notify::NotifySettings {
-                    sms_topic: format!("sms-{tag}"),
-                    events_topic: format!("user-events-{tag}"),
-                    ..pgr::notify::NotifySettings::default()
-                },
-            }),
-        };
-        let app = digit_workflow::api::router(workflow.clone())
-            .merge(pgr::api::router("/pgr-services", pgr))
-            .layer(axum::middleware::from_fn_with_state(
-                gate,
-                gate::authenticate,
-            ));
+            .is_none()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the PGR business service is created from configs/workflow"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         Self {
             db,
             workflow,
@@ -536,6 +531,13 @@ impl WorkflowStack {
             tag,
             persister,
         }
+    }
+
+    /// GETs a full path (e.g. `/pgr-services/metrics`) and returns the body as text.
+    pub async fn get_text(&self, full_path: &str) -> (StatusCode, String) {
+        let req = Request::get(full_path).body(Body::empty()).unwrap();
+        let (status, bytes) = send(&self.app, req).await;
+        (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// POSTs `body` (its RequestInfo gets `authToken` for `as_user`, when given).
@@ -572,14 +574,11 @@ impl WorkflowStack {
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, value)
+        let (status, bytes) = send(&self.app, req).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// A transition over HTTP: `{RequestInfo, ProcessInstances: [pi]}`.

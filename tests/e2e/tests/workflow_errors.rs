@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use digit_e2e::*;
 use digit_kafka::Producer;
 use digit_mdms::{EmbeddedMdms, MdmsSource};
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{CommitSettings, CommitWatcher};
 use digit_workflow::{codes, Workflow, WorkflowSettings};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -36,22 +36,26 @@ async fn a_transition_after_one_never_persisted_is_pending() {
         users,
         Producer::new(&kafka).unwrap(),
         Some(
-            CommitWatcher::start(stack.db.pool().clone(), group.clone())
-                .await
-                .unwrap(),
+            CommitWatcher::start(
+                stack.db.pool().clone(),
+                CommitSettings {
+                    group,
+                    timeout: Duration::from_millis(300),
+                },
+                &digit_service::Metrics::new("e2e"),
+            )
+            .await
+            .unwrap(),
         ),
         WorkflowSettings {
             transition_topic: topic,
-            persister_group: group,
             await_persister: true,
-            await_timeout: Duration::from_millis(300),
             ..stack.workflow.settings().clone()
         },
     );
-    let app = digit_workflow::api::router(engine).layer(axum::middleware::from_fn_with_state(
-        gate(mdms),
-        digit_service::gate::authenticate,
-    ));
+    // The production gate (JWT + the shipped role-actions) of a platform on the same database.
+    let platform = platform_with_mdms(&pgr::INFO, pgr::NEEDS, &stack.db, vec![], mdms).await;
+    let app = platform.protect(digit_workflow::api::router(engine));
     let transition = |who: digit_core::UserInfo, pi: Value| {
         let app = app.clone();
         async move {

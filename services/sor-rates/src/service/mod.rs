@@ -29,13 +29,12 @@ use digit_core::{ErrorDetail, RequestInfo};
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;
 use digit_service::authz::{Authorizer, AuthzError};
-use digit_store::commit::CommitWatcher;
+use digit_store::commit::{self, CommitWatcher, Outgoing};
 use digit_store::IdGenerator;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Topics and behaviour.
 #[derive(Debug, Clone)]
@@ -54,8 +53,6 @@ pub struct SorSettings {
     pub labour_cess_percent: rust_decimal::Decimal,
     /// Time zone of `validFrom` days.
     pub time_zone: chrono_tz::Tz,
-    /// How long to wait for the persister.
-    pub await_timeout: Duration,
 }
 
 impl Default for SorSettings {
@@ -68,7 +65,6 @@ impl Default for SorSettings {
             save_composition_topic: "save-sor-composition".into(),
             labour_cess_percent: rust_decimal::Decimal::ONE,
             time_zone: chrono_tz::Asia::Kolkata,
-            await_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -84,7 +80,7 @@ pub struct SorService {
     pub idgen: Arc<IdGenerator>,
     /// Kafka.
     pub producer: Producer,
-    /// Persister commits.
+    /// Persister commits (every write is awaited; the timeout is the watcher's).
     pub commits: CommitWatcher,
     /// Settings.
     pub settings: SorSettings,
@@ -279,21 +275,19 @@ impl SorService {
         key: &str,
         payload: &Value,
     ) -> Result<(), SorError> {
-        let delivery = self
-            .producer
-            .send_json(topic, Some(key), payload, ri.correlation_id.as_deref())
-            .await
-            .map_err(|e| SorError::Kafka(e.to_string()))?;
-        let broker_topic = self.producer.settings().topic(topic);
-        self.commits
-            .wait_for(
-                &broker_topic,
-                delivery.partition,
-                delivery.offset,
-                self.settings.await_timeout,
-            )
-            .await
-            .map_err(|e| SorError::NotConfirmed(e.to_string()))
+        commit::publish_and_await(
+            &self.producer,
+            Some(&self.commits),
+            Outgoing {
+                topic,
+                key: Some(key),
+                payload,
+                correlation_id: ri.correlation_id.as_deref(),
+            },
+        )
+        .await
+        .map_err(|e| SorError::Kafka(e.to_string()))?;
+        Ok(())
     }
 }
 
