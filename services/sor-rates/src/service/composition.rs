@@ -69,6 +69,22 @@ impl SorService {
         for c in &compositions {
             check_shape(c)?;
         }
+        // Numbers before the locks: the generator takes a pool connection of its own, and a
+        // request holding its lock connection while it waits for a second one deadlocks the
+        // pool under load (a refused request leaves a gap, as a rolled-back sequence does).
+        for (c, tenant) in compositions.iter_mut().zip(&tenants) {
+            let number = self
+                .idgen
+                .generate(
+                    tenant,
+                    Some("works.composition.number"),
+                    Some("CMP_[SEQ_SOR_COMPOSITION_NUM]"),
+                    1,
+                )
+                .await
+                .map_err(|e| SorError::Dependency(e.to_string()))?;
+            c.composition_id = number.into_iter().next();
+        }
         let sor_of = |c: &Composition| c.sor_id.clone().unwrap_or_default();
         let mut tx = self.pool.begin().await?;
         lock_all(
@@ -155,20 +171,6 @@ impl SorService {
                 compositions[i].effective_to = effective_to;
                 compositions[i].is_active = Some(is_active);
             }
-        }
-        // Numbers last: nothing is numbered for a request that fails its checks.
-        for (c, tenant) in compositions.iter_mut().zip(&tenants) {
-            let number = self
-                .idgen
-                .generate(
-                    tenant,
-                    Some("works.composition.number"),
-                    Some("CMP_[SEQ_SOR_COMPOSITION_NUM]"),
-                    1,
-                )
-                .await
-                .map_err(|e| SorError::Dependency(e.to_string()))?;
-            c.composition_id = number.into_iter().next();
         }
         let payload = json!({"RequestInfo": strip(ri), "compositions": compositions,
             "closedCompositions": closed});

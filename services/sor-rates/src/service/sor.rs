@@ -54,6 +54,13 @@ impl SorService {
                 return Err(duplicate());
             }
         }
+        // Numbers before the locks: the generator takes a pool connection of its own, and a
+        // request holding its lock connection while it waits for a second one deadlocks the
+        // pool under load (a refused request leaves a gap in the numbering, as a rolled-back
+        // sequence does).
+        for (sor, tenant) in sors.iter_mut().zip(&tenants) {
+            sor.sor_number = self.sor_number(sor, tenant).await?;
+        }
         // Serialize creations of the same natural key: the duplicate check stays true until
         // the persister committed.
         let mut tx = self.pool.begin().await?;
@@ -68,8 +75,7 @@ impl SorService {
             }
         }
         let user = ri.user_uuid().unwrap_or_default().to_owned();
-        for (sor, tenant) in sors.iter_mut().zip(&tenants) {
-            sor.sor_number = self.sor_number(sor, tenant).await?;
+        for sor in sors.iter_mut() {
             sor.id = Some(uuid::Uuid::new_v4().to_string());
             sor.is_active = Some(true);
             sor.audit_details = Some(AuditDetails::for_create(&user, now_ms()));
