@@ -224,9 +224,7 @@ impl HttpClient {
             HttpError::Status { status, .. } => {
                 retry == Retry::Idempotent && matches!(status, 502..=504)
             }
-            HttpError::Config { .. } | HttpError::Encode { .. } | HttpError::Decode { .. } => {
-                false
-            }
+            HttpError::Config { .. } | HttpError::Encode { .. } | HttpError::Decode { .. } => false,
         }
     }
 
@@ -337,10 +335,7 @@ impl Call<'_> {
 
     /// Adds a header (an invalid name or value is dropped with a warning).
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        match (
-            HeaderName::try_from(name),
-            HeaderValue::try_from(value),
-        ) {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             (Ok(n), Ok(v)) => self.headers.push((n, v)),
             _ => tracing::warn!(header = name, "Invalid outbound header dropped."),
         }
@@ -435,8 +430,7 @@ mod tests {
 
     #[test]
     fn endpoints_must_be_http_urls() {
-        let client =
-            HttpClient::new("t", &HttpSettings::default(), &Metrics::new("test")).unwrap();
+        let client = HttpClient::new("t", &HttpSettings::default(), &Metrics::new("test")).unwrap();
         assert!(matches!(
             client.endpoint("not a url", "x"),
             Err(HttpError::Config { .. })

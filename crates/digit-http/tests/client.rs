@@ -163,7 +163,9 @@ async fn success_decodes_json_propagates_the_correlation_id_and_is_counted() {
         "{text}"
     );
     assert!(
-        text.contains(r#"http_client_request_duration_seconds_count{target="fake",service="test"} 2"#),
+        text.contains(
+            r#"http_client_request_duration_seconds_count{target="fake",service="test"} 2"#
+        ),
         "{text}"
     );
 }
@@ -180,9 +182,7 @@ async fn digit_error_bodies_are_decoded_with_codes_status_and_params() {
         .await
         .unwrap_err();
     match &err {
-        HttpError::Status {
-            status, errors, ..
-        } => {
+        HttpError::Status { status, errors, .. } => {
             assert_eq!(*status, 400);
             assert_eq!(errors[0].code, "INVALID ACTION");
             assert_eq!(errors[0].message, "Action not allowed");
@@ -235,9 +235,16 @@ async fn a_2xx_that_is_not_json_is_a_decode_error_with_its_source() {
         .send_json::<Value>()
         .await
         .unwrap_err();
-    assert!(matches!(err, HttpError::Decode { status: 200, .. }), "{err:?}");
+    assert!(
+        matches!(err, HttpError::Decode { status: 200, .. }),
+        "{err:?}"
+    );
     assert!(std::error::Error::source(&err).is_some());
-    assert_eq!(seen.hits.load(Ordering::SeqCst), 1, "decode errors are not retried");
+    assert_eq!(
+        seen.hits.load(Ordering::SeqCst),
+        1,
+        "decode errors are not retried"
+    );
     assert_eq!(attempts(&metrics, "decode"), 1);
 }
 
@@ -336,7 +343,11 @@ async fn an_idempotent_call_is_retried_after_503_a_write_is_not() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(503));
-    assert_eq!(seen.hits.load(Ordering::SeqCst), 1, "a write is never resent");
+    assert_eq!(
+        seen.hits.load(Ordering::SeqCst),
+        1,
+        "a write is never resent"
+    );
     assert_eq!(retries(&metrics), 1);
 }
 
@@ -369,7 +380,11 @@ async fn a_reset_read_is_retried_a_reset_write_is_not() {
         .await
         .unwrap_err();
     assert!(matches!(err, HttpError::Transport { .. }), "{err:?}");
-    assert_eq!(connections.load(Ordering::SeqCst), 3, "1 attempt + 2 retries");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        3,
+        "1 attempt + 2 retries"
+    );
     assert_eq!(retries(&metrics), 2);
 
     let (base, connections) = resetting_server().await;
@@ -380,7 +395,11 @@ async fn a_reset_read_is_retried_a_reset_write_is_not() {
         .await
         .unwrap_err();
     assert!(matches!(err, HttpError::Transport { .. }), "{err:?}");
-    assert_eq!(connections.load(Ordering::SeqCst), 1, "a write is never resent");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "a write is never resent"
+    );
     assert_eq!(attempts(&metrics, "transport"), 4);
 }
 

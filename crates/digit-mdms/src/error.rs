@@ -59,7 +59,7 @@ pub enum MdmsError {
     /// The call to the remote MDMS failed. A DIGIT error body it answered with is passed
     /// through (codes unchanged), as upstream's `ServiceCallException` does; anything else
     /// (unreachable, timeout, 5xx, garbage) renders as a `ResourceAccessError`.
-    #[error("remote MDMS")]
+    #[error("remote MDMS: {0}")]
     Remote(#[from] digit_http::HttpError),
     /// Master data files could not be loaded (start-up).
     #[error("cannot load master data from {path}: {reason}")]
@@ -70,7 +70,7 @@ pub enum MdmsError {
         reason: String,
     },
     /// Invalid configuration (e.g. a malformed `EGOV_MDMS_HOST`, or HTTP settings).
-    #[error("invalid MDMS configuration")]
+    #[error("invalid MDMS configuration: {0}")]
     Config(#[source] digit_http::HttpError),
 }
 
@@ -104,10 +104,12 @@ impl DigitError for MdmsError {
                 ]
             }
             MdmsError::Remote(e) if !e.errors().is_empty() => e.errors().to_vec(),
-            MdmsError::Remote(e) => vec![
-                ErrorDetail::new(codes::RESOURCE_ACCESS, RESOURCE_ACCESS_MESSAGE)
-                    .with_description(chain(e)),
-            ],
+            MdmsError::Remote(e) => {
+                vec![
+                    ErrorDetail::new(codes::RESOURCE_ACCESS, RESOURCE_ACCESS_MESSAGE)
+                        .with_description(chain(e)),
+                ]
+            }
             MdmsError::Load { .. } | MdmsError::Config(_) => vec![ErrorDetail::new(
                 core_codes::INTERNAL,
                 "An unhandled exception occurred on the server",

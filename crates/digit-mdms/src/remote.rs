@@ -115,8 +115,8 @@ mod tests {
             RemoteMdms::new(http(), "ftp://host", "x"),
             Err(MdmsError::Config(_))
         ));
-        let ok = RemoteMdms::new(http(), "http://mdms:8080/", "/mdms-v2/v1/_search")
-            .expect("valid");
+        let ok =
+            RemoteMdms::new(http(), "http://mdms:8080/", "/mdms-v2/v1/_search").expect("valid");
         assert_eq!(ok.url(), "http://mdms:8080/mdms-v2/v1/_search");
     }
 
@@ -134,7 +134,10 @@ mod tests {
         let remote = RemoteMdms::from_env(&env, &metrics)
             .expect("valid")
             .expect("host set");
-        assert_eq!(remote.url(), "http://mdms:8080/egov-mdms-service/v1/_search");
+        assert_eq!(
+            remote.url(),
+            "http://mdms:8080/egov-mdms-service/v1/_search"
+        );
         assert_eq!(
             remote.http.settings().request_timeout,
             std::time::Duration::from_millis(1234)

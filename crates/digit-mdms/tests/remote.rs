@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use common::post_json;
-use digit_core::RequestInfo;
 use digit_core::DigitError;
+use digit_core::RequestInfo;
 use digit_http::{HttpClient, HttpError, HttpSettings};
 use digit_mdms::{
     load_role_actions, router, MdmsCriteria, MdmsError, MdmsSource, RemoteMdms, SEARCH_PATH,
@@ -22,8 +22,8 @@ use std::time::Duration;
 /// A remote MDMS client with default HTTP settings.
 #[allow(clippy::expect_used)]
 fn remote_at(host: &str, endpoint: &str) -> RemoteMdms {
-    let http = HttpClient::new("mdms", &HttpSettings::default(), &Metrics::new("test"))
-        .expect("client");
+    let http =
+        HttpClient::new("mdms", &HttpSettings::default(), &Metrics::new("test")).expect("client");
     RemoteMdms::new(http, host, endpoint).expect("remote")
 }
 
@@ -168,7 +168,10 @@ async fn remote_errors_pass_through_or_become_resource_access_errors() {
         .await
         .expect_err("server error");
     assert!(
-        matches!(err, MdmsError::Remote(HttpError::Status { status: 500, .. })),
+        matches!(
+            err,
+            MdmsError::Remote(HttpError::Status { status: 500, .. })
+        ),
         "{err:?}"
     );
     assert_eq!(err.errors()[0].code, "ResourceAccessError");
@@ -246,8 +249,7 @@ async fn remote_search_honours_the_configured_timeout() {
 #[tokio::test]
 async fn router_over_remote_passes_downstream_errors_and_correlation() {
     let (host, seen) = start_fake().await;
-    let source: Arc<dyn MdmsSource> =
-        Arc::new(remote_at(&host, "mdms-v2/v1/_search"));
+    let source: Arc<dyn MdmsSource> = Arc::new(remote_at(&host, "mdms-v2/v1/_search"));
     let app = router(source);
     let body = json!({"RequestInfo": {}, "MdmsCriteria": {"tenantId": "bad",
         "moduleDetails": [{"moduleName": "m", "masterDetails": [{"name": "x"}]}]}});

@@ -52,7 +52,10 @@ impl OutboundMetrics {
                 &["target"],
             )?,
             retries: IntCounterVec::new(
-                Opts::new("http_client_retries_total", "Outbound HTTP attempts retried"),
+                Opts::new(
+                    "http_client_retries_total",
+                    "Outbound HTTP attempts retried",
+                ),
                 &["target"],
             )?,
         })

@@ -43,13 +43,17 @@ async fn egov_user(
         }
         "/user/_search" => (
             StatusCode::OK,
-            Json(json!({"user": [{"uuid": "u-1", "userName": "9999999999", "name": "Asha",
-                "type": "CITIZEN", "roles": [{"code": "CITIZEN", "tenantId": "pg"}]}]})),
+            Json(
+                json!({"user": [{"uuid": "u-1", "userName": "9999999999", "name": "Asha",
+                "type": "CITIZEN", "roles": [{"code": "CITIZEN", "tenantId": "pg"}]}]}),
+            ),
         ),
         "/user/users/_createnovalidate" => (
             StatusCode::OK,
-            Json(json!({"user": [{"uuid": "u-new", "userName": body["user"]["userName"],
-                "name": body["user"]["name"], "type": "CITIZEN"}]})),
+            Json(
+                json!({"user": [{"uuid": "u-new", "userName": body["user"]["userName"],
+                "name": body["user"]["name"], "type": "CITIZEN"}]}),
+            ),
         ),
         _ => (StatusCode::NOT_FOUND, Json(json!({}))),
     }
@@ -91,7 +95,11 @@ async fn searches_and_creates_forward_request_info_and_correlation_id() {
     let paths: Vec<&str> = seen.iter().map(|(p, _, _)| p.as_str()).collect();
     assert_eq!(
         paths,
-        vec!["/user/_search", "/user/_search", "/user/users/_createnovalidate"]
+        vec![
+            "/user/_search",
+            "/user/_search",
+            "/user/users/_createnovalidate"
+        ]
     );
     assert!(seen.iter().all(|(_, c, _)| c.as_deref() == Some("corr-u")));
     assert_eq!(seen[0].2["uuid"], json!(["u-1"]));
@@ -135,7 +143,10 @@ async fn the_configured_timeout_applies() {
             held.push(socket);
         }
     });
-    let env = Env::from_pairs([("HTTP_CLIENT_TIMEOUT_MS", "200"), ("HTTP_CLIENT_RETRIES", "0")]);
+    let env = Env::from_pairs([
+        ("HTTP_CLIENT_TIMEOUT_MS", "200"),
+        ("HTTP_CLIENT_RETRIES", "0"),
+    ]);
     let users = remote(&env, &Metrics::new("test"), &format!("http://{addr}"));
     let err = tokio::time::timeout(
         Duration::from_secs(5),

@@ -69,14 +69,6 @@ pub const NOTIFICATIONS: EnvVar = EnvVar {
     default: "true",
     help: "Send the localized SMS (and in-app events) of each transition",
 };
-/// Localization files.
-pub const LOCALIZATION_PATH: EnvVar = EnvVar {
-    name: "LOCALIZATION_CONFIG_PATH",
-    aliases: &[],
-    default: "configs/localization",
-    help: "Embedded localization messages (<locale>/*.json); EGOV_LOCALIZATION_HOST uses a remote egov-localization",
-};
-
 /// Name, port and context path (DESIGN.md "The services").
 pub const INFO: ServiceInfo = ServiceInfo {
     name: "pgr",
@@ -87,6 +79,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_runtime::KAFKA_VARS,
         digit_runtime::MDMS_VARS,
         digit_workflow::WORKFLOW_VARS,
+        digit_localization::LOCALIZATION_VARS,
         &[
             CREATE_TOPIC,
             UPDATE_TOPIC,
@@ -94,7 +87,6 @@ pub const INFO: ServiceInfo = ServiceInfo {
             SMS_TOPIC,
             EVENTS_TOPIC,
             NOTIFICATIONS,
-            LOCALIZATION_PATH,
         ],
     ],
 };
@@ -119,11 +111,13 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         .producer
         .clone()
         .ok_or_else(|| anyhow::anyhow!("pgr needs a Kafka producer"))?;
-    let users = digit_user::directory_from_env(platform.pool.clone())
+    let users = digit_user::directory_from_env(&env, &platform.metrics, platform.pool.clone())
         .await
         .context("users")?;
     let mut routes = Router::new();
-    let workflow: Arc<dyn WorkflowClient> = match digit_workflow::RemoteWorkflow::from_env() {
+    let remote_workflow = digit_workflow::RemoteWorkflow::from_env(&env, &platform.metrics)
+        .context("remote workflow")?;
+    let workflow: Arc<dyn WorkflowClient> = match remote_workflow {
         Some(remote) => Arc::new(remote),
         None => {
             let embedded = digit_workflow::engine::embedded_from_env(
@@ -170,7 +164,8 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     let group = env.get_or_default(&digit_workflow::settings::PERSISTER_GROUP);
     let commits = CommitWatcher::start(platform.pool.clone(), group).await?;
     let notifier = notify::Notifier {
-        localization: digit_localization::from_env().context("localization")?,
+        localization: digit_localization::from_env(&env, &platform.metrics)
+            .context("localization")?,
         users: users.clone(),
         workflow: workflow.clone(),
         producer: producer.clone(),
