@@ -109,6 +109,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn help_lists_the_http_client_and_mdms_settings() {
+        for var in digit_http::HTTP_VARS.iter().chain(digit_mdms::MDMS_ENV) {
+            assert!(
+                MDMS_VARS.iter().any(|v| v.name == var.name),
+                "{} missing from --help",
+                var.name
+            );
+        }
+    }
+
+    #[test]
     fn spring_names_are_accepted() {
         let env = Env::from_pairs([
             ("SPRING_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"),
