@@ -135,6 +135,7 @@ impl HttpClient {
             url: url.into(),
             query: Vec::new(),
             headers: Vec::new(),
+            invalid_header: None,
             body: None,
             correlation_id: None,
             retry: Retry::Unsafe,
@@ -142,7 +143,12 @@ impl HttpClient {
         }
     }
 
-    async fn attempt(&self, call: &Call<'_>, correlation_id: &str) -> Result<Bytes, HttpError> {
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        body: Option<&Bytes>,
+        correlation_id: &str,
+    ) -> Result<(u16, Bytes), HttpError> {
         let url = call.url.as_str();
         let mut builder = self
             .inner
@@ -157,12 +163,7 @@ impl HttpClient {
         if let Some(timeout) = call.timeout {
             builder = builder.timeout(timeout);
         }
-        if let Some(body) = &call.body {
-            let body = body.as_ref().map_err(|e| HttpError::Encode {
-                target: self.target.to_string(),
-                url: url.to_owned(),
-                source: clone_json_error(e),
-            })?;
+        if let Some(body) = body {
             builder = builder
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
@@ -183,7 +184,7 @@ impl HttpClient {
                 body: String::from_utf8_lossy(&bytes[..end]).into_owned(),
             });
         }
-        Ok(bytes)
+        Ok((status, bytes))
     }
 
     fn classify(&self, call: &Call<'_>, e: reqwest::Error) -> HttpError {
@@ -230,9 +231,27 @@ impl HttpClient {
 
     async fn run<T>(
         &self,
-        call: Call<'_>,
+        mut call: Call<'_>,
         decode: impl Fn(&Bytes) -> Result<T, serde_json::Error>,
     ) -> Result<T, HttpError> {
+        if let Some(name) = call.invalid_header.take() {
+            return Err(HttpError::Config {
+                target: self.target.to_string(),
+                reason: format!("invalid header {name:?} for {}", call.url),
+                source: None,
+            });
+        }
+        let body = match call.body.take() {
+            Some(Err(source)) => {
+                return Err(HttpError::Encode {
+                    target: self.target.to_string(),
+                    url: call.url.clone(),
+                    source,
+                })
+            }
+            Some(Ok(bytes)) => Some(bytes),
+            None => None,
+        };
         let correlation_id = call
             .correlation_id
             .clone()
@@ -241,13 +260,13 @@ impl HttpClient {
         loop {
             let started = Instant::now();
             let result = self
-                .attempt(&call, &correlation_id)
+                .attempt(&call, body.as_ref(), &correlation_id)
                 .await
-                .and_then(|bytes| {
+                .and_then(|(status, bytes)| {
                     decode(&bytes).map_err(|source| HttpError::Decode {
                         target: self.target.to_string(),
                         url: call.url.clone(),
-                        status: 200,
+                        status,
                         source,
                     })
                 });
@@ -287,11 +306,6 @@ impl HttpClient {
     }
 }
 
-/// `serde_json::Error` is not `Clone`; a retried call re-reports its encoding error.
-fn clone_json_error(e: &serde_json::Error) -> serde_json::Error {
-    <serde_json::Error as serde::ser::Error>::custom(e.to_string())
-}
-
 /// One outbound call being put together; sent with [`Call::send`] or [`Call::send_json`].
 #[must_use = "a call does nothing until sent"]
 pub struct Call<'a> {
@@ -300,6 +314,7 @@ pub struct Call<'a> {
     url: String,
     query: Vec<(String, String)>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    invalid_header: Option<String>,
     body: Option<Result<Bytes, serde_json::Error>>,
     correlation_id: Option<String>,
     retry: Retry,
@@ -333,11 +348,12 @@ impl Call<'_> {
         self
     }
 
-    /// Adds a header (an invalid name or value is dropped with a warning).
+    /// Adds a header (an invalid name or value makes the call fail with
+    /// [`HttpError::Config`] when sent).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             (Ok(n), Ok(v)) => self.headers.push((n, v)),
-            _ => tracing::warn!(header = name, "Invalid outbound header dropped."),
+            _ => self.invalid_header = Some(name.to_owned()),
         }
         self
     }
@@ -443,6 +459,36 @@ mod tests {
             client.endpoint("http://h:1/", "/a/b").unwrap(),
             "http://h:1/a/b"
         );
+    }
+
+    #[tokio::test]
+    async fn bad_headers_and_bodies_fail_before_anything_is_sent() {
+        let metrics = Metrics::new("test");
+        let client = HttpClient::new("t", &HttpSettings::default(), &metrics).unwrap();
+        // Port 9 (discard) is never contacted: the call fails before sending.
+        let err = client
+            .post("http://127.0.0.1:9/x")
+            .header("x-bad", "a\nb")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HttpError::Config { .. }), "{err:?}");
+        let mut not_json = std::collections::HashMap::new();
+        not_json.insert(vec![1u8], 1); // map keys must be strings in JSON
+        let err = client
+            .post("http://127.0.0.1:9/x")
+            .json(&not_json)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HttpError::Encode { .. }), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some());
+        let attempts = metrics
+            .outbound()
+            .requests
+            .with_label_values(&["t", "connect"])
+            .get();
+        assert_eq!(attempts, 0);
     }
 
     #[test]
