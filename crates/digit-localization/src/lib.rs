@@ -7,6 +7,9 @@
 //! [`Localization`]. A missing message is `None`, never an empty string.
 
 use digit_core::RequestInfo;
+use digit_http::HttpClient;
+use digit_service::config::{Env, EnvVar};
+use digit_service::Metrics;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,9 +26,12 @@ pub enum LocalizationError {
         /// Problem.
         message: String,
     },
-    /// egov-localization failed.
+    /// egov-localization could not be reached or answered with an error.
     #[error("egov-localization: {0}")]
-    Remote(String),
+    Remote(#[from] digit_http::HttpError),
+    /// The remote egov-localization is misconfigured (URL or HTTP settings).
+    #[error("egov-localization configuration: {0}")]
+    Config(#[source] digit_http::HttpError),
 }
 
 /// Messages of one module in one locale, by code.
@@ -132,26 +138,20 @@ impl Localization for EmbeddedLocalization {
     }
 }
 
-/// egov-localization over HTTP.
+/// egov-localization over HTTP, through the shared [`digit_http::HttpClient`].
 #[derive(Debug, Clone)]
 pub struct RemoteLocalization {
-    client: reqwest::Client,
+    http: HttpClient,
     url: String,
 }
 
 impl RemoteLocalization {
     /// `host` like `http://egov-localization:8080`.
-    pub fn new(host: &str) -> Self {
-        Self {
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-            url: format!(
-                "{}/localization/messages/v1/_search",
-                host.trim_end_matches('/')
-            ),
-        }
+    pub fn new(http: HttpClient, host: &str) -> Result<Self, LocalizationError> {
+        let url = http
+            .endpoint(host, "/localization/messages/v1/_search")
+            .map_err(LocalizationError::Config)?;
+        Ok(Self { http, url })
     }
 }
 
@@ -170,24 +170,15 @@ impl Localization for RemoteLocalization {
         locale: &str,
         module: &str,
     ) -> Result<Messages, LocalizationError> {
-        let response = self
-            .client
+        let parsed: SearchResponse = self
+            .http
             .post(&self.url)
+            .request_info(request_info)
             .query(&[("locale", locale), ("tenantId", tenant), ("module", module)])
             .json(&serde_json::json!({"RequestInfo": request_info}))
-            .send()
-            .await
-            .map_err(|e| LocalizationError::Remote(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(LocalizationError::Remote(format!(
-                "HTTP {}",
-                response.status()
-            )));
-        }
-        let parsed: SearchResponse = response
-            .json()
-            .await
-            .map_err(|e| LocalizationError::Remote(e.to_string()))?;
+            .idempotent()
+            .send_json()
+            .await?;
         Ok(parsed
             .messages
             .into_iter()
@@ -196,17 +187,35 @@ impl Localization for RemoteLocalization {
     }
 }
 
-/// `EGOV_LOCALIZATION_HOST` set → remote; else files under `LOCALIZATION_CONFIG_PATH`
-/// (default `configs/localization`).
-pub fn from_env() -> Result<Arc<dyn Localization>, LocalizationError> {
-    match std::env::var("EGOV_LOCALIZATION_HOST")
-        .ok()
-        .filter(|h| !h.trim().is_empty())
-    {
-        Some(host) => Ok(Arc::new(RemoteLocalization::new(&host))),
+/// A DIGIT egov-localization to read messages from (instead of files).
+pub const LOCALIZATION_HOST: EnvVar = EnvVar {
+    name: "EGOV_LOCALIZATION_HOST",
+    aliases: &[],
+    default: "",
+    help: "Read localized messages from a DIGIT egov-localization at this URL instead of files",
+};
+/// The embedded message files.
+pub const LOCALIZATION_CONFIG_PATH: EnvVar = EnvVar {
+    name: "LOCALIZATION_CONFIG_PATH",
+    aliases: &[],
+    default: "configs/localization",
+    help: "Embedded localization messages (<locale>/*.json), used when EGOV_LOCALIZATION_HOST is unset",
+};
+/// The variables this crate reads, for `--help` (HTTP client settings are in
+/// [`digit_http::HTTP_VARS`]).
+pub const LOCALIZATION_VARS: &[EnvVar] = &[LOCALIZATION_HOST, LOCALIZATION_CONFIG_PATH];
+
+/// [`LOCALIZATION_HOST`] set → remote (its calls counted in `metrics`); else files under
+/// [`LOCALIZATION_CONFIG_PATH`].
+pub fn from_env(env: &Env, metrics: &Metrics) -> Result<Arc<dyn Localization>, LocalizationError> {
+    match env.get(&LOCALIZATION_HOST) {
+        Some(host) => {
+            let http = HttpClient::from_env("localization", env, metrics)
+                .map_err(LocalizationError::Config)?;
+            Ok(Arc::new(RemoteLocalization::new(http, &host)?))
+        }
         None => {
-            let dir = std::env::var("LOCALIZATION_CONFIG_PATH")
-                .unwrap_or_else(|_| "configs/localization".into());
+            let dir = env.get_or_default(&LOCALIZATION_CONFIG_PATH);
             Ok(Arc::new(EmbeddedLocalization::load(Path::new(&dir))?))
         }
     }

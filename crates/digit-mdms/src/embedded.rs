@@ -8,15 +8,21 @@ use std::path::{Path, PathBuf};
 use digit_core::tenant::lineage_of;
 use digit_core::RequestInfo;
 use digit_jsonpath::JsonPath;
+use digit_service::config::{Env, EnvVar};
 use serde_json::{Map, Value};
 
 use crate::error::MdmsError;
 use crate::model::{MdmsCriteria, MdmsRes};
 use crate::MdmsSource;
 
-/// Environment variable naming the data directory.
-pub const MDMS_CONFIG_PATH_ENV: &str = "MDMS_CONFIG_PATH";
-/// Data directory used when [`MDMS_CONFIG_PATH_ENV`] is unset.
+/// The embedded data directory.
+pub const MDMS_CONFIG_PATH: EnvVar = EnvVar {
+    name: "MDMS_CONFIG_PATH",
+    aliases: &[],
+    default: DEFAULT_MDMS_CONFIG_PATH,
+    help: "Embedded MDMS data folder",
+};
+/// Data directory used when [`MDMS_CONFIG_PATH`] is unset.
 pub const DEFAULT_MDMS_CONFIG_PATH: &str = "configs/mdms";
 
 /// module → master → JSON array.
@@ -62,13 +68,9 @@ impl EmbeddedMdms {
         Ok(mdms)
     }
 
-    /// Loads from `MDMS_CONFIG_PATH` (default `configs/mdms`).
-    pub fn from_env() -> Result<EmbeddedMdms, MdmsError> {
-        let path = std::env::var(MDMS_CONFIG_PATH_ENV)
-            .ok()
-            .filter(|p| !p.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_MDMS_CONFIG_PATH.to_string());
-        EmbeddedMdms::load(path)
+    /// Loads from [`MDMS_CONFIG_PATH`] (default `configs/mdms`).
+    pub fn from_env(env: &Env) -> Result<EmbeddedMdms, MdmsError> {
+        EmbeddedMdms::load(env.get_or_default(&MDMS_CONFIG_PATH))
     }
 
     /// Builds from in-memory v1 documents (same rules as files).

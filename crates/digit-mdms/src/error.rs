@@ -27,7 +27,7 @@ pub mod codes {
 const RESOURCE_ACCESS_MESSAGE: &str = "An error occurred while accessing a underlying resource";
 
 /// Everything that can go wrong reading master data.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum MdmsError {
     /// The request's criteria are incomplete; one entry per missing field.
     #[error("invalid MDMS criteria: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
@@ -48,7 +48,7 @@ pub enum MdmsError {
         /// Why the filter failed.
         reason: String,
     },
-    /// The remote MDMS could not be reached, or its answer was not an MDMS response.
+    /// The remote MDMS answered, but not with an MDMS response.
     #[error("could not read master data from {url}: {reason}")]
     ResourceAccess {
         /// Endpoint called.
@@ -56,15 +56,11 @@ pub enum MdmsError {
         /// What went wrong.
         reason: String,
     },
-    /// The remote MDMS answered with a DIGIT error body; passed through as upstream's
-    /// `ServiceCallException` does.
-    #[error("MDMS answered HTTP {status}")]
-    Downstream {
-        /// HTTP status of the remote answer.
-        status: u16,
-        /// Its `Errors[]`.
-        errors: Vec<ErrorDetail>,
-    },
+    /// The call to the remote MDMS failed. A DIGIT error body it answered with is passed
+    /// through (codes unchanged), as upstream's `ServiceCallException` does; anything else
+    /// (unreachable, timeout, 5xx, garbage) renders as a `ResourceAccessError`.
+    #[error("remote MDMS: {0}")]
+    Remote(#[from] digit_http::HttpError),
     /// Master data files could not be loaded (start-up).
     #[error("cannot load master data from {path}: {reason}")]
     Load {
@@ -73,9 +69,9 @@ pub enum MdmsError {
         /// What went wrong.
         reason: String,
     },
-    /// Invalid configuration (e.g. a malformed `EGOV_MDMS_HOST`).
+    /// Invalid configuration (e.g. a malformed `EGOV_MDMS_HOST`, or HTTP settings).
     #[error("invalid MDMS configuration: {0}")]
-    Config(String),
+    Config(#[source] digit_http::HttpError),
 }
 
 impl DigitError for MdmsError {
@@ -107,13 +103,31 @@ impl DigitError for MdmsError {
                         .with_description(reason.clone()),
                 ]
             }
-            MdmsError::Downstream { errors, .. } => errors.clone(),
+            MdmsError::Remote(e) if !e.errors().is_empty() => e.errors().to_vec(),
+            MdmsError::Remote(e) => {
+                vec![
+                    ErrorDetail::new(codes::RESOURCE_ACCESS, RESOURCE_ACCESS_MESSAGE)
+                        .with_description(chain(e)),
+                ]
+            }
             MdmsError::Load { .. } | MdmsError::Config(_) => vec![ErrorDetail::new(
                 core_codes::INTERNAL,
                 "An unhandled exception occurred on the server",
             )],
         }
     }
+}
+
+/// An error and its causes, `: `-separated (for the description of a ResourceAccessError).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -156,12 +170,26 @@ mod tests {
                 "ResourceAccessError",
             ),
             (
-                MdmsError::Downstream {
+                MdmsError::Remote(digit_http::HttpError::Status {
+                    target: "mdms".into(),
+                    url: "http://x".into(),
                     status: 400,
                     errors: vec![ErrorDetail::new("UPSTREAM", "m")],
-                },
+                    body: String::new(),
+                }),
                 400,
                 "UPSTREAM",
+            ),
+            (
+                MdmsError::Remote(digit_http::HttpError::Status {
+                    target: "mdms".into(),
+                    url: "http://x".into(),
+                    status: 502,
+                    errors: vec![],
+                    body: "bad gateway".into(),
+                }),
+                400,
+                "ResourceAccessError",
             ),
             (
                 MdmsError::Load {
@@ -171,7 +199,15 @@ mod tests {
                 500,
                 core_codes::INTERNAL,
             ),
-            (MdmsError::Config("c".into()), 500, core_codes::INTERNAL),
+            (
+                MdmsError::Config(digit_http::HttpError::Config {
+                    target: "mdms".into(),
+                    reason: "c".into(),
+                    source: None,
+                }),
+                500,
+                core_codes::INTERNAL,
+            ),
         ];
         for (e, status, code) in cases {
             assert_eq!(e.http_status(), status, "{e}");

@@ -24,16 +24,21 @@ use digit_core::RequestInfo;
 use serde_json::Value;
 
 pub use api::{router, GET_PATH, SEARCH_PATH};
-pub use embedded::{EmbeddedMdms, DEFAULT_MDMS_CONFIG_PATH, MDMS_CONFIG_PATH_ENV};
+pub use embedded::{EmbeddedMdms, DEFAULT_MDMS_CONFIG_PATH, MDMS_CONFIG_PATH};
 pub use error::{codes, MdmsError};
 pub use model::{
     master_entries, take_master, MasterDetail, MdmsCriteria, MdmsCriteriaReq, MdmsRes,
     MdmsResponse, ModuleDetail, MAX_FILTER_LEN, MAX_MASTERS, MAX_MODULES,
 };
 pub use remote::{
-    join_url, RemoteMdms, CORRELATION_HEADER, DEFAULT_SEARCH_ENDPOINT, DEFAULT_TIMEOUT,
-    EGOV_MDMS_HOST_ENV, EGOV_MDMS_SEARCH_ENDPOINT_ENV,
+    join_url, RemoteMdms, CORRELATION_HEADER, DEFAULT_SEARCH_ENDPOINT, MDMS_HOST,
+    MDMS_SEARCH_ENDPOINT,
 };
+
+/// The variables this crate reads, for `--help` (HTTP client settings are in
+/// [`digit_http::HTTP_VARS`]).
+pub const MDMS_ENV: &[digit_service::config::EnvVar] =
+    &[MDMS_CONFIG_PATH, MDMS_HOST, MDMS_SEARCH_ENDPOINT];
 pub use roles::{
     load_role_actions, MdmsRoleActions, ACTIONS_FILTER, ACTIONS_MASTER, ACTIONS_MODULE,
     ROLEACTIONS_MASTER, ROLEACTIONS_MODULE,
@@ -76,14 +81,18 @@ pub trait MdmsSource: Send + Sync {
     }
 }
 
-/// The configured source: [`RemoteMdms`] when `EGOV_MDMS_HOST` is set, otherwise
-/// [`EmbeddedMdms`] loaded from `MDMS_CONFIG_PATH` (default `configs/mdms`).
-pub fn source_from_env() -> Result<Arc<dyn MdmsSource>, MdmsError> {
-    match RemoteMdms::from_env()? {
+/// The configured source: [`RemoteMdms`] when `EGOV_MDMS_HOST` is set (its calls counted
+/// in `metrics`), otherwise [`EmbeddedMdms`] loaded from `MDMS_CONFIG_PATH` (default
+/// `configs/mdms`).
+pub fn source_from_env(
+    env: &digit_service::config::Env,
+    metrics: &digit_service::Metrics,
+) -> Result<Arc<dyn MdmsSource>, MdmsError> {
+    match RemoteMdms::from_env(env, metrics)? {
         Some(remote) => {
             tracing::info!(url = remote.url(), "Using remote MDMS.");
             Ok(Arc::new(remote))
         }
-        None => Ok(Arc::new(EmbeddedMdms::from_env()?)),
+        None => Ok(Arc::new(EmbeddedMdms::from_env(env)?)),
     }
 }

@@ -9,11 +9,23 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use common::post_json;
+use digit_core::DigitError;
 use digit_core::RequestInfo;
+use digit_http::{HttpClient, HttpError, HttpSettings};
 use digit_mdms::{
     load_role_actions, router, MdmsCriteria, MdmsError, MdmsSource, RemoteMdms, SEARCH_PATH,
 };
+use digit_service::Metrics;
 use serde_json::{json, Value};
+use std::time::Duration;
+
+/// A remote MDMS client with default HTTP settings.
+#[allow(clippy::expect_used)]
+fn remote_at(host: &str, endpoint: &str) -> RemoteMdms {
+    let http =
+        HttpClient::new("mdms", &HttpSettings::default(), &Metrics::new("test")).expect("client");
+    RemoteMdms::new(http, host, endpoint).expect("remote")
+}
 
 /// What the fake MDMS saw.
 #[derive(Default)]
@@ -90,7 +102,7 @@ async fn start_fake() -> (String, Shared) {
 #[tokio::test]
 async fn remote_search_forwards_request_info_and_correlation_id() {
     let (host, seen) = start_fake().await;
-    let remote = RemoteMdms::new(&host, "/mdms-v2/v1/_search").expect("client");
+    let remote = remote_at(&host, "/mdms-v2/v1/_search");
     let request_info = RequestInfo {
         api_id: Some("Rainmaker".into()),
         correlation_id: Some("corr-123".into()),
@@ -121,7 +133,7 @@ async fn remote_search_forwards_request_info_and_correlation_id() {
 #[tokio::test]
 async fn remote_generates_a_correlation_id_when_none_is_known() {
     let (host, seen) = start_fake().await;
-    let remote = RemoteMdms::new(&host, "mdms-v2/v1/_search").expect("client");
+    let remote = remote_at(&host, "mdms-v2/v1/_search");
     remote
         .master("pg", "common-masters", "IdFormat", None)
         .await
@@ -135,30 +147,40 @@ async fn remote_generates_a_correlation_id_when_none_is_known() {
 #[tokio::test]
 async fn remote_errors_pass_through_or_become_resource_access_errors() {
     let (host, _) = start_fake().await;
-    let remote = RemoteMdms::new(&host, "mdms-v2/v1/_search").expect("client");
+    let remote = remote_at(&host, "mdms-v2/v1/_search");
     let err = remote
         .search(&MdmsCriteria::single("bad", "m", "x", None))
         .await
         .expect_err("downstream error");
     match &err {
-        MdmsError::Downstream { status, errors } => {
+        MdmsError::Remote(e @ HttpError::Status { status, .. }) => {
             assert_eq!(*status, 400);
-            assert_eq!(errors[0].code, "Invalid_tenantId.MdmsCriteria.tenantId");
+            assert_eq!(e.codes(), vec!["Invalid_tenantId.MdmsCriteria.tenantId"]);
         }
         other => panic!("unexpected {other:?}"),
     }
+    assert_eq!(
+        err.errors()[0].code,
+        "Invalid_tenantId.MdmsCriteria.tenantId"
+    );
     let err = remote
         .search(&MdmsCriteria::single("boom", "m", "x", None))
         .await
         .expect_err("server error");
-    assert!(matches!(err, MdmsError::ResourceAccess { .. }), "{err:?}");
-    let wrong_path = RemoteMdms::new(&host, "nope").expect("client");
-    assert!(matches!(
-        wrong_path
-            .search(&MdmsCriteria::single("pg", "m", "x", None))
-            .await,
-        Err(MdmsError::ResourceAccess { .. })
-    ));
+    assert!(
+        matches!(
+            err,
+            MdmsError::Remote(HttpError::Status { status: 500, .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.errors()[0].code, "ResourceAccessError");
+    let wrong_path = remote_at(&host, "nope");
+    let err = wrong_path
+        .search(&MdmsCriteria::single("pg", "m", "x", None))
+        .await
+        .expect_err("404");
+    assert_eq!(err.errors()[0].code, "ResourceAccessError", "{err:?}");
 
     // Nothing listening.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -166,20 +188,68 @@ async fn remote_errors_pass_through_or_become_resource_access_errors() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
-    let closed = RemoteMdms::new(&format!("http://{addr}"), "x").expect("client");
-    assert!(matches!(
-        closed
-            .search(&MdmsCriteria::single("pg", "m", "x", None))
-            .await,
-        Err(MdmsError::ResourceAccess { .. })
-    ));
+    let closed = remote_at(&format!("http://{addr}"), "x");
+    let err = closed
+        .search(&MdmsCriteria::single("pg", "m", "x", None))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, MdmsError::Remote(HttpError::Connect { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.errors()[0].code, "ResourceAccessError");
+}
+
+/// The configured timeout applies (it used to be a constant 30 s): an MDMS that accepts
+/// and never answers fails the search at the configured bound, as a ResourceAccessError.
+#[tokio::test]
+async fn remote_search_honours_the_configured_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let env = digit_service::config::Env::from_pairs([
+        ("EGOV_MDMS_HOST", format!("http://{addr}")),
+        ("HTTP_CLIENT_TIMEOUT_MS", "200".to_owned()),
+        ("HTTP_CLIENT_RETRIES", "1".to_owned()),
+        ("HTTP_CLIENT_RETRY_BACKOFF_MS", "1".to_owned()),
+    ]);
+    let metrics = Metrics::new("test");
+    let remote = RemoteMdms::from_env(&env, &metrics)
+        .expect("settings")
+        .expect("remote");
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        remote.search(&MdmsCriteria::single("pg", "m", "x", None)),
+    )
+    .await
+    .expect("the client gave up by itself")
+    .expect_err("timeout");
+    assert!(
+        matches!(&err, MdmsError::Remote(e) if e.is_timeout()),
+        "{err:?}"
+    );
+    assert_eq!(err.errors()[0].code, "ResourceAccessError");
+    // A search is a safe read: retried once, then given up.
+    let attempts = metrics
+        .outbound()
+        .requests
+        .with_label_values(&["mdms", "timeout"])
+        .get();
+    assert_eq!(attempts, 2);
+    silent.abort();
 }
 
 #[tokio::test]
 async fn router_over_remote_passes_downstream_errors_and_correlation() {
     let (host, seen) = start_fake().await;
-    let source: Arc<dyn MdmsSource> =
-        Arc::new(RemoteMdms::new(&host, "mdms-v2/v1/_search").expect("client"));
+    let source: Arc<dyn MdmsSource> = Arc::new(remote_at(&host, "mdms-v2/v1/_search"));
     let app = router(source);
     let body = json!({"RequestInfo": {}, "MdmsCriteria": {"tenantId": "bad",
         "moduleDetails": [{"moduleName": "m", "masterDetails": [{"name": "x"}]}]}});
@@ -210,7 +280,7 @@ async fn router_over_remote_passes_downstream_errors_and_correlation() {
 #[tokio::test]
 async fn role_actions_join_remote_masters() {
     let (host, _) = start_fake().await;
-    let remote = RemoteMdms::new(&host, "mdms-v2/v1/_search").expect("client");
+    let remote = remote_at(&host, "mdms-v2/v1/_search");
     let grants = load_role_actions(&remote, "pg").await.expect("grants");
     assert_eq!(
         grants,

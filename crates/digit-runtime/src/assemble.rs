@@ -75,9 +75,10 @@ impl PlatformBuilder {
                 .await
                 .context("applying migrations")?;
         }
+        let metrics = Metrics::new(settings.name);
         let mdms = match self.mdms {
             Some(mdms) => mdms,
-            None => mdms_source().await?,
+            None => mdms_source(&env, &metrics).await?,
         };
         let kafka = kafka_settings_from_env(&env, settings.name).context("Kafka settings")?;
         let producer = if self.needs.kafka {
@@ -92,7 +93,7 @@ impl PlatformBuilder {
         ));
         let gate = Gate::new(&settings, Some(authorizer)).context("auth settings")?;
         Ok(Platform {
-            metrics: Metrics::new(settings.name),
+            metrics,
             settings,
             pool,
             mdms,

@@ -149,7 +149,8 @@ where
             .await
             .context("applying migrations")?;
     }
-    let mdms = mdms_source().await?;
+    let metrics = Metrics::new(settings.name);
+    let mdms = mdms_source(env, &metrics).await?;
     let kafka = kafka_settings_from_env(env, settings.name).context("Kafka settings")?;
     let producer = if needs.kafka {
         let producer = Producer::new(&kafka).context("creating the Kafka producer")?;
@@ -163,7 +164,6 @@ where
         settings.state_level_length,
     ));
     let gate = Gate::new(&settings, Some(authorizer)).context("auth settings")?;
-    let metrics = Metrics::new(settings.name);
     let platform = Platform {
         settings: settings.clone(),
         pool: pool.clone(),
@@ -214,10 +214,11 @@ pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Rou
     Ok(platform.protect(routes))
 }
 
-async fn mdms_source() -> anyhow::Result<Arc<dyn MdmsSource>> {
+async fn mdms_source(env: &Env, metrics: &Metrics) -> anyhow::Result<Arc<dyn MdmsSource>> {
     use anyhow::Context as _;
+    let (env, metrics) = (env.clone(), metrics.clone());
     // Blocking file reads at start-up only.
-    tokio::task::spawn_blocking(digit_mdms::source_from_env)
+    tokio::task::spawn_blocking(move || digit_mdms::source_from_env(&env, &metrics))
         .await
         .context("loading MDMS")?
         .context("loading MDMS data")

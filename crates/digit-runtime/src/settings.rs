@@ -35,7 +35,7 @@ pub const KAFKA_VARS: &[EnvVar] = &[
     KAFKA_SESSION_TIMEOUT_MS,
 ];
 
-/// MDMS, database and idgen variables (for `--help`).
+/// MDMS, outbound HTTP, database and idgen variables (for `--help`).
 pub const MDMS_VARS: &[EnvVar] = &[
     EnvVar {
         name: "DB_URL",
@@ -67,24 +67,14 @@ pub const MDMS_VARS: &[EnvVar] = &[
         default: "true",
         help: "Apply migrations on start",
     },
-    EnvVar {
-        name: "MDMS_CONFIG_PATH",
-        aliases: &[],
-        default: "configs/mdms",
-        help: "Embedded MDMS data folder",
-    },
-    EnvVar {
-        name: "EGOV_MDMS_HOST",
-        aliases: &[],
-        default: "",
-        help: "Remote DIGIT MDMS base URL (switches off embedded data)",
-    },
-    EnvVar {
-        name: "EGOV_MDMS_SEARCH_ENDPOINT",
-        aliases: &[],
-        default: "egov-mdms-service/v1/_search",
-        help: "Remote MDMS search path",
-    },
+    digit_mdms::MDMS_CONFIG_PATH,
+    digit_mdms::MDMS_HOST,
+    digit_mdms::MDMS_SEARCH_ENDPOINT,
+    // Every outbound HTTP client (remote MDMS, user, workflow, localization).
+    digit_http::CONNECT_TIMEOUT,
+    digit_http::REQUEST_TIMEOUT,
+    digit_http::RETRIES,
+    digit_http::RETRY_BACKOFF,
     EnvVar {
         name: "IDFORMAT_FROM_MDMS",
         aliases: &[],
@@ -117,6 +107,17 @@ pub fn kafka_settings_from_env(env: &Env, service: &str) -> Result<KafkaSettings
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_lists_the_http_client_and_mdms_settings() {
+        for var in digit_http::HTTP_VARS.iter().chain(digit_mdms::MDMS_ENV) {
+            assert!(
+                MDMS_VARS.iter().any(|v| v.name == var.name),
+                "{} missing from --help",
+                var.name
+            );
+        }
+    }
 
     #[test]
     fn spring_names_are_accepted() {

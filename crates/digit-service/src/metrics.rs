@@ -1,5 +1,6 @@
-//! Prometheus metrics: one registry per service, HTTP latency by route, the process-wide
-//! degradation counter ([`degraded`]), and a text endpoint at `<ctx>/metrics`.
+//! Prometheus metrics: one registry per service, HTTP latency by route, the instruments of
+//! outbound HTTP calls (recorded by `digit-http`), the process-wide degradation counter
+//! ([`degraded`]), and a text endpoint at `<ctx>/metrics`.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -47,6 +48,50 @@ pub struct Metrics {
     registry: Registry,
     http_seconds: HistogramVec,
     http_requests: IntCounterVec,
+    outbound: OutboundMetrics,
+}
+
+/// Instruments of outbound HTTP calls, one series per called `target` (e.g. `mdms`).
+/// `digit-http` records them; they live here so every client of a service shares the
+/// service's registry. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct OutboundMetrics {
+    /// `http_client_requests_total{target, outcome}`: one per attempt; outcome is `ok`,
+    /// `client_error` (4xx), `server_error` (5xx), `timeout`, `connect`, `transport` or
+    /// `decode`.
+    pub requests: IntCounterVec,
+    /// `http_client_request_duration_seconds{target}`: latency of each attempt.
+    pub seconds: HistogramVec,
+    /// `http_client_retries_total{target}`: attempts repeated after a retryable failure.
+    pub retries: IntCounterVec,
+}
+
+impl OutboundMetrics {
+    fn new() -> prometheus::Result<Self> {
+        Ok(Self {
+            requests: IntCounterVec::new(
+                Opts::new("http_client_requests_total", "Outbound HTTP attempts"),
+                &["target", "outcome"],
+            )?,
+            seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "http_client_request_duration_seconds",
+                    "Outbound HTTP attempt latency",
+                )
+                .buckets(vec![
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                ]),
+                &["target"],
+            )?,
+            retries: IntCounterVec::new(
+                Opts::new(
+                    "http_client_retries_total",
+                    "Outbound HTTP attempts retried",
+                ),
+                &["target"],
+            )?,
+        })
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -72,11 +117,12 @@ impl Metrics {
             Opts::new("http_requests_total", "HTTP requests served"),
             &["method", "route", "status"],
         );
-        let m = match (http_seconds, http_requests) {
-            (Ok(h), Ok(c)) => Self {
+        let m = match (http_seconds, http_requests, OutboundMetrics::new()) {
+            (Ok(h), Ok(c), Ok(outbound)) => Self {
                 registry,
                 http_seconds: h,
                 http_requests: c,
+                outbound,
             },
             // The options above are constants; failure would be a programming error.
             _ => unreachable_metrics(),
@@ -84,7 +130,15 @@ impl Metrics {
         m.register(Box::new(m.http_seconds.clone()));
         m.register(Box::new(m.http_requests.clone()));
         m.register(Box::new(DEGRADED.clone()));
+        m.register(Box::new(m.outbound.requests.clone()));
+        m.register(Box::new(m.outbound.seconds.clone()));
+        m.register(Box::new(m.outbound.retries.clone()));
         m
+    }
+
+    /// The outbound HTTP instruments (used by `digit-http`).
+    pub fn outbound(&self) -> &OutboundMetrics {
+        &self.outbound
     }
 
     /// Registers a collector (a duplicate registration is logged and ignored).

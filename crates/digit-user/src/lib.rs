@@ -13,6 +13,9 @@ pub use embedded::{EmbeddedUsers, SeedFile};
 pub use remote::RemoteUsers;
 
 use digit_core::{RequestInfo, UserInfo};
+use digit_http::HttpClient;
+use digit_service::config::{Env, EnvVar};
+use digit_service::Metrics;
 use sqlx::migrate::Migrator;
 use std::sync::Arc;
 
@@ -25,9 +28,16 @@ pub enum UserError {
     /// The users table could not be read or written.
     #[error("user store: {0}")]
     Database(#[from] sqlx::Error),
-    /// egov-user could not be reached or answered with an error.
+    /// egov-user could not be reached or answered with an error (its DIGIT error codes in
+    /// [`digit_http::HttpError::errors`]).
     #[error("egov-user: {0}")]
-    Remote(String),
+    Remote(#[from] digit_http::HttpError),
+    /// egov-user accepted a create or update but returned no user.
+    #[error("egov-user returned no user")]
+    NoUserReturned,
+    /// The remote egov-user is misconfigured (URL or HTTP settings).
+    #[error("egov-user configuration: {0}")]
+    Config(#[source] digit_http::HttpError),
     /// A seed file is malformed.
     #[error("user seed {file}: {message}")]
     Seed {
@@ -70,20 +80,47 @@ pub trait UserDirectory: Send + Sync + std::fmt::Debug {
     ) -> Result<UserInfo, UserError>;
 }
 
-/// `EGOV_USER_HOST` set → remote egov-user; else the embedded table, seeded from
-/// `USER_CONFIG_PATH` (default `configs/users`).
-pub async fn directory_from_env(pool: sqlx::PgPool) -> Result<Arc<dyn UserDirectory>, UserError> {
-    match std::env::var("EGOV_USER_HOST")
-        .ok()
-        .filter(|h| !h.trim().is_empty())
-    {
-        Some(host) => Ok(Arc::new(RemoteUsers::new(
-            host,
-            std::env::var("EGOV_USER_SEARCH_ENDPOINT").unwrap_or_else(|_| "/user/_search".into()),
-        ))),
+/// A DIGIT egov-user to resolve users through (instead of the `eg_user` table).
+pub const USER_HOST: EnvVar = EnvVar {
+    name: "EGOV_USER_HOST",
+    aliases: &[],
+    default: "",
+    help: "Resolve users through a DIGIT egov-user at this URL instead of the eg_user table",
+};
+/// egov-user's search path.
+pub const USER_SEARCH_ENDPOINT: EnvVar = EnvVar {
+    name: "EGOV_USER_SEARCH_ENDPOINT",
+    aliases: &[],
+    default: "/user/_search",
+    help: "Search path of the remote egov-user",
+};
+/// Seed users of the embedded table.
+pub const USER_CONFIG_PATH: EnvVar = EnvVar {
+    name: "USER_CONFIG_PATH",
+    aliases: &[],
+    default: "configs/users",
+    help: "Folder of seed users ({\"users\": [...]}) upserted into eg_user at start",
+};
+/// The variables this crate reads, for `--help` (HTTP client settings are in
+/// [`digit_http::HTTP_VARS`]).
+pub const USER_VARS: &[EnvVar] = &[USER_HOST, USER_SEARCH_ENDPOINT, USER_CONFIG_PATH];
+
+/// [`USER_HOST`] set → remote egov-user (its calls counted in `metrics`); else the embedded
+/// table, seeded from [`USER_CONFIG_PATH`].
+pub async fn directory_from_env(
+    env: &Env,
+    metrics: &Metrics,
+    pool: sqlx::PgPool,
+) -> Result<Arc<dyn UserDirectory>, UserError> {
+    match env.get(&USER_HOST) {
+        Some(host) => {
+            let http = HttpClient::from_env("user", env, metrics).map_err(UserError::Config)?;
+            let search = env.get_or_default(&USER_SEARCH_ENDPOINT);
+            Ok(Arc::new(RemoteUsers::new(http, &host, &search)?))
+        }
         None => {
             let embedded = EmbeddedUsers::new(pool);
-            let dir = std::env::var("USER_CONFIG_PATH").unwrap_or_else(|_| "configs/users".into());
+            let dir = env.get_or_default(&USER_CONFIG_PATH);
             let n = embedded.seed_from_dir(std::path::Path::new(&dir)).await?;
             tracing::info!(users = n, path = dir, "Users seeded.");
             Ok(Arc::new(embedded))

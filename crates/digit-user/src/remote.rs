@@ -1,49 +1,57 @@
-//! egov-user over HTTP (`POST {host}/user/_search` with `{RequestInfo, uuid: [...]}`).
+//! egov-user over HTTP (`POST {host}/user/_search` with `{RequestInfo, uuid: [...]}`),
+//! through the shared [`digit_http::HttpClient`].
 
 use crate::{UserDirectory, UserError};
 use digit_core::{RequestInfo, UserInfo};
+use digit_http::{HttpClient, Retry};
 use serde::Deserialize;
 
 /// A remote egov-user.
 #[derive(Debug, Clone)]
 pub struct RemoteUsers {
-    client: reqwest::Client,
+    http: HttpClient,
     search_url: String,
-    host: String,
+    create_url: String,
+    update_url: String,
 }
 
 impl RemoteUsers {
     /// `host` like `http://egov-user:8080`, `search_endpoint` like `/user/_search`.
-    pub fn new(host: impl AsRef<str>, search_endpoint: impl AsRef<str>) -> Self {
-        let host = host.as_ref().trim_end_matches('/');
-        let path = search_endpoint.as_ref();
-        let sep = if path.starts_with('/') { "" } else { "/" };
-        Self {
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-            search_url: format!("{host}{sep}{path}"),
-            host: host.to_owned(),
-        }
+    pub fn new(http: HttpClient, host: &str, search_endpoint: &str) -> Result<Self, UserError> {
+        let url = |path: &str| http.endpoint(host, path).map_err(UserError::Config);
+        Ok(Self {
+            search_url: url(search_endpoint)?,
+            create_url: url("/user/users/_createnovalidate")?,
+            update_url: url("/user/users/_updatenovalidate")?,
+            http,
+        })
     }
 
-    async fn post(&self, url: &str, body: &serde_json::Value) -> Result<Vec<UserInfo>, UserError> {
-        let response = self
-            .client
+    async fn post(
+        &self,
+        url: &str,
+        request_info: &RequestInfo,
+        body: &serde_json::Value,
+        retry: Retry,
+    ) -> Result<Vec<UserInfo>, UserError> {
+        let parsed: SearchResponse = self
+            .http
             .post(url)
+            .request_info(request_info)
             .json(body)
-            .send()
-            .await
-            .map_err(|e| UserError::Remote(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(UserError::Remote(format!("HTTP {}", response.status())));
-        }
-        let parsed: SearchResponse = response
-            .json()
-            .await
-            .map_err(|e| UserError::Remote(e.to_string()))?;
+            .retry(retry)
+            .send_json()
+            .await?;
         Ok(parsed.user)
+    }
+
+    async fn search(
+        &self,
+        request_info: &RequestInfo,
+        body: &serde_json::Value,
+    ) -> Result<Vec<UserInfo>, UserError> {
+        self.post(&self.search_url, request_info, body, Retry::Idempotent)
+            .await
     }
 }
 
@@ -64,7 +72,7 @@ impl UserDirectory for RemoteUsers {
             return Ok(Vec::new());
         }
         let body = serde_json::json!({"RequestInfo": request_info, "uuid": uuids});
-        self.post(&self.search_url, &body).await
+        self.search(request_info, &body).await
     }
 
     async fn citizens_by_mobile(
@@ -75,7 +83,7 @@ impl UserDirectory for RemoteUsers {
     ) -> Result<Vec<UserInfo>, UserError> {
         let body = serde_json::json!({"RequestInfo": request_info, "mobileNumber": mobile,
             "userType": "CITIZEN", "active": true, "tenantId": state_tenant});
-        self.post(&self.search_url, &body).await
+        self.search(request_info, &body).await
     }
 
     async fn upsert_citizen(
@@ -88,7 +96,7 @@ impl UserDirectory for RemoteUsers {
     ) -> Result<UserInfo, UserError> {
         let body = serde_json::json!({"RequestInfo": request_info, "userName": mobile,
             "userType": "CITIZEN", "active": true, "tenantId": state_tenant});
-        let found = self.post(&self.search_url, &body).await?.into_iter().next();
+        let found = self.search(request_info, &body).await?.into_iter().next();
         let user = match found {
             Some(u)
                 if u.name
@@ -99,19 +107,23 @@ impl UserDirectory for RemoteUsers {
             }
             Some(mut u) => {
                 u.name = Some(name.to_owned());
-                let url = format!("{}/user/users/_updatenovalidate", self.host);
                 let body = serde_json::json!({"requestInfo": request_info, "user": u});
-                self.post(&url, &body).await?.into_iter().next()
+                self.post(&self.update_url, request_info, &body, Retry::Unsafe)
+                    .await?
+                    .into_iter()
+                    .next()
             }
             None => {
                 let user = serde_json::json!({"userName": mobile, "name": name, "mobileNumber": mobile,
                     "emailId": email, "type": "CITIZEN", "active": true, "tenantId": state_tenant,
                     "roles": [{"code": "CITIZEN", "name": "Citizen", "tenantId": state_tenant}]});
-                let url = format!("{}/user/users/_createnovalidate", self.host);
                 let body = serde_json::json!({"requestInfo": request_info, "user": user});
-                self.post(&url, &body).await?.into_iter().next()
+                self.post(&self.create_url, request_info, &body, Retry::Unsafe)
+                    .await?
+                    .into_iter()
+                    .next()
             }
         };
-        user.ok_or_else(|| UserError::Remote("egov-user returned no user".into()))
+        user.ok_or(UserError::NoUserReturned)
     }
 }

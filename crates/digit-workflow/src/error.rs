@@ -81,9 +81,13 @@ pub enum WorkflowError {
     /// Kafka failed (message not acknowledged).
     #[error("kafka: {0}")]
     Kafka(String),
-    /// The user service or the remote workflow failed.
+    /// The user service or another dependency failed.
     #[error("dependency: {0}")]
     Dependency(String),
+    /// The remote egov-workflow-v2 could not be reached, failed, or is misconfigured (its
+    /// rejections with DIGIT errors become [`WorkflowError::Invalid`] instead).
+    #[error("egov-workflow-v2: {0}")]
+    Remote(#[source] digit_http::HttpError),
 }
 
 impl WorkflowError {
@@ -99,7 +103,19 @@ impl WorkflowError {
             Self::Conflict { .. } => codes::CONCURRENT_TRANSITION,
             Self::Pending { .. } => codes::TRANSITION_PENDING,
             Self::Database(_) => digit_core::error::codes::QUERY_EXECUTION,
-            Self::Kafka(_) | Self::Dependency(_) => codes::DEPENDENCY,
+            Self::Kafka(_) | Self::Dependency(_) | Self::Remote(_) => codes::DEPENDENCY,
+        }
+    }
+}
+
+impl From<digit_http::HttpError> for WorkflowError {
+    /// A rejection (4xx with DIGIT errors) passes its codes through; anything else is a
+    /// failed dependency.
+    fn from(e: digit_http::HttpError) -> Self {
+        if e.is_rejection() {
+            Self::Invalid(e.errors().to_vec())
+        } else {
+            Self::Remote(e)
         }
     }
 }
@@ -117,7 +133,7 @@ impl DigitError for WorkflowError {
             Self::Conflict { .. } => 409,
             Self::Pending { .. } => 503,
             Self::Database(_) | Self::Kafka(_) => 500,
-            Self::Dependency(_) => 502,
+            Self::Dependency(_) | Self::Remote(_) => 502,
         }
     }
 
@@ -141,7 +157,7 @@ impl DigitError for WorkflowError {
                 digit_core::error::codes::INTERNAL,
                 "The transition could not be published",
             )],
-            Self::Dependency(_) => vec![ErrorDetail::new(
+            Self::Dependency(_) | Self::Remote(_) => vec![ErrorDetail::new(
                 codes::DEPENDENCY,
                 "A dependent service could not be reached",
             )],

@@ -1,73 +1,63 @@
 //! A client for an upstream egov-workflow-v2 (`EGOV_WORKFLOW_HOST`), for deployments that
-//! run the real service: the same [`WorkflowClient`] contract over HTTP. Upstream's error
-//! envelope is passed through (codes and messages unchanged).
+//! run the real service: the same [`WorkflowClient`] contract over HTTP, through the shared
+//! [`digit_http::HttpClient`]. Upstream's error envelope is passed through (codes and
+//! messages unchanged).
 
 use crate::error::WorkflowError;
 use crate::model::{
     BusinessService, BusinessServiceResponse, ProcessInstance, ProcessInstanceRequest,
     ProcessInstanceResponse,
 };
+use crate::settings::WORKFLOW_HOST;
 use crate::{SearchCriteria, WorkflowClient};
-use digit_core::{ErrorResponse, RequestInfo};
+use digit_core::RequestInfo;
+use digit_http::{HttpClient, Retry};
+use digit_service::config::Env;
+use digit_service::Metrics;
 use serde::de::DeserializeOwned;
 
 /// Remote egov-workflow-v2.
 #[derive(Debug, Clone)]
 pub struct RemoteWorkflow {
-    client: reqwest::Client,
+    http: HttpClient,
     base: String,
 }
 
 impl RemoteWorkflow {
     /// `host` like `http://egov-workflow-v2:8080` (the context path is added here).
-    pub fn new(host: &str) -> Self {
-        Self {
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
-            base: format!("{}/egov-workflow-v2/egov-wf", host.trim_end_matches('/')),
-        }
+    pub fn new(http: HttpClient, host: &str) -> Result<Self, WorkflowError> {
+        let base = http
+            .endpoint(host, "/egov-workflow-v2/egov-wf")
+            .map_err(WorkflowError::Remote)?;
+        Ok(Self { http, base })
     }
 
-    /// `EGOV_WORKFLOW_HOST` when set.
-    pub fn from_env() -> Option<Self> {
-        std::env::var("EGOV_WORKFLOW_HOST")
-            .ok()
-            .filter(|h| !h.trim().is_empty())
-            .map(|h| Self::new(&h))
+    /// [`WORKFLOW_HOST`] when set, with the HTTP settings of `env`.
+    pub fn from_env(env: &Env, metrics: &Metrics) -> Result<Option<Self>, WorkflowError> {
+        let Some(host) = env.get(&WORKFLOW_HOST) else {
+            return Ok(None);
+        };
+        let http = HttpClient::from_env("workflow", env, metrics).map_err(WorkflowError::Remote)?;
+        Self::new(http, &host).map(Some)
     }
 
     async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
+        request_info: &RequestInfo,
         query: &[(String, String)],
         body: &serde_json::Value,
+        retry: Retry,
     ) -> Result<T, WorkflowError> {
-        let response = self
-            .client
+        Ok(self
+            .http
             .post(format!("{}{path}", self.base))
+            .request_info(request_info)
             .query(query)
             .json(body)
-            .send()
-            .await
-            .map_err(|e| WorkflowError::Dependency(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| WorkflowError::Dependency(e.to_string()))?;
-        if status.is_client_error() {
-            if let Ok(err) = serde_json::from_slice::<ErrorResponse>(&bytes) {
-                return Err(WorkflowError::Invalid(err.errors));
-            }
-        }
-        if !status.is_success() {
-            return Err(WorkflowError::Dependency(format!(
-                "egov-workflow-v2 answered HTTP {status}"
-            )));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| WorkflowError::Dependency(e.to_string()))
+            .retry(retry)
+            .send_json()
+            .await?)
     }
 }
 
@@ -100,8 +90,16 @@ impl WorkflowClient for RemoteWorkflow {
     ) -> Result<Vec<ProcessInstance>, WorkflowError> {
         let body =
             serde_json::to_value(&request).map_err(|e| WorkflowError::Dependency(e.to_string()))?;
-        let response: ProcessInstanceResponse =
-            self.post("/process/_transition", &[], &body).await?;
+        // A transition is a write: never resent once it may have reached the engine.
+        let response: ProcessInstanceResponse = self
+            .post(
+                "/process/_transition",
+                &request.request_info,
+                &[],
+                &body,
+                Retry::Unsafe,
+            )
+            .await?;
         Ok(response.process_instances)
     }
 
@@ -112,7 +110,13 @@ impl WorkflowClient for RemoteWorkflow {
     ) -> Result<(Vec<ProcessInstance>, i64), WorkflowError> {
         let body = serde_json::json!({"RequestInfo": request_info});
         let response: ProcessInstanceResponse = self
-            .post("/process/_search", &criteria_query(criteria), &body)
+            .post(
+                "/process/_search",
+                request_info,
+                &criteria_query(criteria),
+                &body,
+                Retry::Idempotent,
+            )
             .await?;
         let total = response
             .total_count
@@ -131,8 +135,15 @@ impl WorkflowClient for RemoteWorkflow {
             ("tenantId".to_owned(), tenant.to_owned()),
             ("businessServices".to_owned(), code.to_owned()),
         ];
-        let response: BusinessServiceResponse =
-            self.post("/businessservice/_search", &query, &body).await?;
+        let response: BusinessServiceResponse = self
+            .post(
+                "/businessservice/_search",
+                request_info,
+                &query,
+                &body,
+                Retry::Idempotent,
+            )
+            .await?;
         Ok(response.business_services.into_iter().next())
     }
 }

@@ -82,28 +82,13 @@ pub const STATE_LEVEL_TENANT: EnvVar = EnvVar {
     help: "State-level tenant (MDMS Workflow masters are read there)",
 };
 
-/// Remote workflow (read by the service wiring, listed for `--help`).
+/// Remote workflow (read by [`crate::RemoteWorkflow::from_env`]).
 pub const WORKFLOW_HOST: EnvVar = EnvVar {
     name: "EGOV_WORKFLOW_HOST",
     aliases: &[],
     default: "",
     help: "Use an upstream egov-workflow-v2 at this URL instead of the embedded engine",
 };
-/// Remote users (read by `digit_user::directory_from_env`).
-pub const USER_HOST: EnvVar = EnvVar {
-    name: "EGOV_USER_HOST",
-    aliases: &[],
-    default: "",
-    help: "Resolve users through a DIGIT egov-user at this URL instead of the eg_user table",
-};
-/// Seed users of the embedded user table.
-pub const USER_CONFIG_PATH: EnvVar = EnvVar {
-    name: "USER_CONFIG_PATH",
-    aliases: &[],
-    default: "configs/users",
-    help: "Folder of seed users ({\"users\": [...]}) upserted into eg_user at start",
-};
-
 /// Every variable, for `--help`.
 pub const WORKFLOW_VARS: &[EnvVar] = &[
     SAVE_TRANSITION_TOPIC,
@@ -117,8 +102,9 @@ pub const WORKFLOW_VARS: &[EnvVar] = &[
     AWAIT_PERSISTER,
     CACHE_SECONDS,
     WORKFLOW_HOST,
-    USER_HOST,
-    USER_CONFIG_PATH,
+    digit_user::USER_HOST,
+    digit_user::USER_SEARCH_ENDPOINT,
+    digit_user::USER_CONFIG_PATH,
 ];
 
 /// The engine's settings.

@@ -68,14 +68,6 @@ pub const NOTIFICATIONS: EnvVar = EnvVar {
     default: "true",
     help: "Send the localized SMS (and in-app events) of each transition",
 };
-/// Localization files.
-pub const LOCALIZATION_PATH: EnvVar = EnvVar {
-    name: "LOCALIZATION_CONFIG_PATH",
-    aliases: &[],
-    default: "configs/localization",
-    help: "Embedded localization messages (<locale>/*.json); EGOV_LOCALIZATION_HOST uses a remote egov-localization",
-};
-
 /// Name, port and context path (DESIGN.md "The services").
 pub const INFO: ServiceInfo = ServiceInfo {
     name: "pgr",
@@ -87,6 +79,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_runtime::MDMS_VARS,
         digit_workflow::WORKFLOW_VARS,
         digit_store::commit::COMMIT_VARS,
+        digit_localization::LOCALIZATION_VARS,
         &[
             CREATE_TOPIC,
             UPDATE_TOPIC,
@@ -94,7 +87,6 @@ pub const INFO: ServiceInfo = ServiceInfo {
             SMS_TOPIC,
             EVENTS_TOPIC,
             NOTIFICATIONS,
-            LOCALIZATION_PATH,
         ],
     ],
 };
@@ -135,7 +127,7 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         .producer
         .clone()
         .ok_or_else(|| anyhow::anyhow!("pgr needs a Kafka producer"))?;
-    let users = digit_user::directory_from_env(platform.pool.clone())
+    let users = digit_user::directory_from_env(env, &platform.metrics, platform.pool.clone())
         .await
         .context("users")?;
     let commits = CommitWatcher::start(
@@ -147,7 +139,9 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
     .context("commit watcher")?;
     let mut routes = Router::new();
     let mut engine = None;
-    let workflow: Arc<dyn WorkflowClient> = match digit_workflow::RemoteWorkflow::from_env() {
+    let remote_workflow = digit_workflow::RemoteWorkflow::from_env(env, &platform.metrics)
+        .context("remote workflow")?;
+    let workflow: Arc<dyn WorkflowClient> = match remote_workflow {
         Some(remote) => Arc::new(remote),
         None => {
             let embedded = digit_workflow::engine::embedded_from_env(
@@ -194,7 +188,8 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?,
     ));
     let notifier = notify::Notifier {
-        localization: digit_localization::from_env().context("localization")?,
+        localization: digit_localization::from_env(env, &platform.metrics)
+            .context("localization")?,
         users: users.clone(),
         workflow: workflow.clone(),
         producer: producer.clone(),

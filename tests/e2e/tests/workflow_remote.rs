@@ -17,7 +17,13 @@ async fn remote_client_round_trips_through_the_http_contract() {
     let addr = listener.local_addr().unwrap();
     let app = stack.app.clone();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let remote = RemoteWorkflow::new(&format!("http://{addr}"));
+    let http = digit_http::HttpClient::new(
+        "workflow",
+        &digit_http::HttpSettings::default(),
+        &digit_service::Metrics::new("test"),
+    )
+    .unwrap();
+    let remote = RemoteWorkflow::new(http, &format!("http://{addr}")).unwrap();
 
     let request_info = |user: &digit_core::UserInfo| digit_core::RequestInfo {
         auth_token: Some(token(user)),
