@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod infra;
 pub mod lenient;
 pub mod money;
 pub mod pagination;
@@ -18,6 +19,7 @@ pub mod time;
 
 pub use audit::AuditDetails;
 pub use error::{DigitError, ErrorDetail, ErrorResponse};
+pub use infra::{BoxError, InfraError, InfraKind};
 pub use money::Money;
 pub use pagination::Pagination;
 pub use request::{PlainAccessRequest, RequestInfo, RequestInfoWrapper, Role, UserInfo, UserType};

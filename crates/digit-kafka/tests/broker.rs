@@ -1,5 +1,5 @@
-//! Tests against the real Kafka-protocol broker at `TEST_KAFKA_BROKERS`
-//! (default `127.0.0.1:9092`, e.g. Tansu with `memory://` storage).
+//! Tests against the real broker at `TEST_KAFKA_BROKERS` (default `127.0.0.1:9092`: the
+//! single-node Apache Kafka that `make infra` runs, topic auto-creation off).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
 
 mod common;
@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::{collector, committed, settings, unique, watermarks, within};
 use digit_kafka::{
-    create_topics, Backoff, ConsumerRunner, ErrorQueueContract, HandlerError, InboundMessage,
-    KafkaSettings, MessageHandler, Producer,
+    create_topics, Backoff, ConsumerRunner, DeadLetters, ErrorQueueContract, HandlerError,
+    InboundMessage, KafkaSettings, MessageHandler, Producer,
 };
 use rdkafka::Offset;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ type RunHandle = JoinHandle<Result<(), digit_kafka::KafkaError>>;
 fn spawn_runner<H: MessageHandler + 'static>(
     runner: ConsumerRunner,
     handler: H,
-    dead_letter: Option<(Producer, String)>,
+    dead_letter: Option<DeadLetters>,
 ) -> (RunHandle, oneshot::Sender<()>) {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(runner.run(handler, dead_letter, async move {
@@ -196,7 +196,7 @@ async fn permanent_failure_is_dead_lettered_and_consumption_continues() {
     let runner = ConsumerRunner::new(&settings, &group, &[&topic]).unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (handle, stop_tx) =
-        spawn_runner(runner, PoisonOne(tx), Some((producer.clone(), dlq.clone())));
+        spawn_runner(runner, PoisonOne(tx), Some(DeadLetters::new(producer.clone(), &dlq)));
     let processed = recv(&mut rx).await;
     assert_eq!(processed.json::<serde_json::Value>().unwrap()["n"], 2);
     assert_eq!(processed.offset, 1);
@@ -322,7 +322,7 @@ async fn transient_failure_is_retried_in_place() {
     let (handle, stop_tx) = spawn_runner(
         runner,
         Arc::clone(&handler),
-        Some((producer.clone(), dlq.clone())),
+        Some(DeadLetters::new(producer.clone(), &dlq)),
     );
     let processed = recv(&mut rx).await;
     stop(handle, stop_tx).await;
