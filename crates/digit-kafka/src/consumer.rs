@@ -357,7 +357,9 @@ impl ConsumerRunner {
         }
         let mut tpl = TopicPartitionList::with_capacity(offsets.len());
         for o in &offsets {
-            if let Err(error) = tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.next)) {
+            if let Err(error) =
+                tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.next))
+            {
                 tracing::warn!(topic = %o.topic, partition = o.partition, error = %error, "bad start offset ignored");
             }
         }
@@ -454,7 +456,8 @@ impl ConsumerRunner {
         }
         let mut tpl = TopicPartitionList::with_capacity(next.len());
         for ((topic, partition), offset) in &next {
-            if let Err(error) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
+            if let Err(error) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
+            {
                 tracing::warn!(error = %error, "bad offset; not committed");
                 return;
             }
@@ -463,8 +466,7 @@ impl ConsumerRunner {
             CommitMode::Async => Ok(self.consumer.commit(&tpl, RdCommitMode::Async)),
             CommitMode::Sync => {
                 let consumer = Arc::clone(&self.consumer);
-                tokio::task::spawn_blocking(move || consumer.commit(&tpl, RdCommitMode::Sync))
-                    .await
+                tokio::task::spawn_blocking(move || consumer.commit(&tpl, RdCommitMode::Sync)).await
             }
         };
         match result {

@@ -8,8 +8,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::util::Timeout;
 use serde::Serialize;
 
-use crate::message::CORRELATION_ID_HEADER;
 use crate::context::TracingContext;
+use crate::message::CORRELATION_ID_HEADER;
 use crate::{KafkaError, KafkaSettings};
 
 /// Upper bound for one message's delivery, librdkafka retries included

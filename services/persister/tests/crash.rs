@@ -1,7 +1,8 @@
 //! Exactly-once effect across a crash: the persister binary is killed with SIGKILL in the
 //! middle of 10,000 messages and restarted; the table ends with exactly 10,000 rows (it has
 //! no key, so a message applied twice would show as a duplicate) and nothing is
-//! dead-lettered.
+//! dead-lettered. The messages are produced in real record batches, so the restart resumes
+//! inside one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
 
@@ -53,14 +54,11 @@ async fn sigkill_mid_stream_neither_loses_nor_duplicates() {
     let topic = format!("persister-load-{t}");
     let config = load_config_file(&topic);
     create_topics(&[&topic]).await;
-    // One record per batch: Tansu 0.6.0 answers a fetch from an offset inside a record batch
-    // with the *next* batch, so a consumer resuming mid-batch would never see the rest of
-    // it (a broker bug — Apache Kafka returns the containing batch). Single-record batches
-    // keep this test about the persister.
+    // Produced as Java services and librdkafka under load do: many records per batch
+    // (linger, default batch size), so the restarted persister resumes at an offset inside
+    // a record batch and must still get the rest of that batch.
     let mut settings = kafka();
-    settings
-        .extra
-        .push(("batch.num.messages".into(), "1".into()));
+    settings.extra.push(("linger.ms".into(), "20".into()));
     let producer = digit_kafka::Producer::new(&settings).unwrap();
     publish_raw(&producer, &topic, &load_messages(MESSAGES)).await;
 
