@@ -35,10 +35,8 @@ fn start_persister(
             "PERSISTER_DEADLETTER_TOPIC",
             format!("persister-deadletter-{t}"),
         )
-        .env("AUTH_MODE", "gateway")
         .env("SERVER_PORT", free_port().to_string())
         .env("SERVER_ADDRESS", "127.0.0.1")
-        .env("MDMS_CONFIG_PATH", repo_root().join("configs/mdms"))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "warn,persister=info")
         .stdout(Stdio::from(log_file.try_clone().unwrap()))

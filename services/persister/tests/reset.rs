@@ -44,9 +44,8 @@ async fn a_recreated_topic_is_read_from_its_start() {
     let t = tag();
     let topic = format!("persister-load-{t}");
     create_topics(&[&topic]).await;
-    let config = || {
-        persister::domain::load_configs(load_config_file(&topic).to_str().unwrap()).unwrap()
-    };
+    let config =
+        || persister::domain::load_configs(load_config_file(&topic).to_str().unwrap()).unwrap();
     let settings = settings(&t);
     let w = writer(config(), db.pool().clone(), settings.clone());
     publish_raw(&w.producer, &topic, &load_messages(5)).await;
@@ -68,7 +67,10 @@ async fn a_recreated_topic_is_read_from_its_start() {
         if topic_size(&topic) == 0 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "topic not recreated");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "topic not recreated"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // A fresh writer (and producer: the old one's idempotence state belongs to the old log).

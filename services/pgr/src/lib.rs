@@ -109,6 +109,8 @@ pub const NEEDS: Needs = Needs {
     ],
     kafka: true,
     platform_apis: true,
+    auth: true,
+    mdms: true,
 };
 
 /// The complaint routes, plus the embedded workflow API unless a remote workflow is set.
