@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(e.kind(), InfraKind::Database);
         assert_eq!(e.source().unwrap().to_string(), "pool timed out");
         assert!(e.find_source::<Io>().is_some());
-        assert!(e.find_source::<std::fmt::Error>().is_none());
+        assert!(e.find_source::<fmt::Error>().is_none());
         assert_eq!(
             chain(&e),
             "database: storing the offset: pool timed out: connection refused"

@@ -2,7 +2,9 @@
 //!
 //! This crate holds the JSON shapes that cross service boundaries — the `RequestInfo`
 //! request envelope, `ResponseInfo`, the tracer error envelope, `AuditDetails`, tenant ids,
-//! exact money and epoch-millisecond time — with upstream's key spellings. It does no I/O:
+//! exact money and epoch-millisecond time — with upstream's key spellings — and
+//! [`InfraError`], the one shape of a database, broker or dependency failure that keeps
+//! its source chain. It does no I/O:
 //! HTTP plumbing lives in `digit-service`, Kafka in `digit-kafka`, SQL in `digit-store`.
 //! Reference: `spec/upstream-platform.md` §1.
 
