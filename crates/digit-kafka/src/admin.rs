@@ -1,8 +1,10 @@
 //! Topic administration.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::context::TracingContext;
@@ -14,8 +16,9 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Creates the logical `topics` (`(name, partitions)`, prefix applied) with replication
 /// factor 1 — fine for development and tests; production clusters provision topics
 /// themselves. Topics that already exist are not an error, so services can call this at
-/// start-up to make sure their topics exist: brokers without automatic topic creation
-/// (Tansu) make a send to a missing topic fail after the producer's message timeout.
+/// start-up to make sure their topics exist: on a broker with `auto.create.topics.enable`
+/// off (ours, and careful production clusters) a send to a missing topic fails after the
+/// producer's message timeout.
 pub async fn create_topics(
     settings: &KafkaSettings,
     topics: &[(&str, i32)],
@@ -49,4 +52,48 @@ pub async fn create_topics(
         }
     }
     Ok(())
+}
+
+/// A metadata-only client (no consumer group) that reads partitions' high watermarks, for
+/// lag metrics and for checking stored offsets against the log.
+#[derive(Clone)]
+pub struct Watermarks {
+    client: Arc<BaseConsumer<TracingContext>>,
+}
+
+impl std::fmt::Debug for Watermarks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watermarks")
+    }
+}
+
+impl Watermarks {
+    /// A client for the settings' brokers (`extra` applied; the prefix is not: topic names
+    /// passed to it are broker-side names).
+    pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
+        let mut config = settings.base_config();
+        config.set("client.id", format!("{}-watermarks", settings.client_id));
+        settings.apply_extra(&mut config);
+        let client = config.create_with_context(TracingContext)?;
+        Ok(Self {
+            client: Arc::new(client),
+        })
+    }
+
+    /// The high watermark (the offset the next message will get) of a partition, asked of
+    /// the broker within `timeout`, off the async workers.
+    pub async fn high(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Result<i64, KafkaError> {
+        let client = Arc::clone(&self.client);
+        let topic = topic.to_owned();
+        let (_low, high) = tokio::task::spawn_blocking(move || {
+            client.fetch_watermarks(&topic, partition, timeout)
+        })
+        .await??;
+        Ok(high)
+    }
 }

@@ -1,25 +1,23 @@
-//! The consumer runner: one message at a time, commit after success, retry transient
-//! failures in place, dead-letter permanent ones.
+//! The consumer loop every Kafka consumer of the suite runs: optionally position the group
+//! at the handler's own offsets, then one message (or one batch) at a time — handle, retry
+//! transient failures in place, dead-letter permanent ones, commit after success.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{FusedFuture, FutureExt};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use futures::future::{Fuse, FusedFuture, FutureExt};
+use rdkafka::consumer::{CommitMode as RdCommitMode, Consumer, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::context::TracingContext;
-use crate::contract::{ErrorQueueContract, StackFrame};
-use crate::{Backoff, KafkaError, KafkaSettings, Producer};
-
-/// Kafka header carrying the correlation id (spec §1.5).
-pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
+use crate::{
+    Backoff, DeadLetters, HandlerError, InboundMessage, KafkaError, KafkaSettings, MessageHandler,
+    StartOffset,
+};
 
 /// How often a consumer refreshes topic metadata (`topic.metadata.refresh.interval.ms`).
 const METADATA_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
@@ -28,173 +26,49 @@ const METADATA_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 /// again, so a broken connection does not spin the loop.
 const POLL_ERROR_PAUSE: Duration = Duration::from_millis(500);
 
-/// A message handed to a [`MessageHandler`], copied out of librdkafka's buffers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundMessage {
-    /// Broker-side topic name (with the central-instance prefix, if any).
-    pub topic: String,
-    /// Partition the message came from.
-    pub partition: i32,
-    /// Offset of the message in its partition.
-    pub offset: i64,
-    /// Record key (lossy UTF-8), `None` when the record has no key.
-    pub key: Option<String>,
-    /// Raw value bytes; empty for a record without a value. Whether they are valid UTF-8 or
-    /// JSON is the handler's business.
-    pub payload: Vec<u8>,
-    /// Header `x-correlation-id`, else `RequestInfo.correlationId` (or
-    /// `requestInfo.correlationId`) from a JSON payload — upstream producers send no headers.
-    pub correlation_id: Option<String>,
-    /// Record timestamp, epoch milliseconds, when the broker reported one.
-    pub timestamp_ms: Option<i64>,
-    /// All record headers in order; values are `None` for null headers.
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
+/// How long the runner waits for a further message while filling a batch: only messages
+/// already fetched join it, so a batch never delays its first message noticeably.
+const BATCH_FILL_WAIT: Duration = Duration::from_millis(5);
+
+type Shutdown<S> = Pin<Box<Fuse<S>>>;
+
+/// How offsets are committed to the group after a message was dealt with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Wait for the broker to store the offset (on the blocking pool). The default: Kafka's
+    /// committed offsets are the truth.
+    Sync,
+    /// Fire and forget: for handlers that keep the authoritative offsets themselves (see
+    /// [`MessageHandler::start_offsets`]), where the group's offsets are only a hint for
+    /// lag tools and a failed commit costs nothing.
+    Async,
 }
 
-impl InboundMessage {
-    /// Deserialises the payload as JSON.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.payload)
-    }
-
-    /// The payload as UTF-8 text.
-    pub fn payload_str(&self) -> Result<&str, std::str::Utf8Error> {
-        std::str::from_utf8(&self.payload)
-    }
-
-    /// The value of the first header named `name` (exact match), if present and not null.
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key == name)
-            .and_then(|(_, value)| value.as_deref())
-    }
-
-    fn from_borrowed(message: &BorrowedMessage<'_>) -> Self {
-        let headers: Vec<(String, Option<Vec<u8>>)> = message
-            .headers()
-            .map(|headers| {
-                headers
-                    .iter()
-                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let payload = message.payload().map(<[u8]>::to_vec).unwrap_or_default();
-        let correlation_id = headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(CORRELATION_ID_HEADER))
-            .and_then(|(_, value)| value.as_deref())
-            .map(|value| String::from_utf8_lossy(value).into_owned())
-            .filter(|id| !id.is_empty())
-            .or_else(|| correlation_id_from_body(&payload));
-        Self {
-            topic: message.topic().to_owned(),
-            partition: message.partition(),
-            offset: message.offset(),
-            key: message
-                .key()
-                .map(|key| String::from_utf8_lossy(key).into_owned()),
-            payload,
-            correlation_id,
-            timestamp_ms: message.timestamp().to_millis(),
-            headers,
-        }
-    }
-}
-
-/// Reads `RequestInfo.correlationId` (or `requestInfo.correlationId`) from a JSON payload
-/// without building a tree of the rest.
-fn correlation_id_from_body(payload: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Probe {
-        #[serde(rename = "RequestInfo")]
-        upper: Option<ProbeRequestInfo>,
-        #[serde(rename = "requestInfo")]
-        lower: Option<ProbeRequestInfo>,
-    }
-    #[derive(Deserialize)]
-    struct ProbeRequestInfo {
-        #[serde(rename = "correlationId")]
-        correlation_id: Option<String>,
-    }
-    if payload.first() != Some(&b'{') {
-        return None;
-    }
-    let probe: Probe = serde_json::from_slice(payload).ok()?;
-    probe
-        .upper
-        .and_then(|ri| ri.correlation_id)
-        .or_else(|| probe.lower.and_then(|ri| ri.correlation_id))
-        .filter(|id| !id.is_empty())
-}
-
-/// Why a handler did not process a message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandlerError {
-    /// The message is fine but something it needs is not (database down, dependency
-    /// timing out): the runner retries the same message with backoff, never skipping it.
-    #[error("transient failure: {0}")]
-    Transient(String),
-    /// The message itself cannot be processed (malformed, violates a constraint): the
-    /// runner dead-letters it and moves on.
-    #[error("permanent failure: {0}")]
-    Permanent(String),
-}
-
-impl HandlerError {
-    /// A [`HandlerError::Transient`] with `reason`'s text.
-    pub fn transient(reason: impl std::fmt::Display) -> Self {
-        Self::Transient(reason.to_string())
-    }
-
-    /// A [`HandlerError::Permanent`] with `reason`'s text.
-    pub fn permanent(reason: impl std::fmt::Display) -> Self {
-        Self::Permanent(reason.to_string())
-    }
-}
-
-/// Processes one Kafka message. Implement it with `async fn handle(&self, msg:
-/// &InboundMessage) -> Result<(), HandlerError>`; the returned future must be `Send`.
-///
-/// Delivery is at least once: a message whose handler succeeded can be seen again if the
-/// process dies before the offset commit lands, so handlers must be idempotent.
-pub trait MessageHandler: Send + Sync {
-    /// Handles `msg`. `Ok` commits its offset; see [`HandlerError`] for the failures.
-    fn handle(&self, msg: &InboundMessage)
-        -> impl Future<Output = Result<(), HandlerError>> + Send;
-}
-
-impl<H: MessageHandler> MessageHandler for Arc<H> {
-    fn handle(
-        &self,
-        msg: &InboundMessage,
-    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
-        H::handle(self, msg)
-    }
-}
-
-/// What became of one message.
+/// What became of one message or batch.
 enum Outcome {
-    /// Processed or dead-lettered: commit its offset.
+    /// Processed or dead-lettered: commit its offsets.
     Commit,
     /// Shutdown arrived while waiting to retry: leave it uncommitted for the next consumer.
     Abandon,
 }
 
-/// A consumer-group member that feeds messages to a [`MessageHandler`] one at a time and
-/// commits each offset only after the message was dealt with.
+/// A consumer-group member that feeds messages to a [`MessageHandler`] and commits each
+/// offset only after the message was dealt with.
 ///
 /// Settings: `enable.auto.commit=false`, `enable.auto.offset.store=false`,
 /// `auto.offset.reset=earliest`, the settings' session timeout (heartbeats at a third of
-/// it), `topic.metadata.refresh.interval.ms=10000`; any `extra` property overrides these. Note librdkafka's `max.poll.interval.ms` (default 5 min): if one
-/// message's handler (retries included) takes longer, the consumer leaves the group, the
-/// later commit fails (logged) and the message is delivered again — still nothing lost.
+/// it) and `fetch.wait.max.ms`, `topic.metadata.refresh.interval.ms=10000`; any `extra`
+/// property overrides these. Note librdkafka's `max.poll.interval.ms` (default 5 min): if
+/// one message's handler (retries included) takes longer, the consumer leaves the group,
+/// the later commit fails (logged) and the message is delivered again — still nothing
+/// lost; a handler that may retry for longer (the persister, through a database outage)
+/// raises it in `extra`.
 pub struct ConsumerRunner {
     consumer: Arc<StreamConsumer<TracingContext>>,
     group_id: String,
     topics: Vec<String>,
     backoff: Backoff,
+    commit_mode: CommitMode,
 }
 
 impl std::fmt::Debug for ConsumerRunner {
@@ -203,13 +77,15 @@ impl std::fmt::Debug for ConsumerRunner {
             .field("group_id", &self.group_id)
             .field("topics", &self.topics)
             .field("backoff", &self.backoff)
+            .field("commit_mode", &self.commit_mode)
             .finish()
     }
 }
 
 impl ConsumerRunner {
-    /// Creates a consumer in group `group_id` subscribed to the logical `topics` (the
-    /// settings' prefix is applied; names starting with `^` are regex subscriptions).
+    /// Creates a consumer in group `group_id` for the logical `topics` (the settings'
+    /// prefix is applied; names starting with `^` are regex subscriptions). It subscribes
+    /// when [`run`](Self::run) starts, after positioning the group.
     ///
     /// Must be called from within a Tokio runtime. Subscribing to a topic that does not
     /// exist yet is not an error: the consumer logs a warning and picks the topic up at the
@@ -236,12 +112,11 @@ impl ConsumerRunner {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
-            // Services answer after the persister committed (read-your-writes), so a message's
-            // latency is user-visible. Brokers that do not end a waiting fetch when data arrives
-            // (Tansu) would add up to librdkafka's default 500 ms to every message.
-            .set("fetch.wait.max.ms", "20")
-            // Notice subscribed topics created after start-up within seconds, not the
-            // default 5 minutes (Tansu does not auto-create topics).
+            // How long the broker may park a fetch that finds no data. Kafka answers as soon
+            // as data arrives, so this bounds idle round trips, not a message's latency.
+            .set("fetch.wait.max.ms", settings.fetch_wait_max_ms.to_string())
+            // Notice subscribed topics created after start-up (topic auto-creation is off)
+            // within seconds, not librdkafka's default 5 minutes.
             .set(
                 "topic.metadata.refresh.interval.ms",
                 METADATA_REFRESH_INTERVAL.as_millis().to_string(),
@@ -257,15 +132,12 @@ impl ConsumerRunner {
         settings.apply_extra(&mut config);
         let consumer: StreamConsumer<TracingContext> =
             config.create_with_context(TracingContext)?;
-        let topics: Vec<String> = topics.iter().map(|t| settings.topic(t)).collect();
-        let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topic_refs)?;
-        tracing::info!(group_id, topics = ?topics, "kafka consumer subscribed");
         Ok(Self {
             consumer: Arc::new(consumer),
             group_id: group_id.to_owned(),
-            topics,
+            topics: topics.iter().map(|t| settings.topic(t)).collect(),
             backoff: Backoff::default(),
+            commit_mode: CommitMode::Sync,
         })
     }
 
@@ -276,7 +148,14 @@ impl ConsumerRunner {
         self
     }
 
-    /// The broker-side topic names (prefix applied) this runner subscribed to.
+    /// Replaces how offsets are committed (default [`CommitMode::Sync`]).
+    #[must_use]
+    pub fn with_commit_mode(mut self, mode: CommitMode) -> Self {
+        self.commit_mode = mode;
+        self
+    }
+
+    /// The broker-side topic names (prefix applied) this runner subscribes to.
     pub fn topics(&self) -> &[String] {
         &self.topics
     }
@@ -288,26 +167,28 @@ impl ConsumerRunner {
 
     /// Consumes until `shutdown` completes.
     ///
-    /// For each message, in partition order:
-    /// - `Ok` → commit the offset, next message;
+    /// First the handler's [`start_offsets`](MessageHandler::start_offsets) are committed
+    /// to the group (before it joins, so the first fetch starts there), then the runner
+    /// subscribes. For each message — or batch, see [`MessageHandler::batch_limit`] — in
+    /// partition order:
+    /// - `Ok` → commit the offsets ([`CommitMode`]), next message;
     /// - [`HandlerError::Transient`] → wait ([`Backoff`]) and call the handler again with the
     ///   same message, neither skipping nor committing it, until it succeeds or shutdown;
-    /// - [`HandlerError::Permanent`] → publish an [`ErrorQueueContract`] to the
-    ///   `dead_letter` topic `(producer, logical topic)` and commit once the broker
-    ///   acknowledged it (publishing is retried like a transient failure); without a
-    ///   dead-letter topic the failure is logged at error level and the offset committed.
+    /// - [`HandlerError::Permanent`] → publish each message to `dead_letters` and commit
+    ///   once the broker acknowledged it (publishing is retried like a transient failure);
+    ///   without dead letters the failure is logged at error level and the offset committed.
     ///
     /// On shutdown the runner stops polling, lets an in-flight handler call finish (and
     /// commits it if it succeeded; a message waiting for a retry stays uncommitted), then
     /// leaves the group and returns. If the returned future is dropped instead, nothing
     /// in flight is committed, so the message is delivered again to the group.
     ///
-    /// Returns an error only for a fatal librdkafka error; other consumer errors are logged
-    /// and polling continues.
+    /// Returns an error only for a fatal librdkafka error or a failed subscription; other
+    /// consumer errors are logged and polling continues.
     pub async fn run<H, S>(
         self,
         handler: H,
-        dead_letter: Option<(Producer, String)>,
+        dead_letters: Option<DeadLetters>,
         shutdown: S,
     ) -> Result<(), KafkaError>
     where
@@ -316,7 +197,7 @@ impl ConsumerRunner {
     {
         let mut shutdown = Box::pin(shutdown.fuse());
         let result = self
-            .consume(&handler, dead_letter.as_ref(), &mut shutdown)
+            .consume(&handler, dead_letters.as_ref(), &mut shutdown)
             .await;
         // Leaving the group (rd_kafka_consumer_close) blocks, so do it off the runtime.
         let consumer = self.consumer;
@@ -329,54 +210,52 @@ impl ConsumerRunner {
     async fn consume<H, S>(
         &self,
         handler: &H,
-        dead_letter: Option<&(Producer, String)>,
-        shutdown: &mut Pin<Box<futures::future::Fuse<S>>>,
+        dead_letters: Option<&DeadLetters>,
+        shutdown: &mut Shutdown<S>,
     ) -> Result<(), KafkaError>
     where
         H: MessageHandler,
         S: Future<Output = ()> + Send,
     {
+        if !self.position(handler, shutdown).await {
+            return Ok(());
+        }
+        let topic_refs: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        self.consumer.subscribe(&topic_refs)?;
+        tracing::info!(group_id = %self.group_id, topics = ?self.topics, "kafka consumer subscribed");
+        let mut pending = VecDeque::new();
         loop {
-            if shutdown.is_terminated() {
-                return Ok(());
-            }
-            let received = tokio::select! {
-                biased;
-                () = shutdown.as_mut() => return Ok(()),
-                received = self.consumer.recv() => {
-                    received.as_ref().map(InboundMessage::from_borrowed).map_err(Clone::clone)
-                }
+            let first = match pending.pop_front() {
+                Some(message) => message,
+                None => match self.receive(shutdown).await? {
+                    Some(message) => message,
+                    None => return Ok(()),
+                },
             };
-            let message = match received {
-                Ok(message) => message,
-                Err(error) => {
-                    if let Some((code, reason)) = self.consumer.client().fatal_error() {
-                        tracing::error!(group_id = %self.group_id, code = %code, reason = %reason, "fatal kafka consumer error");
-                        return Err(KafkaError::Client(error));
-                    }
-                    tracing::warn!(group_id = %self.group_id, error = %error, "kafka consumer error");
-                    if !pause_unless_shutdown(POLL_ERROR_PAUSE, shutdown).await {
-                        return Ok(());
-                    }
-                    continue;
-                }
+            let limit = handler.batch_limit(&first.topic);
+            let batched = limit > 1;
+            let batch = if batched {
+                self.fill_batch(first, limit, &mut pending).await
+            } else {
+                vec![first]
             };
             let span = tracing::info_span!(
                 "kafka_message",
-                topic = %message.topic,
-                partition = message.partition,
-                offset = message.offset,
-                correlation_id = message.correlation_id.as_deref().unwrap_or(""),
+                topic = %batch[0].topic,
+                partition = batch[0].partition,
+                offset = batch[0].offset,
+                messages = batch.len(),
+                correlation_id = batch[0].correlation_id.as_deref().unwrap_or(""),
             );
             let outcome = self
-                .process(handler, &message, dead_letter, shutdown)
+                .process(handler, &batch, batched, dead_letters, shutdown)
                 .instrument(span.clone())
                 .await;
             match outcome {
-                Outcome::Commit => self.commit(&message).instrument(span).await,
+                Outcome::Commit => self.commit(&batch).instrument(span).await,
                 Outcome::Abandon => {
                     span.in_scope(|| {
-                        tracing::info!("shutdown while retrying; message left uncommitted")
+                        tracing::info!("shutdown while retrying; message left uncommitted");
                     });
                     return Ok(());
                 }
@@ -384,14 +263,129 @@ impl ConsumerRunner {
         }
     }
 
-    /// Runs the handler on `message` until it is done with (success or dead letter) or
+    /// The next message, `None` on shutdown. Consumer errors are logged and polling goes
+    /// on, except for a fatal one.
+    async fn receive<S>(
+        &self,
+        shutdown: &mut Shutdown<S>,
+    ) -> Result<Option<InboundMessage>, KafkaError>
+    where
+        S: Future<Output = ()> + Send,
+    {
+        loop {
+            if shutdown.is_terminated() {
+                return Ok(None);
+            }
+            let received = tokio::select! {
+                biased;
+                () = shutdown.as_mut() => return Ok(None),
+                received = self.consumer.recv() => {
+                    received.as_ref().map(InboundMessage::from_borrowed).map_err(Clone::clone)
+                }
+            };
+            match received {
+                Ok(message) => return Ok(Some(message)),
+                Err(error) => {
+                    if let Some((code, reason)) = self.consumer.client().fatal_error() {
+                        tracing::error!(group_id = %self.group_id, code = %code, reason = %reason, "fatal kafka consumer error");
+                        return Err(KafkaError::Client(error));
+                    }
+                    tracing::warn!(group_id = %self.group_id, error = %error, "kafka consumer error");
+                    if !pause_unless_shutdown(POLL_ERROR_PAUSE, shutdown).await {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the already-fetched messages of `first`'s topic to its batch, up to `limit`; a
+    /// message of another topic ends the batch and waits in `pending`.
+    async fn fill_batch(
+        &self,
+        first: InboundMessage,
+        limit: usize,
+        pending: &mut VecDeque<InboundMessage>,
+    ) -> Vec<InboundMessage> {
+        let mut batch = vec![first];
+        while batch.len() < limit {
+            match tokio::time::timeout(BATCH_FILL_WAIT, self.consumer.recv()).await {
+                Ok(Ok(message)) => {
+                    let message = InboundMessage::from_borrowed(&message);
+                    if message.topic == batch[0].topic {
+                        batch.push(message);
+                    } else {
+                        pending.push_back(message);
+                        break;
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(group_id = %self.group_id, error = %error, "kafka consumer error while filling a batch");
+                    break;
+                }
+                Err(_elapsed) => break,
+            }
+        }
+        batch
+    }
+
+    /// Commits the handler's start offsets to the group, retrying a failure to read them.
+    /// Returns `false` on shutdown. A refused commit is logged, not fatal: the handler's
+    /// own offset check is what keeps replays out.
+    async fn position<H, S>(&self, handler: &H, shutdown: &mut Shutdown<S>) -> bool
+    where
+        H: MessageHandler,
+        S: Future<Output = ()> + Send,
+    {
+        let mut attempt: u32 = 0;
+        let offsets: Vec<StartOffset> = loop {
+            match handler.start_offsets().await {
+                Ok(offsets) => break offsets,
+                Err(error) => {
+                    let delay = self.backoff.delay(attempt);
+                    attempt = attempt.saturating_add(1);
+                    tracing::warn!(group_id = %self.group_id, attempt, reason = %error.reason(),
+                        "cannot read the start offsets yet; retrying");
+                    if !pause_unless_shutdown(delay, shutdown).await {
+                        return false;
+                    }
+                }
+            }
+        };
+        if offsets.is_empty() {
+            return true;
+        }
+        let mut tpl = TopicPartitionList::with_capacity(offsets.len());
+        for o in &offsets {
+            if let Err(error) =
+                tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.next))
+            {
+                tracing::warn!(topic = %o.topic, partition = o.partition, error = %error, "bad start offset ignored");
+            }
+        }
+        let consumer = Arc::clone(&self.consumer);
+        let result =
+            tokio::task::spawn_blocking(move || consumer.commit(&tpl, RdCommitMode::Sync)).await;
+        match result {
+            Ok(Ok(())) => tracing::info!(group_id = %self.group_id, partitions = offsets.len(),
+                "consumer group positioned at the handler's offsets"),
+            Ok(Err(error)) => tracing::warn!(group_id = %self.group_id, error = %error,
+                "could not position the group at the handler's offsets; it resumes at its own"),
+            Err(error) => tracing::warn!(group_id = %self.group_id, error = %error,
+                "positioning task failed; the group resumes at its own offsets"),
+        }
+        true
+    }
+
+    /// Runs the handler on `batch` until it is done with (success or dead letters) or
     /// shutdown interrupts a retry wait.
     async fn process<H, S>(
         &self,
         handler: &H,
-        message: &InboundMessage,
-        dead_letter: Option<&(Producer, String)>,
-        shutdown: &mut Pin<Box<futures::future::Fuse<S>>>,
+        batch: &[InboundMessage],
+        batched: bool,
+        dead_letters: Option<&DeadLetters>,
+        shutdown: &mut Shutdown<S>,
     ) -> Outcome
     where
         H: MessageHandler,
@@ -401,99 +395,82 @@ impl ConsumerRunner {
         let mut attempt: u32 = 0;
         let reason = loop {
             // The in-flight handler call always runs to completion, shutdown or not.
-            match handler.handle(message).await {
+            let result = if batched {
+                handler.handle_batch(batch).await
+            } else {
+                handler.handle(&batch[0]).await
+            };
+            match result {
                 Ok(()) => {
                     tracing::debug!(attempts = attempt + 1, "kafka message processed");
                     return Outcome::Commit;
                 }
-                Err(HandlerError::Transient(reason)) => {
+                Err(error @ HandlerError::Transient(_)) => {
                     let delay = self.backoff.delay(attempt);
                     attempt = attempt.saturating_add(1);
                     tracing::warn!(
                         attempt,
                         retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        reason = %reason,
+                        reason = %error.reason(),
                         "transient failure; retrying the same message"
                     );
                     if !pause_unless_shutdown(delay, shutdown).await {
                         return Outcome::Abandon;
                     }
                 }
-                Err(HandlerError::Permanent(reason)) => break reason,
+                Err(error @ HandlerError::Permanent(_)) => break error.reason(),
             }
         };
-
-        let Some((producer, dlq_topic)) = dead_letter else {
+        let Some(dead_letters) = dead_letters else {
             tracing::error!(
                 reason = %reason,
                 "permanent failure and no dead-letter topic configured; message skipped"
             );
             return Outcome::Commit;
         };
-        tracing::error!(
-            reason = %reason,
-            dead_letter_topic = %dlq_topic,
-            "permanent failure; sending message to the dead-letter topic"
-        );
-        let mut contract = ErrorQueueContract::new(
-            message.topic.clone(),
-            &message.payload,
-            reason,
-            message.correlation_id.clone(),
-        );
-        contract.exception = Some(vec![StackFrame::new(std::any::type_name::<H>(), "handle")]);
-        let mut attempt: u32 = 0;
-        loop {
-            match producer
-                .send_json(
-                    dlq_topic,
-                    message.key.as_deref(),
-                    &contract,
-                    message.correlation_id.as_deref(),
-                )
-                .await
-            {
-                Ok(delivery) => {
-                    tracing::info!(
-                        dead_letter_topic = %dlq_topic,
-                        dead_letter_partition = delivery.partition,
-                        dead_letter_offset = delivery.offset,
-                        error_id = contract.id.as_deref().unwrap_or(""),
-                        "message dead-lettered"
-                    );
-                    return Outcome::Commit;
-                }
-                Err(error) => {
-                    let delay = self.backoff.delay(attempt);
-                    attempt = attempt.saturating_add(1);
-                    tracing::warn!(
-                        attempt,
-                        error = %error,
-                        dead_letter_topic = %dlq_topic,
-                        "could not publish dead letter; retrying"
-                    );
-                    if !pause_unless_shutdown(delay, shutdown).await {
-                        return Outcome::Abandon;
-                    }
+        let origin = std::any::type_name::<H>();
+        for message in batch {
+            let mut attempt: u32 = 0;
+            while let Err(error) = dead_letters.publish(message, &reason, Some(origin)).await {
+                let delay = self.backoff.delay(attempt);
+                attempt = attempt.saturating_add(1);
+                tracing::warn!(attempt, error = %error, dead_letter_topic = %dead_letters.topic(),
+                    "could not publish dead letter; retrying");
+                if !pause_unless_shutdown(delay, shutdown).await {
+                    return Outcome::Abandon;
                 }
             }
         }
+        Outcome::Commit
     }
 
-    /// Commits `message.offset + 1` synchronously (on the blocking pool). A failed commit is
-    /// logged: the message will then be delivered again (at least once).
-    async fn commit(&self, message: &InboundMessage) {
-        let consumer = Arc::clone(&self.consumer);
-        let topic = message.topic.clone();
-        let (partition, next) = (message.partition, message.offset + 1);
-        let result = tokio::task::spawn_blocking(move || {
-            let mut tpl = TopicPartitionList::with_capacity(1);
-            tpl.add_partition_offset(&topic, partition, Offset::Offset(next))?;
-            consumer.commit(&tpl, CommitMode::Sync)
-        })
-        .await;
+    /// Commits, per partition, the offset after the batch's last message. A failed commit
+    /// is logged: the message will then be delivered again (at least once).
+    async fn commit(&self, batch: &[InboundMessage]) {
+        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for message in batch {
+            let entry = next
+                .entry((message.topic.as_str(), message.partition))
+                .or_insert(0);
+            *entry = (*entry).max(message.offset + 1);
+        }
+        let mut tpl = TopicPartitionList::with_capacity(next.len());
+        for ((topic, partition), offset) in &next {
+            if let Err(error) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
+            {
+                tracing::warn!(error = %error, "bad offset; not committed");
+                return;
+            }
+        }
+        let result = match self.commit_mode {
+            CommitMode::Async => Ok(self.consumer.commit(&tpl, RdCommitMode::Async)),
+            CommitMode::Sync => {
+                let consumer = Arc::clone(&self.consumer);
+                tokio::task::spawn_blocking(move || consumer.commit(&tpl, RdCommitMode::Sync)).await
+            }
+        };
         match result {
-            Ok(Ok(())) => tracing::debug!(committed = next, "kafka offset committed"),
+            Ok(Ok(())) => tracing::debug!(offsets = ?next, "kafka offsets committed"),
             Ok(Err(error)) => tracing::warn!(
                 error = %error,
                 "kafka offset commit failed; the message may be delivered again"
@@ -507,10 +484,7 @@ impl ConsumerRunner {
 }
 
 /// Sleeps for `delay` unless `shutdown` completes first. Returns `false` on shutdown.
-async fn pause_unless_shutdown<S>(
-    delay: Duration,
-    shutdown: &mut Pin<Box<futures::future::Fuse<S>>>,
-) -> bool
+async fn pause_unless_shutdown<S>(delay: Duration, shutdown: &mut Shutdown<S>) -> bool
 where
     S: Future<Output = ()>,
 {
@@ -521,57 +495,5 @@ where
         biased;
         () = shutdown.as_mut() => false,
         () = tokio::time::sleep(delay) => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn correlation_id_from_request_info() {
-        let body = br#"{"RequestInfo":{"apiId":"x","correlationId":"abc"},"n":1}"#;
-        assert_eq!(correlation_id_from_body(body).as_deref(), Some("abc"));
-        let body = br#"{"requestInfo":{"correlationId":"def"}}"#;
-        assert_eq!(correlation_id_from_body(body).as_deref(), Some("def"));
-        assert_eq!(correlation_id_from_body(br#"{"RequestInfo":null}"#), None);
-        assert_eq!(
-            correlation_id_from_body(br#"{"RequestInfo":{"correlationId":""}}"#),
-            None
-        );
-        assert_eq!(correlation_id_from_body(b"[1,2]"), None);
-        assert_eq!(correlation_id_from_body(b"not json"), None);
-    }
-
-    #[test]
-    fn handler_error_constructors() {
-        assert_eq!(
-            HandlerError::transient("db down"),
-            HandlerError::Transient("db down".into())
-        );
-        assert_eq!(
-            HandlerError::permanent(format_args!("bad {}", 1)).to_string(),
-            "permanent failure: bad 1"
-        );
-    }
-
-    #[test]
-    fn inbound_message_helpers() {
-        let message = InboundMessage {
-            topic: "t".into(),
-            partition: 0,
-            offset: 3,
-            key: None,
-            payload: br#"{"a":null}"#.to_vec(),
-            correlation_id: None,
-            timestamp_ms: None,
-            headers: vec![("h".into(), Some(b"v".to_vec())), ("n".into(), None)],
-        };
-        let value: serde_json::Value = message.json().unwrap();
-        assert_eq!(value, serde_json::json!({"a": null}));
-        assert_eq!(message.payload_str().unwrap(), r#"{"a":null}"#);
-        assert_eq!(message.header("h"), Some(&b"v"[..]));
-        assert_eq!(message.header("n"), None);
-        assert_eq!(message.header("missing"), None);
     }
 }

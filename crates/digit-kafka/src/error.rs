@@ -42,3 +42,38 @@ pub enum KafkaError {
     #[error("blocking kafka task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
+
+impl From<KafkaError> for digit_core::InfraError {
+    /// Every failure of this crate is the broker's (or talking to it), source kept.
+    fn from(e: KafkaError) -> Self {
+        let context = match &e {
+            KafkaError::Config(_) => "configuring a kafka client",
+            KafkaError::Client(_) | KafkaError::Join(_) => "talking to the broker",
+            KafkaError::Serialize(_) => "serialising a kafka payload",
+            KafkaError::Delivery { .. } | KafkaError::DeliveryCancelled { .. } => {
+                "publishing a message"
+            }
+            KafkaError::TopicCreation { .. } => "creating a topic",
+        };
+        digit_core::InfraError::broker(context, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_errors_become_broker_failures_with_their_source() {
+        let e = KafkaError::DeliveryCancelled {
+            topic: "save-x".into(),
+        };
+        let infra = digit_core::InfraError::from(e);
+        assert_eq!(infra.kind(), digit_core::InfraKind::Broker);
+        assert!(infra.find_source::<KafkaError>().is_some());
+        assert_eq!(
+            digit_core::infra::chain(&infra),
+            "broker: publishing a message: delivery report for topic save-x was lost (producer shut down?)"
+        );
+    }
+}

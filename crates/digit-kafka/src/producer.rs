@@ -8,8 +8,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::util::Timeout;
 use serde::Serialize;
 
-use crate::consumer::CORRELATION_ID_HEADER;
 use crate::context::TracingContext;
+use crate::message::CORRELATION_ID_HEADER;
 use crate::{KafkaError, KafkaSettings};
 
 /// Upper bound for one message's delivery, librdkafka retries included
@@ -52,8 +52,8 @@ impl std::fmt::Debug for Producer {
 impl Producer {
     /// Creates the producer. Connections are made lazily, so this succeeds even when the
     /// broker is down; sends then fail after the message timeout. So does a send to a topic
-    /// that does not exist on a broker that does not create topics automatically (Tansu):
-    /// see [`create_topics`](crate::create_topics).
+    /// that does not exist when the broker does not create topics on first use (ours does
+    /// not): see [`create_topics`](crate::create_topics).
     pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
         let mut config = settings.base_config();
         config

@@ -6,6 +6,11 @@ use rdkafka::ClientConfig;
 /// group joins and failovers slow).
 pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 10_000;
 
+/// Default `fetch.wait.max.ms` (librdkafka's own): how long the broker may hold a fetch
+/// that finds no new data. Apache Kafka answers a waiting fetch as soon as data arrives,
+/// so the value bounds idle round trips, not a message's latency.
+pub const DEFAULT_FETCH_WAIT_MAX_MS: u32 = 500;
+
 /// How to reach the broker, plus the DIGIT central-instance topic prefix.
 ///
 /// `extra` settings are librdkafka properties applied *last* to every client this crate
@@ -22,19 +27,22 @@ pub struct KafkaSettings {
     pub topic_prefix: Option<String>,
     /// Consumer-group session timeout (`session.timeout.ms`).
     pub session_timeout_ms: u32,
+    /// Consumers' `fetch.wait.max.ms` (see [`DEFAULT_FETCH_WAIT_MAX_MS`]).
+    pub fetch_wait_max_ms: u32,
     /// Additional librdkafka properties, applied after (and overriding) the defaults.
     pub extra: Vec<(String, String)>,
 }
 
 impl KafkaSettings {
     /// Settings for `brokers` with the defaults: client id `digit-rs`, no topic prefix,
-    /// a 10 s session timeout and no extra properties.
+    /// a 10 s session timeout, a 500 ms fetch wait and no extra properties.
     pub fn new(brokers: impl Into<String>) -> Self {
         Self {
             brokers: brokers.into(),
             client_id: "digit-rs".to_owned(),
             topic_prefix: None,
             session_timeout_ms: DEFAULT_SESSION_TIMEOUT_MS,
+            fetch_wait_max_ms: DEFAULT_FETCH_WAIT_MAX_MS,
             extra: Vec::new(),
         }
     }

@@ -1,5 +1,5 @@
-//! Tests against the real Kafka-protocol broker at `TEST_KAFKA_BROKERS`
-//! (default `127.0.0.1:9092`, e.g. Tansu with `memory://` storage).
+//! Tests against the real broker at `TEST_KAFKA_BROKERS` (default `127.0.0.1:9092`: the
+//! single-node Apache Kafka that `make infra` runs, topic auto-creation off).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
 
 mod common;
@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::{collector, committed, settings, unique, watermarks, within};
 use digit_kafka::{
-    create_topics, Backoff, ConsumerRunner, ErrorQueueContract, HandlerError, InboundMessage,
-    KafkaSettings, MessageHandler, Producer,
+    create_topics, Backoff, ConsumerRunner, DeadLetters, ErrorQueueContract, HandlerError,
+    InboundMessage, KafkaSettings, MessageHandler, Producer,
 };
 use rdkafka::Offset;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ type RunHandle = JoinHandle<Result<(), digit_kafka::KafkaError>>;
 fn spawn_runner<H: MessageHandler + 'static>(
     runner: ConsumerRunner,
     handler: H,
-    dead_letter: Option<(Producer, String)>,
+    dead_letter: Option<DeadLetters>,
 ) -> (RunHandle, oneshot::Sender<()>) {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(runner.run(handler, dead_letter, async move {
@@ -195,8 +195,11 @@ async fn permanent_failure_is_dead_lettered_and_consumption_continues() {
 
     let runner = ConsumerRunner::new(&settings, &group, &[&topic]).unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (handle, stop_tx) =
-        spawn_runner(runner, PoisonOne(tx), Some((producer.clone(), dlq.clone())));
+    let (handle, stop_tx) = spawn_runner(
+        runner,
+        PoisonOne(tx),
+        Some(DeadLetters::new(producer.clone(), &dlq)),
+    );
     let processed = recv(&mut rx).await;
     assert_eq!(processed.json::<serde_json::Value>().unwrap()["n"], 2);
     assert_eq!(processed.offset, 1);
@@ -322,7 +325,7 @@ async fn transient_failure_is_retried_in_place() {
     let (handle, stop_tx) = spawn_runner(
         runner,
         Arc::clone(&handler),
-        Some((producer.clone(), dlq.clone())),
+        Some(DeadLetters::new(producer.clone(), &dlq)),
     );
     let processed = recv(&mut rx).await;
     stop(handle, stop_tx).await;
@@ -553,4 +556,113 @@ async fn consumer_picks_up_a_topic_created_after_it_subscribed() {
     let message = recv(&mut rx).await;
     stop(handle, stop_tx).await;
     assert_eq!(message.payload_str().unwrap(), r#"{"late":true}"#);
+}
+
+/// Batches a topic, records every batch, and starts the group at `start` (if any).
+struct Batcher {
+    limit: usize,
+    start: Vec<digit_kafka::StartOffset>,
+    batches: mpsc::UnboundedSender<Vec<i64>>,
+}
+
+impl MessageHandler for Batcher {
+    async fn handle(&self, msg: &InboundMessage) -> Result<(), HandlerError> {
+        let _ = self.batches.send(vec![msg.offset]);
+        Ok(())
+    }
+
+    fn batch_limit(&self, _topic: &str) -> usize {
+        self.limit
+    }
+
+    async fn handle_batch(&self, batch: &[InboundMessage]) -> Result<(), HandlerError> {
+        let _ = self
+            .batches
+            .send(batch.iter().map(|m| m.offset).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    async fn start_offsets(&self) -> Result<Vec<digit_kafka::StartOffset>, HandlerError> {
+        Ok(self.start.clone())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_hold_fetched_messages_up_to_the_limit_and_commit_all() {
+    let settings = settings();
+    let topic = unique("save-batch");
+    let group = unique("g-batch");
+    create_topics(&settings, &[(&topic, 1)]).await.unwrap();
+    let producer = Producer::new(&settings).unwrap();
+    for n in 0..7 {
+        producer
+            .send_json(&topic, None, &serde_json::json!({ "n": n }), None)
+            .await
+            .unwrap();
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let runner = ConsumerRunner::new(&settings, &group, &[&topic]).unwrap();
+    let handler = Batcher {
+        limit: 3,
+        start: Vec::new(),
+        batches: tx,
+    };
+    let (handle, stop_tx) = spawn_runner(runner, handler, None);
+    let mut seen = Vec::new();
+    while seen.len() < 7 {
+        let batch = within("a batch", rx.recv()).await.unwrap();
+        assert!(!batch.is_empty() && batch.len() <= 3, "{batch:?}");
+        seen.extend(batch);
+    }
+    stop(handle, stop_tx).await;
+    assert_eq!(seen, (0..7).collect::<Vec<i64>>(), "in order, each once");
+    assert_eq!(committed(&group, &topic), Offset::Offset(7));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_offsets_position_the_group_before_it_joins() {
+    let settings = settings();
+    let topic = unique("save-start");
+    let group = unique("g-start");
+    create_topics(&settings, &[(&topic, 1)]).await.unwrap();
+    // Batched by the producer (linger), so offset 3 lies inside a record batch: the broker
+    // must answer a fetch from it with the containing batch.
+    let mut batching = settings.clone();
+    batching.extra.push(("linger.ms".into(), "50".into()));
+    let producer = Producer::new(&batching).unwrap();
+    let sends = (0..6).map(|n| {
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            producer
+                .send_json(&topic, None, &serde_json::json!({ "n": n }), None)
+                .await
+        }
+    });
+    for delivery in futures::future::join_all(sends).await {
+        delivery.unwrap();
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let runner = ConsumerRunner::new(&settings, &group, &[&topic]).unwrap();
+    let handler = Batcher {
+        limit: 1,
+        start: vec![digit_kafka::StartOffset {
+            topic: topic.clone(),
+            partition: 0,
+            next: 3,
+        }],
+        batches: tx,
+    };
+    let (handle, stop_tx) = spawn_runner(runner, handler, None);
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.extend(within("a message", rx.recv()).await.unwrap());
+    }
+    stop(handle, stop_tx).await;
+    assert_eq!(
+        seen,
+        [3, 4, 5],
+        "resumed inside the record batch, one at a time"
+    );
+    assert_eq!(committed(&group, &topic), Offset::Offset(6));
 }

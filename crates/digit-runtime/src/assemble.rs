@@ -65,7 +65,12 @@ impl PlatformBuilder {
     pub async fn build(self) -> anyhow::Result<Platform> {
         use anyhow::Context as _;
         let env = self.env;
-        let settings = ServiceSettings::from_env(self.info, &env).context("service settings")?;
+        let settings = if self.needs.auth {
+            ServiceSettings::from_env(self.info, &env)
+        } else {
+            ServiceSettings::from_env_without_auth(self.info, &env)
+        }
+        .context("service settings")?;
         let db = DbSettings::from_lookup(|name| env.raw(name)).context("database settings")?;
         let pool = digit_store::connect(&db)
             .await
@@ -76,9 +81,10 @@ impl PlatformBuilder {
                 .context("applying migrations")?;
         }
         let metrics = Metrics::new(settings.name);
-        let mdms = match self.mdms {
+        let mdms: Arc<dyn MdmsSource> = match self.mdms {
             Some(mdms) => mdms,
-            None => mdms_source(&env, &metrics).await?,
+            None if self.needs.mdms => mdms_source(&env, &metrics).await?,
+            None => Arc::new(digit_mdms::EmbeddedMdms::from_documents([])),
         };
         let kafka = kafka_settings_from_env(&env, settings.name).context("Kafka settings")?;
         let producer = if self.needs.kafka {
@@ -86,12 +92,14 @@ impl PlatformBuilder {
         } else {
             None
         };
-        let authorizer = Arc::new(Authorizer::new(
-            Arc::new(digit_mdms::MdmsRoleActions::new(mdms.clone())),
-            settings.role_action_ttl,
-            settings.state_level_length,
-        ));
-        let gate = Gate::new(&settings, Some(authorizer)).context("auth settings")?;
+        let authorizer = self.needs.auth.then(|| {
+            Arc::new(Authorizer::new(
+                Arc::new(digit_mdms::MdmsRoleActions::new(mdms.clone())),
+                settings.role_action_ttl,
+                settings.state_level_length,
+            ))
+        });
+        let gate = Gate::new(&settings, authorizer).context("auth settings")?;
         Ok(Platform {
             metrics,
             settings,

@@ -15,7 +15,7 @@ mod assemble;
 mod settings;
 
 pub use assemble::{app, PlatformBuilder};
-pub use settings::{kafka_settings_from_env, KAFKA_VARS, MDMS_VARS};
+pub use settings::{kafka_settings_from_env, DB_VARS, KAFKA_VARS, MDMS_VARS};
 
 use axum::Router;
 use digit_kafka::{KafkaSettings, Producer};
@@ -42,6 +42,14 @@ pub struct Needs {
     pub kafka: bool,
     /// Mount the standalone platform APIs (`/egov-mdms-service/v1/*`, `/egov-idgen/id/_generate`).
     pub platform_apis: bool,
+    /// Whether the service authenticates callers. `false` (persister, indexer: no business
+    /// routes) reads no `AUTH_MODE` or JWT key and builds no role-action authorizer; the
+    /// gate is then a gateway-mode gate without authorization, so such a service must not
+    /// [`Platform::protect`] routes.
+    pub auth: bool,
+    /// Whether the service reads master data. `false` opens no MDMS (no `configs/mdms`
+    /// folder or `EGOV_MDMS_HOST` needed): `Platform::mdms` is empty.
+    pub mdms: bool,
 }
 
 /// Everything a service's router may use.
@@ -100,7 +108,12 @@ where
         return code;
     }
     let env = Env::process();
-    let settings = match ServiceSettings::from_env(info, &env) {
+    let settings = if needs.auth {
+        ServiceSettings::from_env(info, &env)
+    } else {
+        ServiceSettings::from_env_without_auth(info, &env)
+    };
+    let settings = match settings {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{}: configuration error: {e}", info.name);
@@ -150,7 +163,11 @@ where
             .context("applying migrations")?;
     }
     let metrics = Metrics::new(settings.name);
-    let mdms = mdms_source(env, &metrics).await?;
+    let mdms: Arc<dyn MdmsSource> = if needs.mdms {
+        mdms_source(env, &metrics).await?
+    } else {
+        Arc::new(digit_mdms::EmbeddedMdms::from_documents([]))
+    };
     let kafka = kafka_settings_from_env(env, settings.name).context("Kafka settings")?;
     let producer = if needs.kafka {
         let producer = Producer::new(&kafka).context("creating the Kafka producer")?;
@@ -158,12 +175,14 @@ where
     } else {
         None
     };
-    let authorizer = Arc::new(Authorizer::new(
-        Arc::new(digit_mdms::MdmsRoleActions::new(mdms.clone())),
-        settings.role_action_ttl,
-        settings.state_level_length,
-    ));
-    let gate = Gate::new(&settings, Some(authorizer)).context("auth settings")?;
+    let authorizer = needs.auth.then(|| {
+        Arc::new(Authorizer::new(
+            Arc::new(digit_mdms::MdmsRoleActions::new(mdms.clone())),
+            settings.role_action_ttl,
+            settings.state_level_length,
+        ))
+    });
+    let gate = Gate::new(&settings, authorizer).context("auth settings")?;
     let platform = Platform {
         settings: settings.clone(),
         pool: pool.clone(),

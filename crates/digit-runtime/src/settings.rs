@@ -28,45 +28,69 @@ pub const KAFKA_SESSION_TIMEOUT_MS: EnvVar = EnvVar {
     help: "Consumer group session timeout",
 };
 
+/// Consumers' fetch wait.
+pub const KAFKA_FETCH_WAIT_MAX_MS: EnvVar = EnvVar {
+    name: "KAFKA_FETCH_WAIT_MAX_MS",
+    aliases: &[],
+    default: "500",
+    help: "Longest time the broker holds a consumer's fetch that finds no data (Kafka answers as soon as data arrives)",
+};
+
 /// Kafka variables (for `--help`).
 pub const KAFKA_VARS: &[EnvVar] = &[
     KAFKA_BOOTSTRAP_SERVERS,
     KAFKA_TOPIC_PREFIX,
     KAFKA_SESSION_TIMEOUT_MS,
+    KAFKA_FETCH_WAIT_MAX_MS,
+];
+
+const DB_URL: EnvVar = EnvVar {
+    name: "DB_URL",
+    aliases: &["SPRING_DATASOURCE_URL", "DATABASE_URL"],
+    default: "postgres://postgres@127.0.0.1:5432/digit",
+    help: "Postgres URL (jdbc:postgresql:// accepted)",
+};
+const DB_USERNAME: EnvVar = EnvVar {
+    name: "DB_USERNAME",
+    aliases: &["SPRING_DATASOURCE_USERNAME"],
+    default: "",
+    help: "Overrides the URL's user",
+};
+const DB_PASSWORD: EnvVar = EnvVar {
+    name: "DB_PASSWORD",
+    aliases: &["SPRING_DATASOURCE_PASSWORD"],
+    default: "",
+    help: "Overrides the URL's password (never logged)",
+};
+const DB_MAX_CONNECTIONS: EnvVar = EnvVar {
+    name: "DB_MAX_CONNECTIONS",
+    aliases: &[],
+    default: "10",
+    help: "Pool size",
+};
+const DB_MIGRATE: EnvVar = EnvVar {
+    name: "DB_MIGRATE",
+    aliases: &[],
+    default: "true",
+    help: "Apply migrations on start",
+};
+
+/// Database variables alone (for `--help` of a service without master data).
+pub const DB_VARS: &[EnvVar] = &[
+    DB_URL,
+    DB_USERNAME,
+    DB_PASSWORD,
+    DB_MAX_CONNECTIONS,
+    DB_MIGRATE,
 ];
 
 /// MDMS, outbound HTTP, database and idgen variables (for `--help`).
 pub const MDMS_VARS: &[EnvVar] = &[
-    EnvVar {
-        name: "DB_URL",
-        aliases: &["SPRING_DATASOURCE_URL", "DATABASE_URL"],
-        default: "postgres://postgres@127.0.0.1:5432/digit",
-        help: "Postgres URL (jdbc:postgresql:// accepted)",
-    },
-    EnvVar {
-        name: "DB_USERNAME",
-        aliases: &["SPRING_DATASOURCE_USERNAME"],
-        default: "",
-        help: "Overrides the URL's user",
-    },
-    EnvVar {
-        name: "DB_PASSWORD",
-        aliases: &["SPRING_DATASOURCE_PASSWORD"],
-        default: "",
-        help: "Overrides the URL's password (never logged)",
-    },
-    EnvVar {
-        name: "DB_MAX_CONNECTIONS",
-        aliases: &[],
-        default: "10",
-        help: "Pool size",
-    },
-    EnvVar {
-        name: "DB_MIGRATE",
-        aliases: &[],
-        default: "true",
-        help: "Apply migrations on start",
-    },
+    DB_URL,
+    DB_USERNAME,
+    DB_PASSWORD,
+    DB_MAX_CONNECTIONS,
+    DB_MIGRATE,
     digit_mdms::MDMS_CONFIG_PATH,
     digit_mdms::MDMS_HOST,
     digit_mdms::MDMS_SEARCH_ENDPOINT,
@@ -101,6 +125,7 @@ pub fn kafka_settings_from_env(env: &Env, service: &str) -> Result<KafkaSettings
     settings.client_id = service.to_owned();
     settings.topic_prefix = env.get(&KAFKA_TOPIC_PREFIX);
     settings.session_timeout_ms = env.parse(&KAFKA_SESSION_TIMEOUT_MS)?;
+    settings.fetch_wait_max_ms = env.parse(&KAFKA_FETCH_WAIT_MAX_MS)?;
     Ok(settings)
 }
 
@@ -129,5 +154,15 @@ mod tests {
         assert_eq!(s.brokers, "kafka:9092");
         assert_eq!(s.topic("save-pgr-request"), "amritsar-save-pgr-request");
         assert_eq!(s.client_id, "pgr");
+        assert_eq!(s.fetch_wait_max_ms, digit_kafka::DEFAULT_FETCH_WAIT_MAX_MS);
+        let env = Env::from_pairs([("KAFKA_FETCH_WAIT_MAX_MS", "50")]);
+        assert_eq!(
+            kafka_settings_from_env(&env, "pgr")
+                .unwrap()
+                .fetch_wait_max_ms,
+            50
+        );
+        let env = Env::from_pairs([("KAFKA_FETCH_WAIT_MAX_MS", "soon")]);
+        assert!(kafka_settings_from_env(&env, "pgr").is_err());
     }
 }

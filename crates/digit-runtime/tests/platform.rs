@@ -26,6 +26,8 @@ const NEEDS: Needs = Needs {
     migrators: &[&IDGEN_MIGRATOR],
     kafka: false,
     platform_apis: true,
+    auth: true,
+    mdms: true,
 };
 
 async fn platform(db: &TestDb) -> (Platform, axum::Router) {

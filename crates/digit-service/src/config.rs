@@ -370,6 +370,17 @@ impl std::fmt::Debug for ServiceSettings {
 impl ServiceSettings {
     /// Reads the common settings.
     pub fn from_env(info: &ServiceInfo, env: &Env) -> Result<Self, ConfigError> {
+        Self::read(info, env, true)
+    }
+
+    /// Reads the common settings of a service that authenticates no caller (no business
+    /// routes behind the gate: the persister, the indexer). `AUTH_MODE` and the JWT keys are
+    /// not read, so none is required; the settings say gateway mode.
+    pub fn from_env_without_auth(info: &ServiceInfo, env: &Env) -> Result<Self, ConfigError> {
+        Self::read(info, env, false)
+    }
+
+    fn read(info: &ServiceInfo, env: &Env, authenticates: bool) -> Result<Self, ConfigError> {
         use vars::*;
         let port = match env.get(&SERVER_PORT) {
             Some(p) => p.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -383,7 +394,16 @@ impl ServiceSettings {
                 .unwrap_or_else(|| info.default_context_path.to_owned()),
         );
         let auth_mode = match env
-            .get_or_default(&AUTH_MODE)
+            .get(&AUTH_MODE)
+            .filter(|_| authenticates)
+            .unwrap_or_else(|| {
+                if authenticates {
+                    AUTH_MODE.default
+                } else {
+                    "gateway"
+                }
+                .to_owned()
+            })
             .trim()
             .to_ascii_lowercase()
             .as_str()
@@ -397,8 +417,8 @@ impl ServiceSettings {
                 })
             }
         };
-        let jwt_secret = env.get(&JWT_SECRET);
-        let jwt_public_key_pem = match env.get(&JWT_PUBLIC_KEY_PATH) {
+        let jwt_secret = env.get(&JWT_SECRET).filter(|_| authenticates);
+        let jwt_public_key_pem = match env.get(&JWT_PUBLIC_KEY_PATH).filter(|_| authenticates) {
             Some(path) => {
                 Some(std::fs::read(&path).map_err(|source| ConfigError::File { path, source })?)
             }
@@ -529,6 +549,14 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_service_without_auth_needs_no_key() {
+        let none = Env::from_pairs([("SERVER_PORT", "9001"), ("JWT_PUBLIC_KEY_PATH", "/missing")]);
+        let s = ServiceSettings::from_env_without_auth(&INFO, &none).unwrap();
+        assert_eq!((s.auth_mode, s.port), (AuthMode::Gateway, 9001));
+        assert!(s.jwt_secret.is_none() && s.jwt_public_key_pem.is_none());
     }
 
     #[test]

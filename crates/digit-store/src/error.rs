@@ -82,6 +82,19 @@ impl digit_core::DigitError for StoreError {
     }
 }
 
+impl From<StoreError> for digit_core::InfraError {
+    /// A storage error as the base infrastructure shape (kind database), source kept.
+    fn from(e: StoreError) -> Self {
+        let context = match &e {
+            StoreError::Config(_) => "configuring the database",
+            StoreError::Connect(_) => "connecting to the database",
+            StoreError::Migrate(_) => "applying migrations",
+            StoreError::Query(_) => "running a query",
+        };
+        digit_core::InfraError::database(context, e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +114,16 @@ mod tests {
             StoreError::Config("x".into()).code(),
             codes::DB_CONFIG_ERROR
         );
+    }
+
+    #[test]
+    fn store_errors_become_database_failures_with_their_chain() {
+        let infra = digit_core::InfraError::from(StoreError::from(sqlx::Error::PoolTimedOut));
+        assert_eq!(infra.kind(), digit_core::InfraKind::Database);
+        assert!(infra.find_source::<sqlx::Error>().is_some());
+        assert!(digit_core::infra::chain(&infra).starts_with(
+            "database: connecting to the database: cannot connect to the database: pool timed out"
+        ));
     }
 
     #[test]

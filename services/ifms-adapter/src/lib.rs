@@ -26,6 +26,8 @@ pub const NEEDS: Needs = Needs {
     migrators: &[&MIGRATOR, &digit_store::IDGEN_MIGRATOR],
     kafka: true,
     platform_apis: true,
+    auth: true,
+    mdms: true,
 };
 
 /// The service's business routes (full paths under the context path).

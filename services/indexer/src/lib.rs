@@ -1,13 +1,13 @@
 //! Indexer: a Kafka→Elasticsearch writer that reads egov-indexer YAML configs.
 //!
-//! The binary starts through `digit-runtime`: settings, Postgres and migrations, MDMS, the
-//! auth gate, Kafka, `/egov-indexer/health` and `/egov-indexer/metrics`. At start it checks
+//! The binary starts through `digit-runtime`: settings, Postgres and migrations, Kafka
+//! (no authentication or master data: it needs neither a JWT key nor `configs/mdms`), `/egov-indexer/health` and `/egov-indexer/metrics`. At start it checks
 //! that Elasticsearch answers; without it the indexer stays idle (DESIGN.md "Two ways to
 //! run"). Indexing itself comes with the indexer issue; nothing is faked here.
 
 use axum::Router;
 use digit_runtime::{Needs, Platform};
-use digit_service::config::{EnvVar, ServiceInfo};
+use digit_service::config::{Env, EnvVar, ServiceInfo};
 use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
 use elasticsearch::Elasticsearch;
 use sqlx::migrate::Migrator;
@@ -31,7 +31,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
     default_context_path: "/egov-indexer",
     env: &[
         digit_runtime::KAFKA_VARS,
-        digit_runtime::MDMS_VARS,
+        digit_runtime::DB_VARS,
         &[ELASTICSEARCH_URL],
     ],
 };
@@ -41,6 +41,8 @@ pub const NEEDS: Needs = Needs {
     migrators: &[&MIGRATOR],
     kafka: true,
     platform_apis: false,
+    auth: false,
+    mdms: false,
 };
 
 /// A client for the configured Elasticsearch.
@@ -65,9 +67,7 @@ pub async fn elasticsearch_reachable(client: &Elasticsearch) -> bool {
 
 /// The service's business routes (none yet); checks Elasticsearch in the background.
 pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
-    let url = std::env::var(ELASTICSEARCH_URL.name)
-        .or_else(|_| std::env::var("EGOV_INFRA_INDEXER_HOST"))
-        .unwrap_or_else(|_| ELASTICSEARCH_URL.default.to_owned());
+    let url = Env::process().get_or_default(&ELASTICSEARCH_URL);
     let client = elasticsearch_client(&url)?;
     tokio::spawn(async move {
         if elasticsearch_reachable(&client).await {

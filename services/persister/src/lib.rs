@@ -66,7 +66,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
     description: "Persister: a Kafka→Postgres writer that reads egov-persister YAML configs. Subcommand: check <configs…>",
     default_port: 8086,
     default_context_path: "/common-persist",
-    env: &[digit_runtime::KAFKA_VARS, digit_runtime::MDMS_VARS, &[CONFIG_PATH, GROUP_ID, DEADLETTER_TOPIC, BULK_ENABLED, BATCH_SIZE]],
+    env: &[digit_runtime::KAFKA_VARS, digit_runtime::DB_VARS, &[CONFIG_PATH, GROUP_ID, DEADLETTER_TOPIC, BULK_ENABLED, BATCH_SIZE]],
 };
 
 /// What the platform must provide.
@@ -74,6 +74,8 @@ pub const NEEDS: Needs = Needs {
     migrators: &[&MIGRATOR],
     kafka: true,
     platform_apis: false,
+    auth: false,
+    mdms: false,
 };
 
 /// Loads the configs and the behaviour settings from the environment.

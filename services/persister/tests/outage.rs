@@ -161,7 +161,7 @@ async fn postgres_outage_mid_stream_loses_nothing_and_dead_letters_nothing() {
     let mut producer_settings = kafka();
     producer_settings
         .extra
-        .push(("batch.num.messages".into(), "1".into())); // see crash.rs
+        .push(("linger.ms".into(), "20".into())); // real record batches, as in crash.rs
     let producer = digit_kafka::Producer::new(&producer_settings).unwrap();
     publish_raw(&producer, &topic, &load_messages(MESSAGES)).await;
 

@@ -101,6 +101,8 @@ pub const NEEDS: Needs = Needs {
     ],
     kafka: true,
     platform_apis: true,
+    auth: true,
+    mdms: true,
 };
 
 /// What [`routes`] builds: the router, and the embedded workflow engine behind it (none with

@@ -94,6 +94,8 @@ pub const NEEDS: Needs = Needs {
     migrators: &[&MIGRATOR, &digit_store::IDGEN_MIGRATOR],
     kafka: true,
     platform_apis: true,
+    auth: true,
+    mdms: true,
 };
 
 /// The SOR and rate routes. Settings come from `platform.env`.

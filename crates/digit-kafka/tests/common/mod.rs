@@ -37,7 +37,7 @@ pub fn settings() -> KafkaSettings {
         client_id: "digit-kafka-test".to_owned(),
         topic_prefix: None,
         session_timeout_ms: 6000,
-        extra: Vec::new(),
+        ..KafkaSettings::default()
     }
 }
 

@@ -1,12 +1,13 @@
-//! The persister's consume loop: Kafka → plan → one Postgres transaction per message (or
-//! per poll of a `-batch` topic) → stored offset → commit signal.
+//! The persister's message handler: Kafka → plan → one Postgres transaction per message (or
+//! per batch of a `-batch` topic) → stored offset → commit signal. The consume loop itself
+//! (polling, batching, retries with backoff, shutdown) is `digit_kafka::ConsumerRunner`.
 //!
 //! Offsets live in Postgres (`persister_offsets`), written in the same transaction as the
 //! rows, so a crash at any instant neither loses a message nor applies one twice: on start
-//! the group is positioned at the stored offsets, and inside every transaction the offset
-//! row is locked and compared again, so a replayed message — or a zombie instance after a
-//! rebalance — is skipped. Kafka offsets are also committed,
-//! asynchronously and only as a hint for tools that read consumer-group lag.
+//! the group is positioned at the stored offsets ([`MessageHandler::start_offsets`]), and
+//! inside every transaction the offset row is locked and compared again, so a replayed
+//! message — or a zombie instance after a rebalance — is skipped. Kafka offsets are also
+//! committed, asynchronously and only as a hint for tools that read consumer-group lag.
 //!
 //! Failures: transient database errors retry the same message with backoff (the partition
 //! does not move); poison messages (not JSON, path failure, type or constraint violation)
@@ -16,18 +17,20 @@
 //! are at-least-once: a crash (or a failed commit that is retried) after the dead letter was
 //! acknowledged but before the offset moved publishes it again.
 
+pub use super::transaction::{Outcome, Writer};
 use super::writer::{self, WriteError};
-use crate::domain::{self, PersisterConfig};
-use crate::metrics::PersisterMetrics;
-use digit_kafka::{Backoff, ErrorQueueContract, KafkaSettings, Producer};
+use digit_kafka::{
+    Backoff, CommitMode, ConsumerRunner, HandlerError, InboundMessage, KafkaSettings,
+    MessageHandler, StartOffset, Watermarks,
+};
 use digit_service::Shutdown;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use serde_json::{json, Value};
-use sqlx::{Acquire, PgPool};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// How long one high-watermark question to the broker may take.
+const WATERMARK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often `persister_lag` is refreshed.
+const LAG_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Persister behaviour settings.
 #[derive(Debug, Clone)]
@@ -44,274 +47,110 @@ pub struct PersisterSettings {
     pub backoff: Backoff,
 }
 
-/// One consumed message, detached from the consumer.
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    /// Topic.
-    pub topic: String,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: i64,
-    /// Key, if UTF-8.
-    pub key: Option<String>,
-    /// Raw payload.
-    pub payload: Vec<u8>,
-    /// `x-correlation-id` header.
-    pub correlation_id: Option<String>,
-}
+impl MessageHandler for Writer {
+    async fn handle(&self, msg: &InboundMessage) -> Result<(), HandlerError> {
+        let outcome = self.try_one(msg).await.map_err(|e| self.transient(e))?;
+        self.count(msg, &outcome);
+        Ok(())
+    }
 
-impl Inbound {
-    fn from_message(m: &BorrowedMessage<'_>) -> Self {
-        let correlation_id = m.headers().and_then(|headers| {
-            headers
-                .iter()
-                .find(|h| {
-                    h.key
-                        .eq_ignore_ascii_case(digit_kafka::CORRELATION_ID_HEADER)
-                })
-                .and_then(|h| h.value)
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .map(str::to_owned)
-        });
-        Self {
-            topic: m.topic().to_owned(),
-            partition: m.partition(),
-            offset: m.offset(),
-            key: m
-                .key()
-                .and_then(|k| std::str::from_utf8(k).ok())
-                .map(str::to_owned),
-            payload: m.payload().unwrap_or_default().to_vec(),
-            correlation_id,
+    fn batch_limit(&self, topic: &str) -> usize {
+        if is_batch_topic(topic) {
+            self.settings.batch_size
+        } else {
+            1
         }
     }
-}
 
-/// What happened to one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Rows written and offset advanced.
-    Persisted {
-        /// Rows affected.
-        rows: u64,
-    },
-    /// Already applied earlier (replay after a crash or rebalance).
-    AlreadyApplied,
-    /// Dead-lettered; offset advanced.
-    DeadLettered(String),
-}
+    async fn handle_batch(&self, batch: &[InboundMessage]) -> Result<(), HandlerError> {
+        let outcomes = self.try_batch(batch).await.map_err(|e| self.transient(e))?;
+        for (msg, outcome) in batch.iter().zip(&outcomes) {
+            self.count(msg, outcome);
+        }
+        Ok(())
+    }
 
-/// The writer half: everything but the Kafka consumer, so tests can drive it directly.
-#[derive(Clone)]
-pub struct Writer {
-    /// Loaded configs.
-    pub config: Arc<PersisterConfig>,
-    /// Target database.
-    pub pool: PgPool,
-    /// Producer for dead letters.
-    pub producer: Producer,
-    /// Settings.
-    pub settings: PersisterSettings,
-    /// Metrics.
-    pub metrics: PersisterMetrics,
+    /// The offsets stored in Postgres, so consumption resumes exactly after the last
+    /// message whose rows committed (Kafka's own committed offsets may lag, being written
+    /// after the database commit). This only shortens replays — the offset check inside
+    /// every transaction is what guarantees that nothing is applied twice.
+    async fn start_offsets(&self) -> Result<Vec<StartOffset>, HandlerError> {
+        self.forget_offsets_beyond_the_log().await;
+        let stored = writer::stored_offsets(&self.pool, &self.settings.group_id)
+            .await
+            .map_err(|e| {
+                HandlerError::transient(digit_core::InfraError::database(
+                    "reading the stored offsets",
+                    e,
+                ))
+            })?;
+        Ok(stored
+            .into_iter()
+            .map(|(topic, partition, next)| StartOffset {
+                topic,
+                partition,
+                next,
+            })
+            .collect())
+    }
 }
 
 impl Writer {
-    /// Persists one message, retrying transient failures until success or shutdown.
-    /// `None` means shutdown interrupted the retries (the message was not applied).
-    pub async fn process_one(&self, msg: &Inbound, shutdown: &Shutdown) -> Option<Outcome> {
-        let mut attempt = 0;
-        loop {
-            match self.try_one(msg).await {
-                Ok(outcome) => return Some(outcome),
-                Err(e) => {
-                    self.metrics.transient_errors.inc();
-                    let delay = self.settings.backoff.delay(attempt);
-                    tracing::warn!(topic = %msg.topic, partition = msg.partition, offset = msg.offset, error = %e,
-                        retry_in_ms = delay.as_millis() as u64, "Transient failure; retrying the same message.");
-                    attempt = attempt.saturating_add(1);
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.wait() => return None,
-                    }
-                }
-            }
-        }
+    fn transient(&self, e: WriteError) -> HandlerError {
+        self.metrics.transient_errors.inc();
+        HandlerError::transient(e)
     }
 
-    /// One attempt. `Err` is always transient; poison messages end as `DeadLettered`.
-    async fn try_one(&self, msg: &Inbound) -> Result<Outcome, WriteError> {
-        let group = &self.settings.group_id;
-        let started = Instant::now();
-        let mut conn = self.pool.acquire().await.map_err(WriteError::Transient)?;
-        let mut tx = conn.begin().await.map_err(WriteError::Transient)?;
-        let next = writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?;
-        if msg.offset < next {
-            tx.rollback().await.map_err(WriteError::Transient)?;
-            return Ok(Outcome::AlreadyApplied);
-        }
-        if msg.offset > next && next > 0 {
-            // Legitimate with compaction or transactions; otherwise a sign that the broker
-            // skipped records.
-            tracing::warn!(topic = %msg.topic, partition = msg.partition, expected = next, offset = msg.offset,
-                "Offset gap: messages between the stored offset and this one were never delivered.");
-        }
-        let result = self.apply(&mut tx, msg).await;
-        match result {
-            Ok(rows) => {
-                writer::advance_offset(&mut tx, group, &msg.topic, msg.partition, msg.offset + 1)
-                    .await?;
-                writer::notify(&mut tx, &signal(group, msg)).await?;
-                tx.commit().await.map_err(WriteError::Transient)?;
-                self.metrics
-                    .observe_commit(&msg.topic, 1, rows, started.elapsed());
-                Ok(Outcome::Persisted { rows })
-            }
-            Err(e @ (WriteError::Transient(_) | WriteError::DeadLetter(_))) => {
-                let _ = tx.rollback().await;
-                Err(e)
-            }
-            Err(WriteError::Poison(reason)) => {
-                tx.rollback().await.map_err(WriteError::Transient)?;
-                self.dead_letter(msg, &reason).await?;
-                // A separate transaction moves past the message, re-checking the offset.
-                let mut tx = conn.begin().await.map_err(WriteError::Transient)?;
-                let next = writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?;
-                if msg.offset >= next {
-                    writer::advance_offset(
-                        &mut tx,
-                        group,
-                        &msg.topic,
-                        msg.partition,
-                        msg.offset + 1,
-                    )
-                    .await?;
-                }
-                tx.commit().await.map_err(WriteError::Transient)?;
-                Ok(Outcome::DeadLettered(reason))
-            }
-        }
-    }
-
-    /// Persists the messages of one `-batch` poll in one transaction (savepoint per
-    /// message). Retries transient failures of the whole batch until success or shutdown.
-    pub async fn process_batch(
-        &self,
-        batch: &[Inbound],
-        shutdown: &Shutdown,
-    ) -> Option<Vec<Outcome>> {
-        let mut attempt = 0;
-        loop {
-            match self.try_batch(batch).await {
-                Ok(outcomes) => return Some(outcomes),
-                Err(e) => {
-                    self.metrics.transient_errors.inc();
-                    let delay = self.settings.backoff.delay(attempt);
-                    tracing::warn!(messages = batch.len(), error = %e, retry_in_ms = delay.as_millis() as u64,
-                        "Transient failure; retrying the batch.");
-                    attempt = attempt.saturating_add(1);
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.wait() => return None,
-                    }
-                }
-            }
-        }
-    }
-
-    async fn try_batch(&self, batch: &[Inbound]) -> Result<Vec<Outcome>, WriteError> {
-        let group = &self.settings.group_id;
-        let started = Instant::now();
-        let mut conn = self.pool.acquire().await.map_err(WriteError::Transient)?;
-        let mut tx = conn.begin().await.map_err(WriteError::Transient)?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let mut poisoned = Vec::new();
-        let mut total_rows = 0;
-        let mut next_by_partition: std::collections::BTreeMap<(String, i32), i64> =
-            Default::default();
-        for msg in batch {
-            let key = (msg.topic.clone(), msg.partition);
-            let next = match next_by_partition.get(&key) {
-                Some(n) => *n,
-                None => writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?,
-            };
-            if msg.offset < next {
-                outcomes.push(Outcome::AlreadyApplied);
-                next_by_partition.insert(key, next);
-                continue;
-            }
-            let mut savepoint = (&mut *tx).begin().await.map_err(WriteError::Transient)?;
-            match self.apply(&mut savepoint, msg).await {
-                Ok(rows) => {
-                    savepoint.commit().await.map_err(WriteError::Transient)?;
-                    writer::notify(&mut tx, &signal(group, msg)).await?;
-                    total_rows += rows;
-                    outcomes.push(Outcome::Persisted { rows });
-                }
-                Err(e @ (WriteError::Transient(_) | WriteError::DeadLetter(_))) => return Err(e),
-                Err(WriteError::Poison(reason)) => {
-                    savepoint.rollback().await.map_err(WriteError::Transient)?;
-                    poisoned.push((msg, reason.clone()));
-                    outcomes.push(Outcome::DeadLettered(reason));
-                }
-            }
-            next_by_partition.insert(key, msg.offset + 1);
-        }
-        // Dead letters are acknowledged before the offsets that skip them commit.
-        for (msg, reason) in &poisoned {
-            self.dead_letter(msg, reason).await?;
-        }
-        for ((topic, partition), next) in &next_by_partition {
-            writer::advance_offset(&mut tx, group, topic, *partition, *next).await?;
-        }
-        tx.commit().await.map_err(WriteError::Transient)?;
-        if let Some(first) = batch.first() {
-            self.metrics
-                .observe_commit(&first.topic, batch.len(), total_rows, started.elapsed());
-        }
-        Ok(outcomes)
-    }
-
-    /// Parses, plans and executes one message on `conn` (inside a transaction).
-    async fn apply(&self, conn: &mut sqlx::PgConnection, msg: &Inbound) -> Result<u64, WriteError> {
-        let value: Value = serde_json::from_slice(&msg.payload)
-            .map_err(|e| WriteError::Poison(format!("message is not JSON: {e}")))?;
-        let statements = domain::plan(&self.config, &msg.topic, &value, domain::now())
-            .map_err(|e| WriteError::Poison(e.to_string()))?;
-        writer::execute(conn, &statements).await
-    }
-
-    async fn dead_letter(&self, msg: &Inbound, reason: &str) -> Result<(), WriteError> {
-        let record = ErrorQueueContract::new(
-            msg.topic.clone(),
-            &msg.payload,
-            reason,
-            msg.correlation_id.clone(),
-        );
-        tracing::error!(topic = %msg.topic, partition = msg.partition, offset = msg.offset,
-            correlation_id = msg.correlation_id.as_deref().unwrap_or(""), reason, "Message dead-lettered.");
-        // Retried like a database failure: a message is never skipped before its dead letter is acknowledged.
-        self.producer
-            .send_json(
-                &self.settings.dead_letter_topic,
-                msg.key.as_deref(),
-                &record,
-                msg.correlation_id.as_deref(),
-            )
-            .await
-            .map_err(WriteError::DeadLetter)?;
+    fn count(&self, msg: &InboundMessage, outcome: &Outcome) {
         self.metrics
-            .dead_lettered
-            .with_label_values(&[&msg.topic])
+            .messages
+            .with_label_values(&[&msg.topic, outcome.label()])
             .inc();
-        Ok(())
     }
-}
 
-fn signal(group: &str, msg: &Inbound) -> Value {
-    json!({"group": group, "topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
-           "key": msg.key, "correlationId": msg.correlation_id})
+    /// A stored offset beyond a partition's high watermark means the log it counted is
+    /// gone — the topic was deleted and recreated (Apache Kafka starts the new log at
+    /// offset 0) — and every new message would look like a replay and be skipped. Such
+    /// offsets are forgotten, with a warning, so the partition is read from its start.
+    ///
+    /// Only a log shorter than the stored offset is recognised: a recreated topic that
+    /// already holds more messages than were stored when the persister starts cannot be
+    /// told from the old one by offsets alone. Failures here are logged: the stored offsets
+    /// stay, as they were.
+    async fn forget_offsets_beyond_the_log(&self) {
+        let group = &self.settings.group_id;
+        let stored = match writer::stored_offsets(&self.pool, group).await {
+            Ok(stored) if !stored.is_empty() => stored,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot read the stored offsets to check them against the log.");
+                return;
+            }
+        };
+        let watermarks = match Watermarks::new(self.producer.settings()) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot check stored offsets against the broker.");
+                return;
+            }
+        };
+        for (topic, partition, next) in stored {
+            let high = match watermarks.high(&topic, partition, WATERMARK_TIMEOUT).await {
+                Ok(high) => high,
+                Err(e) => {
+                    tracing::warn!(%topic, partition, error = %e, "Cannot read the high watermark; the stored offset stays.");
+                    continue;
+                }
+            };
+            if high < next {
+                tracing::warn!(%topic, partition, stored = next, high_watermark = high,
+                    "Stored offset is beyond the log (topic recreated); reading the partition from its start.");
+                if let Err(e) = writer::forget_offset(&self.pool, group, &topic, partition).await {
+                    tracing::warn!(error = %e, "Could not forget the stored offset.");
+                }
+            }
+        }
+    }
 }
 
 /// Consumes every configured topic until `shutdown`.
@@ -319,10 +158,15 @@ fn signal(group: &str, msg: &Inbound) -> Value {
 /// Topics are used exactly as the YAML names them: like upstream's persister, a central
 /// instance lists its prefixed topics in the configs, so `KAFKA_TOPIC_PREFIX` is not applied.
 pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> anyhow::Result<()> {
-    let kafka = &KafkaSettings {
+    let mut kafka = KafkaSettings {
         topic_prefix: None,
         ..kafka.clone()
     };
+    // Retries through a database outage happen between polls; allow long outages before
+    // the broker considers the member gone (an `extra` setting still wins).
+    kafka
+        .extra
+        .insert(0, ("max.poll.interval.ms".to_owned(), "3600000".to_owned()));
     let topics: Vec<String> = writer
         .config
         .topics()
@@ -332,222 +176,54 @@ pub async fn run(writer: Writer, kafka: &KafkaSettings, shutdown: Shutdown) -> a
     if topics.is_empty() {
         anyhow::bail!("no topics to consume: the persister configs map none");
     }
-    // Brokers without auto-creation (Tansu) need the topics to exist before anyone sends.
+    // Topic auto-creation is off: the topics must exist before anyone sends.
     let mut to_create: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), 1)).collect();
     to_create.push((writer.settings.dead_letter_topic.as_str(), 1));
-    if let Err(e) = digit_kafka::create_topics(kafka, &to_create).await {
+    if let Err(e) = digit_kafka::create_topics(&kafka, &to_create).await {
         tracing::warn!(error = %e, "Could not create the persister topics; assuming they exist.");
     }
-    let consumer: StreamConsumer = consumer_config(kafka, &writer.settings.group_id).create()?;
-    start_from_stored_offsets(&consumer, &writer, kafka).await;
-    spawn_lag_reporter(kafka, &writer, shutdown.clone())?;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topic_refs)?;
+    let runner = ConsumerRunner::new(&kafka, &writer.settings.group_id, &topic_refs)?
+        .with_backoff(writer.settings.backoff)
+        .with_commit_mode(CommitMode::Async);
+    spawn_lag_reporter(&kafka, &writer, shutdown.clone())?;
     tracing::info!(topics = ?topics, group = %writer.settings.group_id, "Persister consuming.");
-
-    let mut pending: std::collections::VecDeque<Inbound> = Default::default();
-    loop {
-        let msg = match pending.pop_front() {
-            Some(m) => m,
-            None => {
-                let received = tokio::select! {
-                    r = consumer.recv() => r,
-                    _ = shutdown.wait() => break,
-                };
-                match received {
-                    Ok(m) => Inbound::from_message(&m),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Kafka receive error.");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
-                    }
-                }
-            }
-        };
-        let outcomes = if is_batch_topic(&msg.topic) {
-            let mut batch = vec![msg];
-            while batch.len() < writer.settings.batch_size {
-                match tokio::time::timeout(Duration::from_millis(5), consumer.recv()).await {
-                    Ok(Ok(m)) => {
-                        let next = Inbound::from_message(&m);
-                        if next.topic == batch[0].topic {
-                            batch.push(next);
-                        } else {
-                            pending.push_back(next);
-                            break;
-                        }
-                    }
-                    _ => break,
-                }
-            }
-            match writer.process_batch(&batch, &shutdown).await {
-                Some(o) => o.into_iter().zip(batch.iter().cloned()).collect::<Vec<_>>(),
-                None => break,
-            }
-        } else {
-            match writer.process_one(&msg, &shutdown).await {
-                Some(o) => vec![(o, msg)],
-                None => break,
-            }
-        };
-        for (outcome, msg) in &outcomes {
-            writer
-                .metrics
-                .messages
-                .with_label_values(&[&msg.topic, outcome_label(outcome)])
-                .inc();
-        }
-        if let Some((_, last)) = outcomes.last() {
-            let mut tpl = TopicPartitionList::new();
-            if tpl
-                .add_partition_offset(&last.topic, last.partition, Offset::Offset(last.offset + 1))
-                .is_ok()
-            {
-                // A hint only: Postgres holds the authoritative offsets.
-                let _ = consumer.commit(&tpl, CommitMode::Async);
-            }
-        }
-    }
-    tracing::info!("Persister consumer stopped.");
+    let stop = async move { shutdown.wait().await };
+    runner.run(writer, None, stop).await?;
     Ok(())
 }
 
-fn outcome_label(o: &Outcome) -> &'static str {
-    match o {
-        Outcome::Persisted { .. } => "persisted",
-        Outcome::AlreadyApplied => "already_applied",
-        Outcome::DeadLettered(_) => "dead_lettered",
-    }
-}
-
-/// Makes the group start where Postgres says it is: the stored offsets are committed to
-/// the group before joining it, so consumption resumes exactly after the last message whose
-/// rows committed (Kafka's own committed offsets may lag, being written after the database
-/// commit). This only shortens replays — the offset check inside every transaction is what
-/// guarantees that nothing is applied twice — so a failure here is logged, not fatal.
-async fn start_from_stored_offsets(
-    consumer: &StreamConsumer,
-    writer: &Writer,
-    kafka: &KafkaSettings,
-) {
-    forget_offsets_beyond_the_log(writer, kafka).await;
-    let stored = loop {
-        match writer::stored_offsets(&writer.pool, &writer.settings.group_id).await {
-            Ok(s) => break s,
-            Err(e) => {
-                tracing::warn!(error = %e, "Cannot read stored offsets yet; retrying.");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    };
-    if stored.is_empty() {
-        return;
-    }
-    let mut tpl = TopicPartitionList::new();
-    for (topic, partition, next) in &stored {
-        if let Err(e) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*next)) {
-            tracing::warn!(%topic, partition, error = %e, "Bad stored offset.");
-        }
-    }
-    match consumer.commit(&tpl, CommitMode::Sync) {
-        Ok(()) => tracing::info!(
-            partitions = stored.len(),
-            "Consumer group positioned at the offsets stored in Postgres."
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "Could not position the group at the stored offsets; replays are skipped in-transaction.")
-        }
-    }
-}
-
-/// A stored offset beyond a partition's high watermark means the log it counted is gone
-/// (the topic was deleted and recreated, or an in-memory broker restarted): every new
-/// message would look like a replay and be skipped. Such offsets are forgotten, with a
-/// warning, so the partition is read from its start.
-async fn forget_offsets_beyond_the_log(writer: &Writer, kafka: &KafkaSettings) {
-    let Ok(stored) = writer::stored_offsets(&writer.pool, &writer.settings.group_id).await else {
-        return;
-    };
-    if stored.is_empty() {
-        return;
-    }
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", format!("{}-watermarks", kafka.client_id));
-    for (k, v) in &kafka.extra {
-        config.set(k, v);
-    }
-    let client: Arc<rdkafka::consumer::BaseConsumer> = match config.create() {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            tracing::warn!(error = %e, "Cannot check stored offsets against the broker.");
-            return;
-        }
-    };
-    for (topic, partition, next) in stored {
-        let c = client.clone();
-        let t = topic.clone();
-        let high = tokio::task::spawn_blocking(move || {
-            c.fetch_watermarks(&t, partition, Duration::from_secs(5))
-        })
-        .await;
-        if let Ok(Ok((_, high))) = high {
-            if high < next {
-                tracing::warn!(%topic, partition, stored = next, high_watermark = high,
-                    "Stored offset is beyond the log (topic recreated or broker reset); reading the partition from its start.");
-                if let Err(e) = writer::forget_offset(
-                    &writer.pool,
-                    &writer.settings.group_id,
-                    &topic,
-                    partition,
-                )
-                .await
-                {
-                    tracing::warn!(error = %e, "Could not forget the stored offset.");
-                }
-            }
-        }
-    }
-}
-
-/// Every 15 s, sets `persister_lag{topic,partition}` = high watermark − stored next offset,
-/// from a metadata-only client (no group), off the async workers.
+/// Every 15 s, sets `persister_lag{topic,partition}` = high watermark − stored next offset.
 fn spawn_lag_reporter(
     kafka: &KafkaSettings,
     writer: &Writer,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", format!("{}-lag", kafka.client_id));
-    for (k, v) in &kafka.extra {
-        config.set(k, v);
-    }
-    let client: Arc<rdkafka::consumer::BaseConsumer> = Arc::new(config.create()?);
+    let watermarks = Watermarks::new(kafka)?;
     let pool = writer.pool.clone();
     let group = writer.settings.group_id.clone();
     let lag = writer.metrics.lag.clone();
     tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(15)) => {}
-                _ = shutdown.wait() => return,
+                () = tokio::time::sleep(LAG_INTERVAL) => {}
+                () = shutdown.wait() => return,
             }
-            let Ok(stored) = writer::stored_offsets(&pool, &group).await else {
-                continue;
+            let stored = match writer::stored_offsets(&pool, &group).await {
+                Ok(stored) => stored,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Cannot read stored offsets for the lag metric.");
+                    continue;
+                }
             };
             for (topic, partition, next) in stored {
-                let client = client.clone();
-                let t = topic.clone();
-                let high = tokio::task::spawn_blocking(move || {
-                    client.fetch_watermarks(&t, partition, Duration::from_secs(2))
-                })
-                .await;
-                if let Ok(Ok((_, high))) = high {
-                    lag.with_label_values(&[&topic, &partition.to_string()])
-                        .set((high - next).max(0));
+                match watermarks.high(&topic, partition, WATERMARK_TIMEOUT).await {
+                    Ok(high) => lag
+                        .with_label_values(&[&topic, &partition.to_string()])
+                        .set((high - next).max(0)),
+                    Err(e) => {
+                        tracing::warn!(%topic, partition, error = %e, "Cannot read the high watermark for the lag metric.")
+                    }
                 }
             }
         }
@@ -558,32 +234,4 @@ fn spawn_lag_reporter(
 /// True for topics persisted a poll at a time (§2.5).
 pub fn is_batch_topic(topic: &str) -> bool {
     topic.contains("-batch")
-}
-
-fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", &kafka.client_id)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", kafka.session_timeout_ms.to_string())
-        .set(
-            "heartbeat.interval.ms",
-            (kafka.session_timeout_ms / 3).max(100).to_string(),
-        )
-        // Retries while Postgres is down happen between polls; allow long outages.
-        .set("max.poll.interval.ms", "3600000")
-        // Services answer after the persister committed (read-your-writes), so a message's
-        // latency is user-visible. Brokers that do not end a waiting fetch when data arrives
-        // (Tansu) would add up to librdkafka's default 500 ms to every message.
-        .set("fetch.wait.max.ms", "20")
-        // Notice topics created after subscribing within seconds, not librdkafka's 5 minutes.
-        .set("topic.metadata.refresh.interval.ms", "10000");
-    for (k, v) in &kafka.extra {
-        config.set(k, v);
-    }
-    config
 }

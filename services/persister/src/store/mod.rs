@@ -1,6 +1,7 @@
-//! SQL and Kafka: parameter binding, the transactional writer with stored offsets, and the
-//! consume loop.
+//! SQL and Kafka: parameter binding, the stored offsets, the per-message transaction, and
+//! the handler the shared consume loop drives.
 
 pub mod consumer;
 pub mod params;
+pub mod transaction;
 pub mod writer;

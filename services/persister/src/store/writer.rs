@@ -10,6 +10,7 @@
 
 use super::params::{to_param, BindError};
 use crate::domain::Statement;
+use digit_core::InfraError;
 use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, Either, Executor};
 
@@ -19,22 +20,30 @@ pub const COMMIT_CHANNEL: &str = "persister_commit";
 /// A failure classified by what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    /// The database is unavailable or the transaction conflicted: retry the same message.
-    #[error("transient database error: {0}")]
-    Transient(#[source] sqlx::Error),
-    /// The dead letter of a poison message was not acknowledged by the broker: retry, so a
-    /// message is never skipped before its dead letter exists.
-    #[error("dead-letter publish failed: {0}")]
-    DeadLetter(#[source] digit_kafka::KafkaError),
-    /// The message can never be written (constraint, type, bad SQL): dead-letter it.
+    /// The database is unavailable or the transaction conflicted, or the dead letter of a
+    /// poison message was not acknowledged by the broker: retry the same message (a
+    /// message is never skipped before its dead letter exists). The source chain is kept.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+    /// The message can never be written (constraint, type, bad SQL): dead-letter it. The
+    /// text is the dead letter's `message`.
     #[error("{0}")]
     Poison(String),
 }
 
+impl WriteError {
+    /// A transient database failure while doing `context`.
+    pub fn database(context: &'static str) -> impl FnOnce(sqlx::Error) -> WriteError {
+        move |e| WriteError::Infra(InfraError::database(context, e))
+    }
+}
+
 impl From<sqlx::Error> for WriteError {
+    /// Classifies an error of a mapped statement: transient ones are retried, the rest
+    /// make the message poison.
     fn from(e: sqlx::Error) -> Self {
         if is_transient(&e) {
-            Self::Transient(e)
+            Self::Infra(InfraError::database("executing a mapped statement", e))
         } else {
             Self::Poison(describe(&e))
         }
@@ -136,7 +145,7 @@ pub async fn lock_offset(
     .bind(partition)
     .execute(&mut *conn)
     .await
-    .map_err(classify_own)?;
+    .map_err(WriteError::database("creating the offset row"))?;
     let next: i64 = sqlx::query_scalar(
         "SELECT next_offset FROM persister_offsets WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE",
     )
@@ -145,7 +154,7 @@ pub async fn lock_offset(
     .bind(partition)
     .fetch_one(&mut *conn)
     .await
-    .map_err(classify_own)?;
+    .map_err(WriteError::database("locking the offset row"))?;
     Ok(next)
 }
 
@@ -167,7 +176,7 @@ pub async fn advance_offset(
     .bind(next_offset)
     .execute(&mut *conn)
     .await
-    .map_err(classify_own)?;
+    .map_err(WriteError::database("advancing the stored offset"))?;
     Ok(())
 }
 
@@ -181,7 +190,7 @@ pub async fn notify(
         .bind(payload.to_string())
         .execute(&mut *conn)
         .await
-        .map_err(classify_own)?;
+        .map_err(WriteError::database("queueing the commit signal"))?;
     Ok(())
 }
 
@@ -210,9 +219,4 @@ pub async fn forget_offset(
         .execute(pool)
         .await?;
     Ok(())
-}
-
-/// Errors of our own bookkeeping queries are never the message's fault.
-fn classify_own(e: sqlx::Error) -> WriteError {
-    WriteError::Transient(e)
 }
