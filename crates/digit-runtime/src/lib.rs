@@ -3,13 +3,21 @@
 //! `run` reads the settings (printing them with `--help`), installs logging, connects to
 //! Postgres and applies the service's migrations, opens the embedded or remote MDMS, builds
 //! the auth gate (JWT or gateway mode, role-actions from MDMS), creates the Kafka producer,
-//! lets the service build its routes from the [`Platform`], and serves them until SIGTERM —
-//! then drains requests and flushes the producer. Keeping this wiring here, once, is what
-//! lets each `main.rs` stay a few lines long.
+//! lets the service build its routes from the [`Platform`] (registering background
+//! [`Workers`] on the way), starts and supervises those workers, and serves the routes with
+//! `<ctx>/health` (liveness) and `<ctx>/health/ready` (readiness: Postgres, the broker, each
+//! worker) until SIGTERM — then drains requests, stops the workers, and flushes the
+//! producer, each bounded by the shutdown timeout. A worker crash under
+//! [`OnCrash::FailProcess`] shuts the service down with a non-zero exit. Keeping this
+//! wiring here, once, is what lets each `main.rs` stay a few lines long.
 
+mod checks;
 mod settings;
+mod workers;
 
+pub use checks::{KafkaCheck, PostgresCheck};
 pub use settings::{kafka_settings_from_env, KAFKA_VARS, MDMS_VARS};
+pub use workers::{BoxError, OnCrash, RunningWorkers, WorkerState, Workers};
 
 use axum::Router;
 use digit_kafka::{KafkaSettings, Producer};
@@ -17,6 +25,7 @@ use digit_mdms::MdmsSource;
 use digit_service::authz::Authorizer;
 use digit_service::config::{Env, ServiceInfo, ServiceSettings};
 use digit_service::gate::{self, Gate};
+use digit_service::readiness::Readiness;
 use digit_service::server::{self, Shutdown};
 use digit_service::{telemetry, Metrics};
 use digit_store::DbSettings;
@@ -57,6 +66,8 @@ pub struct Platform {
     pub shutdown: Shutdown,
     /// Authentication + authorization gate for business routes.
     pub gate: Gate,
+    /// Background workers the service registers (started after the routes are built).
+    pub workers: Workers,
 }
 
 impl std::fmt::Debug for Platform {
@@ -155,6 +166,8 @@ where
     ));
     let gate = Gate::new(&settings, Some(authorizer)).context("auth settings")?;
     let metrics = Metrics::new(settings.name);
+    let workers = Workers::default();
+    workers.instrument(&metrics);
     let platform = Platform {
         settings: settings.clone(),
         pool: pool.clone(),
@@ -164,13 +177,34 @@ where
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
         gate,
+        workers: workers.clone(),
     };
     let mut routes = build(platform.clone()).await?;
     if needs.platform_apis {
         routes = routes.merge(platform_apis(&platform, env).await?);
     }
-    let app = server::app(&settings, &metrics, routes);
+    let timeout = Duration::from_millis(
+        env.parse(&digit_service::config::vars::READINESS_TIMEOUT_MS)
+            .context("readiness settings")?,
+    );
+    let readiness = readiness(&platform, needs.kafka, timeout)?;
+    let app = server::app_with_readiness(&settings, &metrics, readiness, routes);
+    let running = workers.start(&shutdown);
+    // A worker crash under OnCrash::FailProcess shuts the service down, and run() fails.
+    let failure: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    {
+        let (failure, shutdown, workers) = (failure.clone(), shutdown.clone(), workers.clone());
+        tokio::spawn(async move {
+            let error = workers.fatal().await;
+            if let Ok(mut slot) = failure.lock() {
+                *slot = Some(error);
+            }
+            shutdown.trigger();
+        });
+    }
+    let grace = settings.shutdown_timeout;
     let flush = async move {
+        running.stop(grace).await;
         if let Some(p) = producer {
             // Flushing blocks on librdkafka; keep it off the async workers.
             let result =
@@ -186,7 +220,26 @@ where
     server::serve(&settings, app, shutdown, flush)
         .await
         .context("HTTP server")?;
-    Ok(())
+    let failed = failure.lock().ok().and_then(|mut f| f.take());
+    match failed {
+        Some(error) => Err(anyhow::anyhow!(error)),
+        None => Ok(()),
+    }
+}
+
+/// The readiness checks of `<ctx>/health/ready`: `postgres` (a query on the pool), `kafka`
+/// when the service uses the broker (a metadata fetch), and one `worker:<name>` per
+/// registered worker; each bounded by `timeout`.
+pub fn readiness(platform: &Platform, kafka: bool, timeout: Duration) -> anyhow::Result<Readiness> {
+    use anyhow::Context as _;
+    let mut readiness = Readiness::new(timeout).with(Arc::new(PostgresCheck {
+        pool: platform.pool.clone(),
+    }));
+    if kafka {
+        let check = KafkaCheck::new(&platform.kafka, timeout).context("Kafka readiness client")?;
+        readiness = readiness.with(Arc::new(check));
+    }
+    Ok(readiness.with(Arc::new(platform.workers.clone())))
 }
 
 /// The standalone platform routes: MDMS v1 search (open) and idgen (mixed), gated.

@@ -48,6 +48,7 @@ async fn platform(db: &TestDb) -> (Platform, axum::Router) {
         producer: None,
         metrics: Metrics::new("pgr"),
         shutdown: Shutdown::new(),
+        workers: digit_runtime::Workers::default(),
     };
     let routes = digit_runtime::platform_apis(&platform, &env).await.unwrap();
     let app = server::app(&settings, &platform.metrics, routes);
