@@ -3,7 +3,7 @@
 //! explicit [`Env`], so tests (and tools) can run a service's production `routes()` in
 //! process: a fresh database in `DB_URL`, unique topics, a test `JWT_SECRET`.
 
-use crate::{kafka_settings_from_env, mdms_source, platform_apis, Needs, Platform};
+use crate::{kafka_settings_from_env, mdms_source, platform_apis, readiness, Needs, Platform, Workers};
 use axum::Router;
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;
@@ -14,6 +14,7 @@ use digit_service::server::{self, Shutdown};
 use digit_service::Metrics;
 use digit_store::DbSettings;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Builds a [`Platform`] from an [`Env`] the way `run` does, without serving it.
 ///
@@ -72,6 +73,7 @@ impl PlatformBuilder {
         }
         .context("service settings")?;
         let db = DbSettings::from_lookup(|name| env.raw(name)).context("database settings")?;
+        tracing::info!(database = %db.redacted_url(), "Connecting to Postgres.");
         let pool = digit_store::connect(&db)
             .await
             .context("connecting to Postgres")?;
@@ -81,6 +83,8 @@ impl PlatformBuilder {
                 .context("applying migrations")?;
         }
         let metrics = Metrics::new(settings.name);
+        let workers = Workers::default();
+        workers.instrument(&metrics);
         let mdms: Arc<dyn MdmsSource> = match self.mdms {
             Some(mdms) => mdms,
             None if self.needs.mdms => mdms_source(&env, &metrics).await?,
@@ -110,15 +114,30 @@ impl PlatformBuilder {
             shutdown: self.shutdown,
             gate,
             env,
+            workers,
         })
     }
 }
 
 /// The router `run` serves for `routes`: plus the platform APIs when `needs` asks for them,
-/// behind the common layers (health, metrics, request ids, limits, timeouts).
+/// behind the common layers (health, readiness at `<ctx>/health/ready`, metrics, request
+/// ids, limits, timeouts).
 pub async fn app(platform: &Platform, needs: &Needs, mut routes: Router) -> anyhow::Result<Router> {
+    use anyhow::Context as _;
     if needs.platform_apis {
         routes = routes.merge(platform_apis(platform, &platform.env).await?);
     }
-    Ok(server::app(&platform.settings, &platform.metrics, routes))
+    let timeout = Duration::from_millis(
+        platform
+            .env
+            .parse(&digit_service::config::vars::READINESS_TIMEOUT_MS)
+            .context("readiness settings")?,
+    );
+    let readiness = readiness(platform, needs.kafka, timeout)?;
+    Ok(server::app_with_readiness(
+        &platform.settings,
+        &platform.metrics,
+        readiness,
+        routes,
+    ))
 }

@@ -3,29 +3,36 @@
 //! `run` reads the settings (printing them with `--help`), installs logging, connects to
 //! Postgres and applies the service's migrations, opens the embedded or remote MDMS, builds
 //! the auth gate (JWT or gateway mode, role-actions from MDMS), creates the Kafka producer,
-//! lets the service build its routes from the [`Platform`], and serves them until SIGTERM —
-//! then drains requests and flushes the producer. Keeping this wiring here, once, is what
-//! lets each `main.rs` stay a few lines long.
+//! lets the service build its routes from the [`Platform`] (registering background
+//! [`Workers`] on the way), starts and supervises those workers, and serves the routes with
+//! `<ctx>/health` (liveness) and `<ctx>/health/ready` (readiness: Postgres, the broker, each
+//! worker) until SIGTERM — then drains requests, stops the workers, and flushes the
+//! producer, each bounded by the shutdown timeout. A worker crash under
+//! [`OnCrash::FailProcess`] shuts the service down with a non-zero exit. Keeping this
+//! wiring here, once, is what lets each `main.rs` stay a few lines long.
 //!
 //! [`PlatformBuilder`] builds the same [`Platform`] from an explicit `Env` without serving
-//! it, and [`app`] adds the layers `run` serves with, so tests run a service's production
-//! `routes()` in process.
+//! it (`run` uses it too), and [`app`] adds the layers `run` serves with, so tests run a
+//! service's production `routes()` in process.
 
 mod assemble;
+mod checks;
 mod settings;
+mod workers;
 
 pub use assemble::{app, PlatformBuilder};
+pub use checks::{KafkaCheck, PostgresCheck};
 pub use settings::{kafka_settings_from_env, DB_VARS, KAFKA_VARS, MDMS_VARS};
+pub use workers::{BoxError, OnCrash, RunningWorkers, WorkerState, Workers};
 
 use axum::Router;
 use digit_kafka::{KafkaSettings, Producer};
 use digit_mdms::MdmsSource;
-use digit_service::authz::Authorizer;
 use digit_service::config::{Env, ServiceInfo, ServiceSettings};
 use digit_service::gate::{self, Gate};
+use digit_service::readiness::Readiness;
 use digit_service::server::{self, Shutdown};
 use digit_service::{telemetry, Metrics};
-use digit_store::DbSettings;
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 use std::future::Future;
@@ -74,6 +81,8 @@ pub struct Platform {
     /// Where the service reads its own settings (the process environment in `run`; a map
     /// in tests, see [`PlatformBuilder`]).
     pub env: Env,
+    /// Background workers the service registers (started after the routes are built).
+    pub workers: Workers,
 }
 
 impl std::fmt::Debug for Platform {
@@ -131,7 +140,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(start(settings, &env, needs, build)) {
+    match runtime.block_on(start(info, env, needs, build)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "Service failed.");
@@ -141,8 +150,8 @@ where
 }
 
 async fn start<F, Fut>(
-    settings: ServiceSettings,
-    env: &Env,
+    info: &'static ServiceInfo,
+    env: Env,
     needs: Needs,
     build: F,
 ) -> anyhow::Result<()>
@@ -150,56 +159,31 @@ where
     F: FnOnce(Platform) -> Fut,
     Fut: Future<Output = anyhow::Result<Router>>,
 {
-    use anyhow::Context as _;
     let shutdown = Shutdown::new().on_os_signals();
-    let db = DbSettings::from_lookup(|name| env.raw(name)).context("database settings")?;
-    tracing::info!(database = %db.redacted_url(), "Connecting to Postgres.");
-    let pool = digit_store::connect(&db)
-        .await
-        .context("connecting to Postgres")?;
-    if db.migrate {
-        digit_store::run_migrations(&pool, needs.migrators)
-            .await
-            .context("applying migrations")?;
+    let platform = PlatformBuilder::new(info, needs, env)
+        .shutdown(shutdown.clone())
+        .build()
+        .await?;
+    let routes = build(platform.clone()).await?;
+    let app = app(&platform, &needs, routes).await?;
+    let running = platform.workers.start(&shutdown);
+    // A worker crash under OnCrash::FailProcess shuts the service down, and run() fails.
+    let failure: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    {
+        let (failure, shutdown) = (failure.clone(), shutdown.clone());
+        let workers = platform.workers.clone();
+        tokio::spawn(async move {
+            let error = workers.fatal().await;
+            if let Ok(mut slot) = failure.lock() {
+                *slot = Some(error);
+            }
+            shutdown.trigger();
+        });
     }
-    let metrics = Metrics::new(settings.name);
-    let mdms: Arc<dyn MdmsSource> = if needs.mdms {
-        mdms_source(env, &metrics).await?
-    } else {
-        Arc::new(digit_mdms::EmbeddedMdms::from_documents([]))
-    };
-    let kafka = kafka_settings_from_env(env, settings.name).context("Kafka settings")?;
-    let producer = if needs.kafka {
-        let producer = Producer::new(&kafka).context("creating the Kafka producer")?;
-        Some(producer)
-    } else {
-        None
-    };
-    let authorizer = needs.auth.then(|| {
-        Arc::new(Authorizer::new(
-            Arc::new(digit_mdms::MdmsRoleActions::new(mdms.clone())),
-            settings.role_action_ttl,
-            settings.state_level_length,
-        ))
-    });
-    let gate = Gate::new(&settings, authorizer).context("auth settings")?;
-    let platform = Platform {
-        settings: settings.clone(),
-        pool: pool.clone(),
-        mdms: mdms.clone(),
-        kafka,
-        producer: producer.clone(),
-        metrics: metrics.clone(),
-        shutdown: shutdown.clone(),
-        gate,
-        env: env.clone(),
-    };
-    let mut routes = build(platform.clone()).await?;
-    if needs.platform_apis {
-        routes = routes.merge(platform_apis(&platform, env).await?);
-    }
-    let app = server::app(&settings, &metrics, routes);
+    let grace = platform.settings.shutdown_timeout;
+    let (producer, pool) = (platform.producer.clone(), platform.pool.clone());
     let flush = async move {
+        running.stop(grace).await;
         if let Some(p) = producer {
             // Flushing blocks on librdkafka; keep it off the async workers.
             let result =
@@ -212,10 +196,30 @@ where
         }
         pool.close().await;
     };
-    server::serve(&settings, app, shutdown, flush)
+    use anyhow::Context as _;
+    server::serve(&platform.settings, app, shutdown, flush)
         .await
         .context("HTTP server")?;
-    Ok(())
+    let failed = failure.lock().ok().and_then(|mut f| f.take());
+    match failed {
+        Some(error) => Err(anyhow::anyhow!(error)),
+        None => Ok(()),
+    }
+}
+
+/// The readiness checks of `<ctx>/health/ready`: `postgres` (a query on the pool), `kafka`
+/// when the service uses the broker (a metadata fetch), and one `worker:<name>` per
+/// registered worker; each bounded by `timeout`.
+pub fn readiness(platform: &Platform, kafka: bool, timeout: Duration) -> anyhow::Result<Readiness> {
+    use anyhow::Context as _;
+    let mut readiness = Readiness::new(timeout).with(Arc::new(PostgresCheck {
+        pool: platform.pool.clone(),
+    }));
+    if kafka {
+        let check = KafkaCheck::new(&platform.kafka, timeout).context("Kafka readiness client")?;
+        readiness = readiness.with(Arc::new(check));
+    }
+    Ok(readiness.with(Arc::new(platform.workers.clone())))
 }
 
 /// The standalone platform routes: MDMS v1 search (open) and idgen (mixed), gated.

@@ -251,7 +251,16 @@ pub mod vars {
         help: "How long role-action data from MDMS is cached",
     };
 
-    /// The variables read by `ServiceSettings::from_env`.
+    /// Readiness check bound.
+    pub const READINESS_TIMEOUT_MS: EnvVar = EnvVar {
+        name: "READINESS_TIMEOUT_MS",
+        aliases: &[],
+        default: "2000",
+        help: "Upper bound of each readiness check of <ctx>/health/ready (Postgres query, broker metadata fetch)",
+    };
+
+    /// The variables every service reads (`ServiceSettings::from_env`, plus the runtime's
+    /// readiness timeout).
     pub const COMMON: &[EnvVar] = &[
         SERVER_PORT,
         SERVER_CONTEXT_PATH,
@@ -270,6 +279,7 @@ pub mod vars {
         MAX_BODY_BYTES,
         REQUEST_TIMEOUT_SECONDS,
         ROLE_ACTION_CACHE_MINUTES,
+        READINESS_TIMEOUT_MS,
     ];
 }
 

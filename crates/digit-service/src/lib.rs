@@ -15,6 +15,7 @@ pub mod gate;
 pub mod jwt;
 pub mod metrics;
 pub mod query;
+pub mod readiness;
 pub mod server;
 pub mod telemetry;
 
@@ -23,4 +24,5 @@ pub use extract::DigitJson;
 pub use gate::RequestContext;
 pub use metrics::Metrics;
 pub use query::QueryCriteria;
+pub use readiness::{CheckOutcome, Readiness, ReadinessCheck};
 pub use server::Shutdown;

@@ -1,4 +1,5 @@
-//! Bootstrap: the `--help` CLI, the HTTP server with `<ctx>/health` and `<ctx>/metrics`,
+//! Bootstrap: the `--help` CLI, the HTTP server with `<ctx>/health` (liveness),
+//! `<ctx>/health/ready` (readiness, see [`crate::readiness`]) and `<ctx>/metrics`,
 //! correlation-id spans, body and time limits, DIGIT-shaped 404/500, and graceful
 //! shutdown on SIGTERM/SIGINT that drains in-flight requests, then runs the service's
 //! shutdown hooks (e.g. flushing the Kafka producer).
@@ -7,6 +8,7 @@ use crate::config::{help_text, ServiceInfo, ServiceSettings};
 use crate::error::ApiError;
 use crate::gate::CORRELATION_HEADER;
 use crate::metrics::{self, Metrics};
+use crate::readiness::{self, Readiness};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -115,13 +117,28 @@ async fn wait_for_os_signal() {
 ///
 /// `routes` carry their full paths (a service nests its own under its context path; shared
 /// routers such as idgen's mount at their upstream context).
+/// The readiness endpoint has no checks here; [`app_with_readiness`] adds them.
 pub fn app(settings: &ServiceSettings, metrics: &Metrics, routes: Router) -> Router {
+    app_with_readiness(settings, metrics, Readiness::default(), routes)
+}
+
+/// [`app`] with the checks `<ctx>/health/ready` runs (Postgres, broker, workers …).
+pub fn app_with_readiness(
+    settings: &ServiceSettings,
+    metrics: &Metrics,
+    readiness: Readiness,
+    routes: Router,
+) -> Router {
     let ctx = &settings.context_path;
     let ops = Router::new()
         .route(&format!("{ctx}/health"), get(health))
         .route(&format!("{ctx}/metrics"), get(metrics::endpoint))
         .with_state(metrics.clone());
-    ops.merge(routes)
+    let ready = Router::new()
+        .route(&format!("{ctx}/health/ready"), get(readiness::endpoint))
+        .with_state(readiness);
+    ops.merge(ready)
+        .merge(routes)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, settings.request_timeout))

@@ -47,6 +47,7 @@ pub mod api;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod escalation_job;
 pub mod model;
 pub mod remote;
 pub mod settings;

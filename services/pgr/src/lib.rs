@@ -80,6 +80,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_workflow::WORKFLOW_VARS,
         digit_store::commit::COMMIT_VARS,
         digit_localization::LOCALIZATION_VARS,
+        digit_workflow::escalation_job::ESCALATION_JOB_VARS,
         &[
             CREATE_TOPIC,
             UPDATE_TOPIC,
@@ -98,6 +99,7 @@ pub const NEEDS: Needs = Needs {
         &digit_store::IDGEN_MIGRATOR,
         &digit_workflow::WORKFLOW_MIGRATOR,
         &digit_user::USER_MIGRATOR,
+        &digit_jobs::JOBS_MIGRATOR,
     ],
     kafka: true,
     platform_apis: true,
@@ -157,6 +159,7 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
             .await?;
             routes = routes.merge(digit_workflow::api::router(embedded.clone()));
             engine = Some(embedded.clone());
+            register_auto_escalation(&platform, env, &embedded)?;
             Arc::new(embedded)
         }
     };
@@ -213,4 +216,42 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         routes: platform.protect(routes),
         workflow: engine,
     })
+}
+
+/// Runs PGR auto-escalation on `AUTO_ESCALATION_SCHEDULE` (one replica per tick) as a
+/// supervised worker; a remote workflow escalates on its own.
+fn register_auto_escalation(
+    platform: &Platform,
+    env: &Env,
+    workflow: &digit_workflow::Workflow,
+) -> anyhow::Result<()> {
+    use digit_workflow::escalation_job::{
+        AutoEscalationJob, AUTO_ESCALATION_SCHEDULE, AUTO_ESCALATION_USER_UUID,
+    };
+    let Some(schedule) = digit_jobs::Schedule::from_env(env, &AUTO_ESCALATION_SCHEDULE)? else {
+        tracing::info!("PGR auto-escalation job disabled.");
+        return Ok(());
+    };
+    let job = AutoEscalationJob::new(
+        workflow.clone(),
+        "PGR",
+        env.get_or_default(&AUTO_ESCALATION_USER_UUID),
+        &platform.settings.state_tenant,
+    );
+    let runner = digit_jobs::JobRunner::new(
+        platform.pool.clone(),
+        "pgr-auto-escalation",
+        schedule,
+        Arc::new(job),
+    )
+    .with_metrics(digit_jobs::JobMetrics::new(&platform.metrics)?);
+    platform.workers.register(
+        "pgr-auto-escalation",
+        digit_runtime::OnCrash::default(),
+        move |shutdown| {
+            let runner = runner.clone();
+            async move { runner.run(shutdown).await }
+        },
+    );
+    Ok(())
 }

@@ -129,3 +129,67 @@ async fn overdue_applications_are_escalated_and_published() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// PGR's periodic job (digit-jobs, as `pgr` registers it): a tick escalates the overdue
+/// application as the system user, exactly like the endpoint, and the same tick run again
+/// (another replica) does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_periodic_job_escalates_once_per_tick() {
+    use digit_jobs::{JobRunner, Schedule, Tick, TickOutcome, JOBS_MIGRATOR};
+    use digit_workflow::escalation_job::AutoEscalationJob;
+
+    let stack = WorkflowStack::start(true).await;
+    digit_store::run_migrations(stack.db.pool(), &[&JOBS_MIGRATOR])
+        .await
+        .unwrap();
+    let overdue = business_id();
+    let (status, body) = stack
+        .transition(&citizen(), pgr_instance(&overdue, "APPLY"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut pi = pgr_instance(&overdue, "ASSIGN");
+    pi["assignes"] = json!([{"uuid": users::LME}]);
+    let (status, body) = stack.transition(&gro(), pi).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let five_days = 5 * 24 * 3600 * 1000_i64;
+    sqlx::query(
+        "UPDATE eg_wf_processinstance_v2 SET createdtime = createdtime - $2, lastmodifiedtime = lastmodifiedtime - $2
+         WHERE businessid = $1",
+    )
+    .bind(&overdue)
+    .bind(five_days)
+    .execute(stack.db.pool())
+    .await
+    .unwrap();
+
+    let job = AutoEscalationJob::new(stack.workflow.clone(), "PGR", users::AUTO_ESCALATION, "pg");
+    let runner = JobRunner::new(
+        stack.db.pool().clone(),
+        "pgr-auto-escalation",
+        Schedule::parse("15m").unwrap(),
+        std::sync::Arc::new(job),
+    );
+    let tick = Tick { at_ms: 900_000 };
+    assert_eq!(
+        runner.run_tick(tick).await.unwrap(),
+        TickOutcome::Ran { ok: true }
+    );
+    let (_, body) = stack
+        .post(
+            &format!("/process/_search?tenantId=pg.citya&businessIds={overdue}"),
+            Some(&gro()),
+            json!({}),
+        )
+        .await;
+    let latest = &body["ProcessInstances"][0];
+    assert_eq!(latest["action"], "ESCALATE", "{body}");
+    assert_eq!(latest["escalated"], true);
+    assert_eq!(latest["state"]["applicationStatus"], "PENDINGATSUPERVISOR");
+    assert_eq!(latest["assigner"]["uuid"], users::AUTO_ESCALATION);
+    let before = stack.history_rows(&overdue).await;
+    assert_eq!(
+        runner.run_tick(tick).await.unwrap(),
+        TickOutcome::AlreadyRun
+    );
+    assert_eq!(stack.history_rows(&overdue).await, before);
+}
