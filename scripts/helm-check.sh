@@ -71,6 +71,12 @@ for name, values in cases.items():
             kinds.append(doc["kind"])
             if doc["kind"] == "Deployment":
                 deployments.add(doc["metadata"]["name"])
+                for c in doc["spec"]["template"]["spec"]["containers"]:
+                    live = c["livenessProbe"]["httpGet"]["path"]
+                    ready = c["readinessProbe"]["httpGet"]["path"]
+                    if not (live.endswith("/health") and ready == live + "/ready"):
+                        print(f"[helm-check] {name}: {doc['metadata']['name']}: probes {live} / {ready}", file=sys.stderr)
+                        failed = True
     counts = {k: kinds.count(k) for k in sorted(set(kinds))}
     print(f"[helm-check] {name}: rendered {json.dumps(counts)}", file=sys.stderr)
     if counts.get("Deployment", 0) == 0 or counts.get("Service", 0) == 0:
