@@ -348,6 +348,12 @@ impl Call<'_> {
         self
     }
 
+    /// An already serialised JSON body (e.g. an outbox row's payload), sent as it is.
+    pub fn json_bytes(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(Ok(body.into()));
+        self
+    }
+
     /// Adds a header (an invalid name or value makes the call fail with
     /// [`HttpError::Config`] when sent).
     pub fn header(mut self, name: &str, value: &str) -> Self {

@@ -19,6 +19,8 @@ mod settings;
 
 pub use client::{join_url, Call, HttpClient, Retry, CORRELATION_HEADER};
 pub use error::{BoxError, HttpError};
+/// The method and URL types of [`HttpClient::request`] (callers need no HTTP crate of their own).
+pub use reqwest::{Method, Url};
 pub use settings::{
     HttpSettings, CONNECT_TIMEOUT, HTTP_VARS, REQUEST_TIMEOUT, RETRIES, RETRY_BACKOFF,
 };

@@ -14,5 +14,5 @@ pub enum OutboxError {
     Invalid(String),
     /// The HTTP client could not be built.
     #[error("outbox HTTP client could not be built")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] digit_http::HttpError),
 }

@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use digit_http::{HttpClient, HttpError, HttpSettings, Method};
+use digit_service::Metrics;
 
 use crate::OutboxError;
 
@@ -53,54 +55,78 @@ pub trait HttpSender: Send + Sync {
     async fn send(&self, request: HttpRequest<'_>) -> Result<(), DeliveryFailure>;
 }
 
-/// [`HttpSender`] on `reqwest` with explicit connect and request timeouts.
+/// [`HttpSender`] on the suite's one outbound client (`digit-http`): its connect and
+/// request timeouts, correlation ids and `http_client_*` metrics (target `outbox`).
 ///
-/// 2xx is delivered. 408, 425, 429 and 5xx, timeouts and connection errors are retried;
-/// any other status (400, 401, 404, 422 …) is permanent.
+/// 2xx is delivered. 408, 425, 429 and 5xx, timeouts and connection errors are retried by
+/// the relay (with its backoff; the client itself re-sends only when no connection could be
+/// opened); any other status (400, 401, 404, 422 …) is permanent.
 #[derive(Debug, Clone)]
-pub struct ReqwestSender {
-    client: reqwest::Client,
+pub struct OutboundSender {
+    client: HttpClient,
 }
 
-impl ReqwestSender {
-    /// A client with the given timeouts (no redirects are followed).
-    pub fn new(timeout: Duration, connect_timeout: Duration) -> Result<Self, OutboxError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(OutboxError::HttpClient)?;
+impl OutboundSender {
+    /// A sender with these timeouts, recording into the service's `metrics`.
+    pub fn new(
+        timeout: Duration,
+        connect_timeout: Duration,
+        metrics: &Metrics,
+    ) -> Result<Self, OutboxError> {
+        let settings = HttpSettings {
+            connect_timeout,
+            request_timeout: timeout,
+            // The relay retries with its own backoff and records every attempt in the row.
+            retries: 0,
+            ..HttpSettings::default()
+        };
+        let client =
+            HttpClient::new("outbox", &settings, metrics).map_err(OutboxError::HttpClient)?;
         Ok(Self { client })
     }
 }
 
 #[async_trait]
-impl HttpSender for ReqwestSender {
+impl HttpSender for OutboundSender {
     async fn send(&self, request: HttpRequest<'_>) -> Result<(), DeliveryFailure> {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        let method = Method::from_bytes(request.method.as_bytes())
             .map_err(|_| DeliveryFailure::permanent(format!("bad method {}", request.method)))?;
-        let mut builder = self
+        let mut call = self
             .client
             .request(method, request.url)
-            .body(request.body.to_vec());
+            .json_bytes(request.body.to_vec());
         for (name, value) in request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
+            // The client sets the JSON content type of the body itself.
+            if !name.eq_ignore_ascii_case("content-type") {
+                call = call.header(name, value);
+            }
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| DeliveryFailure::transient(format!("{e}")))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let retry = status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429);
-        let message = format!("HTTP {status} from {}", request.url);
-        if retry {
-            Err(DeliveryFailure::transient(message))
-        } else {
-            Err(DeliveryFailure::permanent(message))
+        match call.send().await {
+            Ok(_) => Ok(()),
+            Err(HttpError::Status { status, url, .. }) => {
+                let message = format!("HTTP {status} from {url}");
+                if status >= 500 || matches!(status, 408 | 425 | 429) {
+                    Err(DeliveryFailure::transient(message))
+                } else {
+                    Err(DeliveryFailure::permanent(message))
+                }
+            }
+            Err(e @ (HttpError::Config { .. } | HttpError::Encode { .. })) => {
+                Err(DeliveryFailure::permanent(error_chain(&e)))
+            }
+            Err(e) => Err(DeliveryFailure::transient(error_chain(&e))),
         }
     }
+}
+
+/// `e` and its causes on one line (stored in `last_error`).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

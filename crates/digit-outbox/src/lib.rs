@@ -26,7 +26,7 @@ mod relay;
 mod settings;
 
 pub use error::OutboxError;
-pub use http::{DeliveryFailure, HttpRequest, HttpSender, ReqwestSender};
+pub use http::{DeliveryFailure, HttpRequest, HttpSender, OutboundSender};
 pub use message::{
     enqueue, Destination, OutboxMessage, HTTP_IDEMPOTENCY_HEADER, KAFKA_IDEMPOTENCY_HEADER,
 };

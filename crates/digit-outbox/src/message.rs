@@ -107,11 +107,11 @@ impl OutboxMessage {
                 Err(OutboxError::Invalid("empty Kafka topic".into()))
             }
             Destination::Http { method, .. }
-                if reqwest::Method::from_bytes(method.as_bytes()).is_err() =>
+                if digit_http::Method::from_bytes(method.as_bytes()).is_err() =>
             {
                 Err(OutboxError::Invalid(format!("bad HTTP method '{method}'")))
             }
-            Destination::Http { url, .. } if reqwest::Url::parse(url).is_err() => {
+            Destination::Http { url, .. } if digit_http::Url::parse(url).is_err() => {
                 Err(OutboxError::Invalid(format!("bad URL '{url}'")))
             }
             _ => Ok(()),

@@ -7,7 +7,7 @@ use digit_service::Shutdown;
 use prometheus::{IntCounterVec, Opts};
 use sqlx::PgPool;
 
-use crate::http::{DeliveryFailure, HttpRequest, HttpSender, ReqwestSender};
+use crate::http::{DeliveryFailure, HttpRequest, HttpSender, OutboundSender};
 use crate::message::{HTTP_IDEMPOTENCY_HEADER, KAFKA_IDEMPOTENCY_HEADER};
 use crate::{now_ms, OutboxError, OutboxSettings};
 
@@ -20,6 +20,8 @@ pub struct OutboxMetrics {
     pub failed_attempts: IntCounterVec,
     /// `outbox_dead_total`: rows given up on.
     pub dead: IntCounterVec,
+    /// The service registry they live in (the HTTP sender records its calls there too).
+    pub registry: digit_service::Metrics,
 }
 
 impl OutboxMetrics {
@@ -36,6 +38,7 @@ impl OutboxMetrics {
                 "outbox_dead_total",
                 "Outbox rows marked dead after their last attempt",
             )?,
+            registry: metrics.clone(),
         };
         metrics.register(Box::new(this.delivered.clone()));
         metrics.register(Box::new(this.failed_attempts.clone()));
@@ -86,14 +89,19 @@ struct Row {
 
 impl Relay {
     /// A relay using `producer` for Kafka rows (`None`: Kafka rows fail and end dead) and
-    /// a [`ReqwestSender`] with the settings' timeouts for HTTP rows.
+    /// an [`OutboundSender`] (the suite's `digit-http` client) with the settings' timeouts
+    /// for HTTP rows, recording into the registry the metrics were made with.
     pub fn new(
         pool: PgPool,
         producer: Option<Producer>,
         settings: OutboxSettings,
         metrics: OutboxMetrics,
     ) -> Result<Self, OutboxError> {
-        let http = ReqwestSender::new(settings.http_timeout, settings.http_connect_timeout)?;
+        let http = OutboundSender::new(
+            settings.http_timeout,
+            settings.http_connect_timeout,
+            &metrics.registry,
+        )?;
         Ok(Self::with_http_sender(
             pool,
             producer,

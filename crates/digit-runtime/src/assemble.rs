@@ -3,7 +3,9 @@
 //! explicit [`Env`], so tests (and tools) can run a service's production `routes()` in
 //! process: a fresh database in `DB_URL`, unique topics, a test `JWT_SECRET`.
 
-use crate::{kafka_settings_from_env, mdms_source, platform_apis, readiness, Needs, Platform, Workers};
+use crate::{
+    kafka_settings_from_env, mdms_source, platform_apis, readiness, Needs, Platform, Workers,
+};
 use axum::Router;
 use digit_kafka::Producer;
 use digit_mdms::MdmsSource;

@@ -164,6 +164,7 @@ fn platform(db: &TestDb, brokers: &str) -> Platform {
         metrics: Metrics::new("workers-test"),
         shutdown: Shutdown::new(),
         workers: Workers::default(),
+        env,
     }
 }
 

@@ -368,6 +368,10 @@ impl Pgr {
         if let Some(address) = service.address.as_mut() {
             address.id = Some(uuid::Uuid::new_v4().to_string());
             address.tenant_id = tenant.clone();
+            // The persister's definite `$.service.address.geoLocation.latitude` path fails
+            // the whole message when the key is absent (upstream loses such a complaint);
+            // explicit nulls store NULL coordinates instead.
+            address.geo_location.get_or_insert_with(Default::default);
         }
         for doc in service.documents.iter_mut().flatten() {
             doc.id = Some(uuid::Uuid::new_v4().to_string());
@@ -451,6 +455,7 @@ impl Pgr {
         if let Some(address) = service.address.as_mut() {
             address.id = persisted.address.as_ref().and_then(|a| a.id.clone());
             address.tenant_id = persisted.tenant_id.clone();
+            address.geo_location.get_or_insert_with(Default::default);
         } else {
             service.address = persisted.address.clone();
         }

@@ -90,6 +90,30 @@ fn error(body: &Value) -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_complaint_without_coordinates_is_stored() {
+    // The persister reads `$.service.address.geoLocation.latitude` as a definite path: a
+    // complaint whose address has no geoLocation key was answered and then dead-lettered.
+    let stack = WorkflowStack::start(true).await;
+    let body = complaint(|b| {
+        b["service"]["address"]
+            .as_object_mut()
+            .unwrap()
+            .remove("geoLocation");
+    });
+    let srid = create(&stack, &citizen(), body).await;
+    let found = fetch(&stack, &citizen(), &srid).await;
+    assert_eq!(found["serviceRequestId"], srid.as_str(), "{found}");
+    assert_eq!(found["address"]["geoLocation"]["latitude"], Value::Null);
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM eg_pgr_service_v2 WHERE servicerequestid = $1")
+            .bind(&srid)
+            .fetch_one(stack.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn create_validation_codes() {
     let stack = WorkflowStack::start(true).await;
     let cases: Vec<(UserInfo, Value, &str, &str)> = vec![
