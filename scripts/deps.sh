@@ -110,10 +110,14 @@ dep_kafka() {
     log "kafka: mvn dependency:copy-dependencies (org.apache.kafka:kafka_2.13:$KAFKA_VERSION) -> $KAFKA_HOME/libs"
     rm -rf "$KAFKA_HOME"
     mkdir -p "$KAFKA_HOME"
-    mvn -B -q -Dstyle.color=never -f "$REPO_ROOT/scripts/kafka/pom.xml" \
-        -Dkafka.version="$KAFKA_VERSION" \
+    # Maven's output goes to a log (even -q -B prints colour codes); shown when it fails.
+    local mvn_log="$KAFKA_HOME/mvn.log"
+    if ! mvn -B -q -f "$REPO_ROOT/scripts/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs" \
-        || die "kafka: Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+        >"$mvn_log" 2>&1; then
+        cat "$mvn_log" >&2
+        die "kafka: Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+    fi
     [[ -f $KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar ]] || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after the copy"
     touch "$KAFKA_HOME/.complete"
     log "kafka: $(find "$KAFKA_HOME/libs" -name '*.jar' | wc -l) jars in $KAFKA_HOME/libs"
