@@ -178,7 +178,10 @@ impl JobRunner {
             return Ok(self.count(TickOutcome::AlreadyRun));
         }
         let result = self.job.run(tick).await;
-        let error = result.as_ref().err().map(|e| error_chain(e.as_ref()));
+        let error = result
+            .as_ref()
+            .err()
+            .map(|e| digit_core::infra::chain(e.as_ref()));
         if let Some(error) = &error {
             tracing::error!(job = %self.name, tick = tick.at_ms, error = %error, "Periodic job failed.");
         } else {
@@ -208,15 +211,4 @@ impl JobRunner {
         }
         outcome
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

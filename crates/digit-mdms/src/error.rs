@@ -107,7 +107,7 @@ impl DigitError for MdmsError {
             MdmsError::Remote(e) => {
                 vec![
                     ErrorDetail::new(codes::RESOURCE_ACCESS, RESOURCE_ACCESS_MESSAGE)
-                        .with_description(chain(e)),
+                        .with_description(digit_core::infra::chain(e)),
                 ]
             }
             MdmsError::Load { .. } | MdmsError::Config(_) => vec![ErrorDetail::new(
@@ -116,18 +116,6 @@ impl DigitError for MdmsError {
             )],
         }
     }
-}
-
-/// An error and its causes, `: `-separated (for the description of a ResourceAccessError).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -112,21 +112,9 @@ impl HttpSender for OutboundSender {
                 }
             }
             Err(e @ (HttpError::Config { .. } | HttpError::Encode { .. })) => {
-                Err(DeliveryFailure::permanent(error_chain(&e)))
+                Err(DeliveryFailure::permanent(digit_core::infra::chain(&e)))
             }
-            Err(e) => Err(DeliveryFailure::transient(error_chain(&e))),
+            Err(e) => Err(DeliveryFailure::transient(digit_core::infra::chain(&e))),
         }
     }
-}
-
-/// `e` and its causes on one line (stored in `last_error`).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

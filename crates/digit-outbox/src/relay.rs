@@ -263,7 +263,7 @@ impl Relay {
                     .send_raw(topic, row.message_key.as_deref(), &row.payload, &headers)
                     .await
                     .map(|_| ())
-                    .map_err(|e| DeliveryFailure::transient(error_chain(&e)))
+                    .map_err(|e| DeliveryFailure::transient(digit_core::infra::chain(&e)))
             }
             "http" => {
                 let (Some(method), Some(url)) =
@@ -288,15 +288,4 @@ impl Relay {
             other => Err(DeliveryFailure::permanent(format!("unknown kind {other}"))),
         }
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

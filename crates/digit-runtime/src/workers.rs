@@ -201,7 +201,7 @@ impl Workers {
                 match &result {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
-                        tracing::warn!(worker = %spec.name, error = %error_chain(e.as_ref()), "Worker ended with an error during shutdown.")
+                        tracing::warn!(worker = %spec.name, error = %digit_core::infra::chain(e.as_ref()), "Worker ended with an error during shutdown.")
                     }
                     Err(join) => {
                         tracing::warn!(worker = %spec.name, error = %join, "Worker task failed during shutdown.")
@@ -213,7 +213,7 @@ impl Workers {
             }
             let error = match result {
                 Ok(Ok(())) => "returned while the service was not shutting down".to_owned(),
-                Ok(Err(e)) => error_chain(e.as_ref()),
+                Ok(Err(e)) => digit_core::infra::chain(e.as_ref()),
                 Err(join) if join.is_panic() => format!("panicked: {join}"),
                 Err(join) => format!("task failed: {join}"),
             };
@@ -303,15 +303,4 @@ impl ReadinessCheck for Workers {
             })
             .collect()
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
