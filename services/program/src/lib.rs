@@ -1,16 +1,35 @@
-//! iFIX program-service: programs, sanctions, allocations and disbursements.
+//! iFIX program-service: programs, sanctions, allocations and disbursements — the money
+//! ledger between a works department and the treasury (spec `upstream-ifix.md` §1).
 //!
-//! The binary starts through `digit-runtime`: settings, Postgres and migrations, MDMS, the
-//! auth gate, Kafka, `/program-service/health` and `/program-service/metrics`. Business endpoints are added
-//! by the issue that builds this service; none are faked here.
+//! `api` holds the sixteen endpoints and the envelope reader, `domain` the wire models,
+//! error catalogue and participant identities, `store` the SQL (entities, the ledger, the
+//! inbox, PII encryption), `service` the pipelines. Unlike upstream, every state change is
+//! one Postgres transaction with its ledger rows, its inbox answer and its outbound
+//! messages (a transactional outbox delivered by a supervised relay), so a crash can
+//! neither lose nor repeat a rupee or a message.
+
+pub mod api;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod store;
 
 use axum::Router;
 use digit_runtime::{Needs, Platform};
-use digit_service::config::ServiceInfo;
+use digit_service::config::{EnvVar, ServiceInfo};
 use sqlx::migrate::Migrator;
+use std::sync::Arc;
 
 /// This service's tables (`migrations/program/`).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/program");
+
+/// Open access (only to run upstream's Postman collections).
+pub const OPEN_ACCESS: EnvVar = EnvVar {
+    name: "PROGRAM_OPEN_ACCESS",
+    aliases: &[],
+    default: "false",
+    help: "true: no authentication or authorization on the program endpoints, as upstream (only for running upstream's Postman collections; never in production)",
+};
 
 /// Name, port and context path (DESIGN.md "The services").
 pub const INFO: ServiceInfo = ServiceInfo {
@@ -18,19 +37,72 @@ pub const INFO: ServiceInfo = ServiceInfo {
     description: "iFIX program-service: programs, sanctions, allocations and disbursements.",
     default_port: 8083,
     default_context_path: "/program-service",
-    env: &[digit_runtime::KAFKA_VARS, digit_runtime::MDMS_VARS],
+    env: &[
+        digit_runtime::KAFKA_VARS,
+        digit_runtime::MDMS_VARS,
+        digit_outbox::OUTBOX_VARS,
+        service::VARS,
+        &[OPEN_ACCESS],
+    ],
 };
 
 /// What the platform must provide.
 pub const NEEDS: Needs = Needs {
-    migrators: &[&MIGRATOR, &digit_store::IDGEN_MIGRATOR],
+    migrators: &[
+        &MIGRATOR,
+        &digit_store::IDGEN_MIGRATOR,
+        &digit_outbox::OUTBOX_MIGRATOR,
+    ],
     kafka: true,
     platform_apis: true,
     auth: true,
     mdms: true,
 };
 
-/// The service's business routes (full paths under the context path).
-pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
-    Ok(Router::new())
+/// The program routes, and the outbox relay as a supervised worker.
+pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
+    use anyhow::Context as _;
+    let env = &platform.env;
+    let settings = service::ProgramSettings::from_env(env)?;
+    let pii = store::pii::PiiCipher::from_config(
+        &env.get(&service::PII_KEYS)
+            .context("PROGRAM_PII_KEYS is required (id:base64 32-byte key)")?,
+    )?;
+    let open: bool = env.parse(&OPEN_ACCESS).context("PROGRAM_OPEN_ACCESS")?;
+    let producer = platform
+        .producer
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("program needs a Kafka producer"))?;
+    let topics = [
+        (settings.topics.program.as_str(), 1),
+        (settings.topics.sanction.as_str(), 1),
+        (settings.topics.allocation.as_str(), 1),
+        (settings.topics.disburse.as_str(), 1),
+    ];
+    if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
+        tracing::warn!(error = %e, "Could not create the program event topics.");
+    }
+    let idgen = Arc::new(digit_store::IdGenerator::new(
+        platform.pool.clone(),
+        digit_store::mdms_masters(platform.mdms.clone()),
+        digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?,
+    ));
+    if open {
+        tracing::warn!("PROGRAM_OPEN_ACCESS=true: the program endpoints accept anyone.");
+    }
+    let service = service::ProgramService {
+        pool: platform.pool.clone(),
+        mdms: platform.mdms.clone(),
+        idgen,
+        pii,
+        settings: Arc::new(settings),
+        authorizer: if open { None } else { platform.gate.authorizer() },
+    };
+    service::dispatch::register_relay(&platform, &service, producer)?;
+    let routes = api::router(&platform.settings.context_path, service);
+    Ok(if open {
+        routes
+    } else {
+        platform.protect(routes)
+    })
 }

@@ -27,6 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
+pub mod program;
+
 /// JWT secret of the test gate.
 pub const SECRET: &str = "e2e-test-secret";
 
@@ -264,13 +266,13 @@ pub async fn platform_with_mdms(
 }
 
 /// A fresh database with the persister's tables and the service's.
-async fn database(needs: &Needs) -> TestDb {
+pub(crate) async fn database(needs: &Needs) -> TestDb {
     let mut migrators = vec![&persister::MIGRATOR];
     migrators.extend(needs.migrators.iter().copied());
     TestDb::migrated(&migrators).await.unwrap()
 }
 
-fn vars(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+pub(crate) fn vars(pairs: &[(&str, String)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))

@@ -1,0 +1,5 @@
+//! Models, rules and identities — no I/O.
+
+pub mod codes;
+pub mod identity;
+pub mod model;

@@ -1,0 +1,738 @@
+//! The iFIX wire models (spec §§1.4–1.6): the `{signature, header, message}` envelope, the
+//! four entities with their exchange codes, statuses and search criteria. Field names and
+//! order are upstream's (snake_case entities, camelCase `audit_details` content); every
+//! `Option` is emitted as `null`, amounts are exact decimals written as JSON numbers.
+
+use digit_core::AuditDetails;
+use digit_core::Money;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `header.message_type` (§1.6), case-insensitive on input, lower-case on output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageType {
+    /// `program`
+    Program,
+    /// `on-program`
+    OnProgram,
+    /// `sanction`
+    Sanction,
+    /// `on-sanction`
+    OnSanction,
+    /// `allocation`
+    Allocation,
+    /// `on-allocation`
+    OnAllocation,
+    /// `disburse`
+    Disburse,
+    /// `on-disburse`
+    OnDisburse,
+    /// `demand` (unused upstream)
+    Demand,
+    /// `on-demand`
+    OnDemand,
+    /// `receipt`
+    Receipt,
+    /// `on-receipt`
+    OnReceipt,
+    /// `bill`
+    Bill,
+    /// `on-bill`
+    OnBill,
+}
+
+impl MessageType {
+    /// Every value, in upstream's order.
+    pub const ALL: [MessageType; 14] = [
+        Self::Program,
+        Self::OnProgram,
+        Self::Sanction,
+        Self::OnSanction,
+        Self::Allocation,
+        Self::OnAllocation,
+        Self::Disburse,
+        Self::OnDisburse,
+        Self::Demand,
+        Self::OnDemand,
+        Self::Receipt,
+        Self::OnReceipt,
+        Self::Bill,
+        Self::OnBill,
+    ];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Program => "program",
+            Self::OnProgram => "on-program",
+            Self::Sanction => "sanction",
+            Self::OnSanction => "on-sanction",
+            Self::Allocation => "allocation",
+            Self::OnAllocation => "on-allocation",
+            Self::Disburse => "disburse",
+            Self::OnDisburse => "on-disburse",
+            Self::Demand => "demand",
+            Self::OnDemand => "on-demand",
+            Self::Receipt => "receipt",
+            Self::OnReceipt => "on-receipt",
+            Self::Bill => "bill",
+            Self::OnBill => "on-bill",
+        }
+    }
+
+    /// Case-insensitive parse (Jackson's `@JsonCreator` upstream); unknown → `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The reply type (`program` → `on-program`); replies stay as they are.
+    pub fn reply(self) -> Self {
+        match self {
+            Self::Program => Self::OnProgram,
+            Self::Sanction => Self::OnSanction,
+            Self::Allocation => Self::OnAllocation,
+            Self::Disburse => Self::OnDisburse,
+            Self::Demand => Self::OnDemand,
+            Self::Receipt => Self::OnReceipt,
+            Self::Bill => Self::OnBill,
+            other => other,
+        }
+    }
+
+    /// Whether this is a reply (`on-…`).
+    pub fn is_reply(self) -> bool {
+        self.as_str().starts_with("on-")
+    }
+}
+
+impl Serialize for MessageType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// `header.action`: `create`, `update` or `search` (case-insensitive on input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `create`
+    Create,
+    /// `update`
+    Update,
+    /// `search`
+    Search,
+}
+
+impl Action {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Search => "search",
+        }
+    }
+
+    /// Case-insensitive parse; unknown → `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Create, Self::Update, Self::Search]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The message header (§1.4). Parsed by `api::envelope` (upstream's coercions), written
+/// back as received apart from what the pipelines change (`message_id`, `message_ts`,
+/// `updateUri`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestHeader {
+    /// Sender's message id (upstream overwrites it with the entity id in answers).
+    pub message_id: String,
+    /// Epoch ms (upstream: `0` when missing).
+    pub message_ts: i64,
+    /// What the message is.
+    pub message_type: MessageType,
+    /// What to do.
+    pub action: Action,
+    /// `<service>@<exchange base URL>` of the sender.
+    pub sender_id: String,
+    /// Never used for routing.
+    pub sender_uri: Option<String>,
+    /// `<service>@<exchange base URL>` of the receiver.
+    pub receiver_id: String,
+    /// Passed through, ignored.
+    pub is_msg_encrypted: bool,
+}
+
+/// `{status_code, status_message}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The status; `None` when the client sent none.
+    pub status_code: Option<StatusCode>,
+    /// Free text; `"<CODE> <message>"` on business errors.
+    pub status_message: Option<String>,
+}
+
+impl Status {
+    /// A status without message.
+    pub fn of(code: StatusCode) -> Self {
+        Self {
+            status_code: Some(code),
+            status_message: None,
+        }
+    }
+
+    /// `ERROR` with `"<CODE> <message>"` (upstream's `ErrorHandler`).
+    pub fn error(code: &str, message: &str) -> Self {
+        Self {
+            status_code: Some(StatusCode::Error),
+            status_message: Some(format!("{code} {message}")),
+        }
+    }
+
+    /// The code, when present.
+    pub fn code(&self) -> Option<StatusCode> {
+        self.status_code
+    }
+}
+
+/// `status_code` values (§1.6), exact case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StatusCode {
+    /// RECEIVED
+    Received,
+    /// APPROVED
+    Approved,
+    /// REJECTED
+    Rejected,
+    /// INPROCESS
+    Inprocess,
+    /// INITIATED
+    Initiated,
+    /// ERROR
+    Error,
+    /// SUCCESSFUL
+    Successful,
+    /// FAILED
+    Failed,
+    /// PARTIAL
+    Partial,
+    /// ACTIVE
+    Active,
+    /// INACTIVE
+    Inactive,
+    /// COMPLETED
+    Completed,
+}
+
+impl StatusCode {
+    /// The wire (and database) value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "RECEIVED",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+            Self::Inprocess => "INPROCESS",
+            Self::Initiated => "INITIATED",
+            Self::Error => "ERROR",
+            Self::Successful => "SUCCESSFUL",
+            Self::Failed => "FAILED",
+            Self::Partial => "PARTIAL",
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+            Self::Completed => "COMPLETED",
+        }
+    }
+
+    /// Exact-case parse of a stored value.
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+}
+
+/// `allocation_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AllocationType {
+    /// Adds to the sanction's allocated and available amounts.
+    #[serde(rename = "ALLOCATION")]
+    Allocation,
+    /// Withdraws from both.
+    #[serde(rename = "DEDUCTION")]
+    Deduction,
+}
+
+impl AllocationType {
+    /// The wire (and database) value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allocation => "ALLOCATION",
+            Self::Deduction => "DEDUCTION",
+        }
+    }
+}
+
+/// The eight exchange codes every entity carries (`ExchangeCode`, §1.5.1), after `id` and
+/// `type` and before `status` on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeCodes {
+    /// Function segment.
+    #[serde(default)]
+    pub function_code: Option<String>,
+    /// Administration segment.
+    #[serde(default)]
+    pub administration_code: Option<String>,
+    /// Recipient segment.
+    #[serde(default)]
+    pub recipient_segment_code: Option<String>,
+    /// Economic segment.
+    #[serde(default)]
+    pub economic_segment_code: Option<String>,
+    /// Source of fund.
+    #[serde(default)]
+    pub source_of_fund_code: Option<String>,
+    /// Target segment.
+    #[serde(default)]
+    pub target_segment_code: Option<String>,
+    /// Currency, e.g. `INR`.
+    #[serde(default)]
+    pub currency_code: Option<String>,
+    /// Locale / geo code.
+    #[serde(default)]
+    pub locale_code: Option<String>,
+}
+
+/// A program (§1.5.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    /// UUID (client may supply).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Always `program` on output.
+    #[serde(default, rename = "type")]
+    pub entity_type: Option<String>,
+    /// Exchange codes (filled from the same JSON object by [`fill_codes`]: serde's
+    /// `flatten` cannot read exact numbers).
+    #[serde(flatten, skip_deserializing)]
+    pub codes: ExchangeCodes,
+    /// Status.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Tenant (e.g. `pg.citya`).
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// Generated by idgen on the owning side.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An existing program's id.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Start (≥ 1).
+    #[serde(default, deserialize_with = "java_long")]
+    pub start_date: i64,
+    /// End (0 = none).
+    #[serde(default, deserialize_with = "java_long")]
+    pub end_date: i64,
+    /// Free JSON.
+    #[serde(default)]
+    pub additional_details: Option<Value>,
+    /// Server-managed.
+    #[serde(default)]
+    pub audit_details: Option<AuditDetails>,
+    /// Always null.
+    #[serde(default)]
+    pub children: Option<Vec<Value>>,
+}
+
+/// A sanction (§1.5.3): the parent envelope carries the children, only children are stored.
+/// Unlike upstream, the balances are visible (§5 item 18); they are never read from input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sanction {
+    /// UUID.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Always `sanction` on output.
+    #[serde(default, rename = "type")]
+    pub entity_type: Option<String>,
+    /// Exchange codes (filled from the same JSON object by [`fill_codes`]: serde's
+    /// `flatten` cannot read exact numbers).
+    #[serde(flatten, skip_deserializing)]
+    pub codes: ExchangeCodes,
+    /// Status.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Tenant.
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// The program's code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Net sanctioned amount.
+    #[serde(default)]
+    pub net_amount: Option<Money>,
+    /// Gross sanctioned amount (the allocation ceiling).
+    #[serde(default)]
+    pub gross_amount: Option<Money>,
+    /// Σ allocations − Σ deductions (output only).
+    #[serde(default, skip_deserializing)]
+    pub allocated_amount: Option<Money>,
+    /// Allocated − disbursed + refunds (output only).
+    #[serde(default, skip_deserializing)]
+    pub available_amount: Option<Money>,
+    /// Free JSON.
+    #[serde(default)]
+    pub additional_details: Option<Value>,
+    /// Server-managed.
+    #[serde(default)]
+    pub audit_details: Option<AuditDetails>,
+    /// The sanctions of this message.
+    #[serde(default)]
+    pub children: Option<Vec<Sanction>>,
+}
+
+/// An allocation or deduction (§1.5.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// UUID.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Always `allocation` on output.
+    #[serde(default, rename = "type")]
+    pub entity_type: Option<String>,
+    /// Exchange codes (filled from the same JSON object by [`fill_codes`]: serde's
+    /// `flatten` cannot read exact numbers).
+    #[serde(flatten, skip_deserializing)]
+    pub codes: ExchangeCodes,
+    /// Status.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Tenant.
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// The program's code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// The sanction it adds to or withdraws from.
+    #[serde(default)]
+    pub sanction_id: Option<String>,
+    /// Net amount.
+    #[serde(default)]
+    pub net_amount: Option<Money>,
+    /// Gross amount (what moves the sanction's balances).
+    #[serde(default)]
+    pub gross_amount: Option<Money>,
+    /// ALLOCATION or DEDUCTION.
+    #[serde(default)]
+    pub allocation_type: Option<AllocationType>,
+    /// Free JSON.
+    #[serde(default)]
+    pub additional_details: Option<Value>,
+    /// Server-managed.
+    #[serde(default)]
+    pub audit_details: Option<AuditDetails>,
+    /// The allocations of this message.
+    #[serde(default)]
+    pub children: Option<Vec<Allocation>>,
+}
+
+/// A payee (§1.5.5). Name, phone and address are encrypted at rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Individual {
+    /// Name (required, ≥ 2).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone (required, ≥ 2).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// PIN code.
+    #[serde(default)]
+    pub pin: Option<String>,
+    /// Address (required, ≥ 2).
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A disbursement (§1.5.5): a parent (one payment) with one child per payee line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disbursement {
+    /// UUID.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Always `disburse` on output.
+    #[serde(default, rename = "type")]
+    pub entity_type: Option<String>,
+    /// Exchange codes (filled from the same JSON object by [`fill_codes`]: serde's
+    /// `flatten` cannot read exact numbers).
+    #[serde(flatten, skip_deserializing)]
+    pub codes: ExchangeCodes,
+    /// Status.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Tenant.
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// The program's code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Payment number (parent) or line-item id (child).
+    #[serde(default)]
+    pub target_id: Option<String>,
+    /// The parent's id (children, set by the server).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// The sanction debited (auto-picked when absent).
+    #[serde(default)]
+    pub sanction_id: Option<String>,
+    /// Treasury's PI / beneficiary number.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    /// `ACCOUNT_NO@IFSC` (children; encrypted at rest).
+    #[serde(default)]
+    pub account_code: Option<String>,
+    /// Net amount.
+    #[serde(default)]
+    pub net_amount: Option<Money>,
+    /// Gross amount (what is debited).
+    #[serde(default)]
+    pub gross_amount: Option<Money>,
+    /// Payee (children).
+    #[serde(default)]
+    pub individual: Option<Individual>,
+    /// Free JSON.
+    #[serde(default)]
+    pub additional_details: Option<Value>,
+    /// Server-managed.
+    #[serde(default)]
+    pub audit_details: Option<AuditDetails>,
+    /// The payee lines (parent); must be null on a child.
+    #[serde(default)]
+    pub children: Option<Vec<Disbursement>>,
+}
+
+/// The envelope of every create/update/reply (§1.4): `message` is a JSON object here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Envelope<T> {
+    /// Opaque, passed through.
+    pub signature: Option<String>,
+    /// The header.
+    pub header: RequestHeader,
+    /// The entity.
+    pub message: T,
+}
+
+/// `pagination` of a search (§1.5.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pagination {
+    /// Page size (default 20, at most the configured maximum).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    #[serde(default)]
+    pub offset: Option<i64>,
+    /// Filled in answers (upstream never does).
+    #[serde(default)]
+    pub total_count: Option<i64>,
+    /// A whitelisted column name (default `last_modified_time`).
+    #[serde(default)]
+    pub sort_by: Option<String>,
+    /// `ASC` or `DESC` (default `DESC`).
+    #[serde(default)]
+    pub sort_order: Option<SortOrder>,
+}
+
+/// `ASC` / `DESC`, exact case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortOrder {
+    /// Ascending.
+    #[serde(rename = "ASC")]
+    Asc,
+    /// Descending.
+    #[serde(rename = "DESC")]
+    Desc,
+}
+
+/// Program search criteria.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProgramSearch {
+    /// Program ids.
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    /// Tenant (required).
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// Parent program.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Exact name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Program code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Status (upstream filters `ACTIVE` when absent; we do not, §5 item 17).
+    #[serde(default)]
+    pub status: Option<StatusCode>,
+    /// Paging.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+/// Sanction search criteria.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SanctionSearch {
+    /// Sanction ids.
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    /// Tenant (required).
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// Program code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Paging.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+/// Allocation search criteria.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocationSearch {
+    /// Allocation ids.
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    /// Tenant (required).
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// Program code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Sanction.
+    #[serde(default)]
+    pub sanction_id: Option<String>,
+    /// Paging.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+/// Disbursement search criteria.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisburseSearch {
+    /// Disbursement ids (parents or children).
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    /// Tenant (required).
+    #[serde(default)]
+    pub location_code: Option<String>,
+    /// Program code.
+    #[serde(default)]
+    pub program_code: Option<String>,
+    /// Payment number.
+    #[serde(default)]
+    pub target_id: Option<String>,
+    /// Treasury transaction id.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    /// Paging.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+/// A search answer: `{header, <plural>: [...]}`. `pagination` is ours (with `total_count`);
+/// upstream sends none.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse<T: Serialize> {
+    /// The request header, unchanged.
+    pub header: RequestHeader,
+    /// The key (`programs`, `sanctions`, `allocations`, `disbursements`) and the rows.
+    #[serde(flatten)]
+    pub items: SearchItems<T>,
+    /// Effective paging and the total.
+    pub pagination: Pagination,
+}
+
+/// The list of a search answer under its plural key.
+#[derive(Debug, Clone, Serialize)]
+pub enum SearchItems<T: Serialize> {
+    /// `programs`
+    #[serde(rename = "programs")]
+    Programs(Vec<T>),
+    /// `sanctions`
+    #[serde(rename = "sanctions")]
+    Sanctions(Vec<T>),
+    /// `allocations`
+    #[serde(rename = "allocations")]
+    Allocations(Vec<T>),
+    /// `disbursements`
+    #[serde(rename = "disbursements")]
+    Disbursements(Vec<T>),
+}
+
+/// A Java `long`: a number or a numeric string; null is 0.
+fn java_long<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(digit_core::lenient::opt_i64(d)?.unwrap_or(0))
+}
+
+/// An entity carrying exchange codes and, possibly, children of its own kind.
+pub trait Coded {
+    /// The codes.
+    fn codes_mut(&mut self) -> &mut ExchangeCodes;
+    /// The children, if any.
+    fn children_mut(&mut self) -> Option<&mut Vec<Self>>
+    where
+        Self: Sized;
+}
+
+macro_rules! coded {
+    ($t:ty) => {
+        impl Coded for $t {
+            fn codes_mut(&mut self) -> &mut ExchangeCodes {
+                &mut self.codes
+            }
+            fn children_mut(&mut self) -> Option<&mut Vec<Self>> {
+                self.children.as_mut()
+            }
+        }
+    };
+}
+coded!(Sanction);
+coded!(Allocation);
+coded!(Disbursement);
+
+impl Coded for Program {
+    fn codes_mut(&mut self) -> &mut ExchangeCodes {
+        &mut self.codes
+    }
+    fn children_mut(&mut self) -> Option<&mut Vec<Self>> {
+        None
+    }
+}
+
+/// Reads the exchange codes of `entity` (and of its children, recursively) from `json`,
+/// the object it was parsed from. Codes that are not strings were rejected before.
+pub fn fill_codes<T: Coded>(entity: &mut T, json: &Value) {
+    if let Ok(codes) = ExchangeCodes::deserialize(json) {
+        *entity.codes_mut() = codes;
+    }
+    let child_json = json.get("children").and_then(Value::as_array);
+    if let (Some(children), Some(values)) = (entity.children_mut(), child_json) {
+        for (child, value) in children.iter_mut().zip(values) {
+            fill_codes(child, value);
+        }
+    }
+}

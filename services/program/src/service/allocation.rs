@@ -1,0 +1,1 @@
+//! The allocation pipelines (spec §1.8).

@@ -1,0 +1,1 @@
+//! The disburse pipelines (spec §1.8).

@@ -1,0 +1,1 @@
+//! The program pipelines (spec §1.8).

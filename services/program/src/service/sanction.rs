@@ -1,0 +1,1 @@
+//! The sanction pipelines (spec §1.8).
