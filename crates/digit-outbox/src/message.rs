@@ -42,6 +42,9 @@ pub struct OutboxMessage {
     /// relay; for HTTP JSON bodies the relay also sets `Content-Type: application/json`
     /// unless a header here sets it.
     pub headers: Vec<(String, String)>,
+    /// The writing service (empty by default); a relay made with [`crate::Relay::for_source`]
+    /// delivers only its own service's rows.
+    pub source: String,
 }
 
 impl OutboxMessage {
@@ -59,6 +62,7 @@ impl OutboxMessage {
             },
             payload: serde_json::to_vec(value)?,
             headers: Vec::new(),
+            source: String::new(),
         })
     }
 
@@ -76,6 +80,7 @@ impl OutboxMessage {
             },
             payload: serde_json::to_vec(body)?,
             headers: vec![("Content-Type".into(), "application/json".into())],
+            source: String::new(),
         })
     }
 
@@ -84,6 +89,12 @@ impl OutboxMessage {
     /// rejected by the unique key instead of sending it twice.
     pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = key.into();
+        self
+    }
+
+    /// Marks the message as written by `source` (see [`crate::Relay::for_source`]).
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = source.into();
         self
     }
 
@@ -138,8 +149,8 @@ pub async fn enqueue(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO digit_outbox
             (idempotency_key, kind, topic, message_key, http_method, http_url, payload, headers,
-             next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+             next_attempt_at, created_at, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
          RETURNING id",
     )
     .bind(&message.idempotency_key)
@@ -151,6 +162,7 @@ pub async fn enqueue(
     .bind(&message.payload)
     .bind(headers)
     .bind(crate::now_ms())
+    .bind(&message.source)
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)

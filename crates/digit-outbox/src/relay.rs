@@ -63,6 +63,8 @@ pub struct Relay {
     http: Arc<dyn HttpSender>,
     settings: OutboxSettings,
     metrics: OutboxMetrics,
+    /// Only rows of this source (`None`: every row).
+    source: Option<String>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -125,7 +127,18 @@ impl Relay {
             http,
             settings,
             metrics,
+            source: None,
         }
+    }
+
+    /// This relay delivers only rows enqueued with [`OutboxMessage::with_source`]`(source)`
+    /// — for services that share a database with another service's relay.
+    ///
+    /// [`OutboxMessage::with_source`]: crate::OutboxMessage::with_source
+    #[must_use]
+    pub fn for_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
     }
 
     /// Polls until `shutdown` fires: immediately again after a full batch, after
@@ -152,12 +165,14 @@ impl Relay {
                     payload, headers, attempts
                FROM digit_outbox
               WHERE status = 'pending' AND next_attempt_at <= $1
+                AND ($3::text IS NULL OR source = $3)
               ORDER BY next_attempt_at, id
               LIMIT $2
                 FOR UPDATE SKIP LOCKED",
         )
         .bind(now_ms())
         .bind(i64::from(self.settings.batch_size))
+        .bind(self.source.as_deref())
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {

@@ -227,3 +227,26 @@ async fn two_relays_on_one_table_deliver_each_row_once() {
     assert_eq!((seen.len(), keys.len()), (300, 300));
     db.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_for_a_source_delivers_only_that_services_rows() {
+    let db = TestDb::migrated(&[&OUTBOX_MIGRATOR]).await.unwrap();
+    let receiver = Receiver::start(StatusCode::OK).await;
+    let mut tx = db.pool().begin().await.unwrap();
+    for (key, source) in [("mine", "program"), ("theirs", "digit-exchange"), ("unmarked", "")] {
+        let m = OutboxMessage::http_json("POST", &receiver.url, &json!({"n": key}))
+            .unwrap()
+            .with_idempotency_key(key)
+            .with_source(source);
+        enqueue(&mut tx, &m).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let (relay, _metrics) = relay(&db, OutboxSettings::default());
+    let relay = relay.for_source("program");
+    assert_eq!(relay.run_once().await.unwrap(), 1);
+    assert_eq!(status_of(&db, "mine").await.0, "delivered");
+    assert_eq!(status_of(&db, "theirs").await.0, "pending");
+    assert_eq!(status_of(&db, "unmarked").await.0, "pending");
+    db.cleanup().await.unwrap();
+}

@@ -131,6 +131,9 @@ pub const DISBURSE_EVENTS_TOPIC: EnvVar = EnvVar {
     help: "Topic of committed disbursement changes (PII removed)",
 };
 
+/// The `source` of this service's outbox rows.
+pub const OUTBOX_SOURCE: &str = "program";
+
 /// The service's own settings.
 pub const VARS: &[EnvVar] = &[
     EXTERNAL_URL,
@@ -461,14 +464,15 @@ impl ProgramService {
         Ok(m)
     }
 
-    /// Writes `messages` into the outbox in `tx`.
+    /// Writes `messages` into the outbox in `tx`, marked as this service's
+    /// ([`OUTBOX_SOURCE`]: the relay of another service sharing the database leaves them).
     pub async fn enqueue(
         &self,
         tx: &mut Transaction<'_, Postgres>,
         messages: &[OutboxMessage],
     ) -> Result<(), ProgramError> {
         for m in messages {
-            digit_outbox::enqueue(tx, m).await?;
+            digit_outbox::enqueue(tx, &m.clone().with_source(OUTBOX_SOURCE)).await?;
         }
         Ok(())
     }
