@@ -71,6 +71,8 @@ export_common_env() {
     export AUTH_MODE="${AUTH_MODE:-jwt}"
     # Dev-only secret; `digitctl token` uses the same default. Never use it outside a laptop.
     export JWT_SECRET="${JWT_SECRET:-digit-dev-secret-change-me}"
+    # Dev-only key for disbursement PII at rest (program); production supplies its own.
+    export PROGRAM_PII_KEYS="${PROGRAM_PII_KEYS:-dev:ZGlnaXQtcnMtZGV2LXBpaS1rZXktMzItYnl0ZXMhISE=}"
     export MDMS_CONFIG_PATH="${MDMS_CONFIG_PATH:-$REPO_ROOT/configs/mdms}"
     export WORKFLOW_CONFIG_PATH="${WORKFLOW_CONFIG_PATH:-$REPO_ROOT/configs/workflow}"
     export USER_CONFIG_PATH="${USER_CONFIG_PATH:-$REPO_ROOT/configs/users}"
