@@ -151,6 +151,8 @@ if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
         failures+=("postman: suite did not come up")
     else
         scripts/postman.sh || failures+=("postman")
+        # Upstream's own program-service collection, on an open-access instance of ours.
+        STACK_DB_NAME=digit_test scripts/postman-upstream.sh || failures+=("postman: upstream Program Service collection")
     fi
     if [[ $stack_started == 1 ]]; then
         STACK_KEEP_INFRA=1 scripts/stack.sh down || true
