@@ -233,7 +233,11 @@ async fn a_relay_for_a_source_delivers_only_that_services_rows() {
     let db = TestDb::migrated(&[&OUTBOX_MIGRATOR]).await.unwrap();
     let receiver = Receiver::start(StatusCode::OK).await;
     let mut tx = db.pool().begin().await.unwrap();
-    for (key, source) in [("mine", "program"), ("theirs", "digit-exchange"), ("unmarked", "")] {
+    for (key, source) in [
+        ("mine", "program"),
+        ("theirs", "digit-exchange"),
+        ("unmarked", ""),
+    ] {
         let m = OutboxMessage::http_json("POST", &receiver.url, &json!({"n": key}))
             .unwrap()
             .with_idempotency_key(key)

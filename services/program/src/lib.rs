@@ -96,7 +96,11 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         idgen,
         pii,
         settings: Arc::new(settings),
-        authorizer: if open { None } else { platform.gate.authorizer() },
+        authorizer: if open {
+            None
+        } else {
+            platform.gate.authorizer()
+        },
     };
     service::dispatch::register_relay(&platform, &service, producer)?;
     let routes = api::router(&platform.settings.context_path, service);

@@ -60,12 +60,25 @@ impl ProgramStack {
             ("PROGRAM_PII_KEYS", PII_KEYS.to_owned()),
             ("EXCHANGE_SERVICE_EXTERNAL_URL", OWN_EXCHANGE.to_owned()),
             ("PROGRAM_EVENTS_TOPIC", format!("ifix-program-events-{tag}")),
-            ("SANCTION_EVENTS_TOPIC", format!("ifix-sanction-events-{tag}")),
-            ("ALLOCATION_EVENTS_TOPIC", format!("ifix-allocation-events-{tag}")),
-            ("DISBURSE_EVENTS_TOPIC", format!("ifix-disburse-events-{tag}")),
+            (
+                "SANCTION_EVENTS_TOPIC",
+                format!("ifix-sanction-events-{tag}"),
+            ),
+            (
+                "ALLOCATION_EVENTS_TOPIC",
+                format!("ifix-allocation-events-{tag}"),
+            ),
+            (
+                "DISBURSE_EVENTS_TOPIC",
+                format!("ifix-disburse-events-{tag}"),
+            ),
             ("OUTBOX_POLL_INTERVAL_MS", "50".to_owned()),
         ]);
-        env.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let _ = kafka();
         let platform = platform(&program::INFO, needs, &db, env).await;
         let routes = program::routes(platform.clone()).await.unwrap();
@@ -91,14 +104,23 @@ impl ProgramStack {
 
     /// POSTs `body` to `/program-service/v1{path}` with `as_user`'s token as
     /// `Authorization: Bearer` (iFIX envelopes have no RequestInfo).
-    pub async fn post(&self, path: &str, as_user: Option<&UserInfo>, body: &Value) -> (StatusCode, Value) {
+    pub async fn post(
+        &self,
+        path: &str,
+        as_user: Option<&UserInfo>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
         let mut req = Request::post(format!("/program-service/v1{path}"))
             .header("content-type", "application/json");
         if let Some(u) = as_user {
             req = req.header("authorization", format!("Bearer {}", token(u)));
         }
-        let (status, bytes) = send(&self.app, req.body(Body::from(body.to_string())).unwrap()).await;
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        let (status, bytes) =
+            send(&self.app, req.body(Body::from(body.to_string())).unwrap()).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// [`ProgramStack::post`] as the program administrator.
@@ -135,7 +157,13 @@ pub fn viewer() -> UserInfo {
 }
 
 /// An iFIX envelope: `{signature, header, message}`.
-pub fn envelope(message_type: &str, action: &str, sender: &str, receiver: &str, message: Value) -> Value {
+pub fn envelope(
+    message_type: &str,
+    action: &str,
+    sender: &str,
+    receiver: &str,
+    message: Value,
+) -> Value {
     json!({
         "signature": "sig",
         "header": {

@@ -6,7 +6,11 @@
 //! and workflow rows) straight into the suite's database with `generate_series`, to measure
 //! at size; seeded rows are reused by later runs (`--seed` tops up to N).
 
-use digit_core::{Role, UserInfo, UserType};
+#[path = "../load_common.rs"]
+mod load_common;
+
+use digit_core::UserType;
+use load_common::{call, percentile, token};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -70,31 +74,6 @@ fn parse() -> Result<Options, String> {
     Ok(o)
 }
 
-fn token(
-    secret: &str,
-    uuid: &str,
-    user_type: UserType,
-    roles: &[(&str, &str)],
-) -> Result<String, String> {
-    let user = UserInfo {
-        uuid: Some(uuid.into()),
-        user_name: Some(uuid.into()),
-        user_type: Some(user_type),
-        tenant_id: roles.first().map(|(_, t)| (*t).to_owned()),
-        roles: roles
-            .iter()
-            .map(|(c, t)| Role {
-                code: (*c).into(),
-                tenant_id: Some((*t).into()),
-                ..Role::default()
-            })
-            .collect(),
-        ..UserInfo::default()
-    };
-    digit_service::jwt::mint_hs256(&user, secret.as_bytes(), 86_400, None)
-        .map_err(|e| e.to_string())
-}
-
 struct Tokens {
     citizen: String,
     gro: String,
@@ -108,27 +87,6 @@ struct Samples {
     resolve: Vec<Duration>,
     search: Vec<Duration>,
     errors: Vec<String>,
-}
-
-async fn call(
-    client: &reqwest::Client,
-    url: &str,
-    body: &Value,
-) -> Result<(Value, Duration), String> {
-    let started = Instant::now();
-    let response = client
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let value: Value = response.json().await.map_err(|e| e.to_string())?;
-    let took = started.elapsed();
-    if !status.is_success() {
-        return Err(format!("{status}: {}", value["Errors"][0]["code"]));
-    }
-    Ok((value, took))
 }
 
 fn ri(token: &str) -> Value {
@@ -148,6 +106,7 @@ async fn lifecycle(
     let (created, d) = call(
         client,
         &format!("{base}/pgr-services/v2/request/_create"),
+        None,
         &create,
     )
     .await?;
@@ -162,6 +121,7 @@ async fn lifecycle(
     let (assigned, d) = call(
         client,
         &format!("{base}/pgr-services/v2/request/_update"),
+        None,
         &assign,
     )
     .await?;
@@ -171,6 +131,7 @@ async fn lifecycle(
     let (_, d) = call(
         client,
         &format!("{base}/pgr-services/v2/request/_update"),
+        None,
         &resolve,
     )
     .await?;
@@ -180,6 +141,7 @@ async fn lifecycle(
         &format!(
             "{base}/pgr-services/v2/request/_search?tenantId=pg.citya&serviceRequestId={srid}"
         ),
+        None,
         &json!({"RequestInfo": ri(&t.citizen)}),
     )
     .await?;
@@ -191,14 +153,6 @@ async fn lifecycle(
         ));
     }
     Ok(())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
 }
 
 async fn seed(db_url: &str, n: i64) -> Result<(), String> {

@@ -97,15 +97,51 @@ const SIZE_64: Check = Check::Size(2, 64);
 macro_rules! codes_fields {
     () => {
         [
-            Field { json: "id", java: "id", checks: &[SIZE_64] },
-            Field { json: "function_code", java: "functionCode", checks: &[SIZE_64] },
-            Field { json: "administration_code", java: "administrationCode", checks: &[SIZE_64] },
-            Field { json: "recipient_segment_code", java: "recipientSegmentCode", checks: &[SIZE_64] },
-            Field { json: "economic_segment_code", java: "economicSegmentCode", checks: &[SIZE_64] },
-            Field { json: "source_of_fund_code", java: "sourceOfFundCode", checks: &[SIZE_64] },
-            Field { json: "target_segment_code", java: "targetSegmentCode", checks: &[SIZE_64] },
-            Field { json: "currency_code", java: "currencyCode", checks: &[SIZE_64] },
-            Field { json: "locale_code", java: "localeCode", checks: &[SIZE_64] },
+            Field {
+                json: "id",
+                java: "id",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "function_code",
+                java: "functionCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "administration_code",
+                java: "administrationCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "recipient_segment_code",
+                java: "recipientSegmentCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "economic_segment_code",
+                java: "economicSegmentCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "source_of_fund_code",
+                java: "sourceOfFundCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "target_segment_code",
+                java: "targetSegmentCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "currency_code",
+                java: "currencyCode",
+                checks: &[SIZE_64],
+            },
+            Field {
+                json: "locale_code",
+                java: "localeCode",
+                checks: &[SIZE_64],
+            },
         ]
     };
 }
@@ -193,7 +229,14 @@ fn violation(constraint: &str, path: &str, message: &str) -> ErrorDetail {
 /// Checks `value` (an object, or anything else: then only `NotNull` can fail) against
 /// `fields`, appending violations with property paths under `path`. `list` is the rules
 /// of `ValidList` children (the entity's own).
-fn check(value: &Value, fields: &[Field], list: &[Field], path: &str, out: &mut Vec<ErrorDetail>, depth: usize) {
+fn check(
+    value: &Value,
+    fields: &[Field],
+    list: &[Field],
+    path: &str,
+    out: &mut Vec<ErrorDetail>,
+    depth: usize,
+) {
     for field in fields {
         let v = value.get(field.json).filter(|v| !v.is_null());
         let p = format!("{path}.{}", field.java);
@@ -248,9 +291,11 @@ pub fn long_value(v: &Value) -> Option<i64> {
 
 fn decimal_value(v: &Value) -> Option<rust_decimal::Decimal> {
     match v {
-        Value::Number(n) => n.to_string().parse().ok().or_else(|| {
-            rust_decimal::Decimal::from_scientific(&n.to_string()).ok()
-        }),
+        Value::Number(n) => n
+            .to_string()
+            .parse()
+            .ok()
+            .or_else(|| rust_decimal::Decimal::from_scientific(&n.to_string()).ok()),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -320,7 +365,10 @@ fn validate(body: Body, value: &Value) -> Vec<ErrorDetail> {
             let mut normalised = h.clone();
             if let Some(obj) = normalised.as_object_mut() {
                 for (k, parse) in [
-                    ("message_type", (|s: &str| MessageType::parse(s).is_some()) as fn(&str) -> bool),
+                    (
+                        "message_type",
+                        (|s: &str| MessageType::parse(s).is_some()) as fn(&str) -> bool,
+                    ),
                     ("action", |s: &str| Action::parse(s).is_some()),
                 ] {
                     let known = obj.get(k).and_then(Value::as_str).is_some_and(parse);
@@ -329,7 +377,14 @@ fn validate(body: Body, value: &Value) -> Vec<ErrorDetail> {
                     }
                 }
             }
-            check(&normalised, HEADER, &[], &format!("{bean}.header"), &mut out, 0);
+            check(
+                &normalised,
+                HEADER,
+                &[],
+                &format!("{bean}.header"),
+                &mut out,
+                0,
+            );
         }
     }
     match value.get("message").filter(|m| !m.is_null()) {
@@ -475,7 +530,8 @@ mod tests {
             "net_amount": 10, "gross_amount": 10,
             "children": [{"location_code": "pg.citya", "program_code": "PG/1", "target_id": "L1",
                           "net_amount": 0, "gross_amount": 10, "individual": {"name": "A B", "address": "x y"}}]}});
-        let err = parse_write::<Disbursement>(Body::Disbursement, body.to_string().as_bytes()).unwrap_err();
+        let err = parse_write::<Disbursement>(Body::Disbursement, body.to_string().as_bytes())
+            .unwrap_err();
         assert_eq!(
             codes(err),
             [
@@ -495,7 +551,8 @@ mod tests {
             "function_code": "FN-1", "net_amount": 10000000.01, "gross_amount": 0.3,
             "children": [{"location_code": "pg.citya", "program_code": "PG/1", "target_id": "L1",
                           "currency_code": "INR", "net_amount": 10000000.01, "gross_amount": 0.3}]}});
-        let (env, _) = parse_write::<Disbursement>(Body::Disbursement, body.to_string().as_bytes()).unwrap();
+        let (env, _) =
+            parse_write::<Disbursement>(Body::Disbursement, body.to_string().as_bytes()).unwrap();
         assert_eq!(env.message.net_amount.unwrap().to_string(), "10000000.01");
         assert_eq!(env.message.gross_amount.unwrap().to_string(), "0.3");
         assert_eq!(env.message.codes.function_code.as_deref(), Some("FN-1"));

@@ -91,11 +91,17 @@ pub fn program_found_for_create(id: &str) -> Rule {
 }
 /// Update without id.
 pub fn program_id() -> Rule {
-    Rule::new("PROGRAM_ID_ERROR", "programId should not be empty for update")
+    Rule::new(
+        "PROGRAM_ID_ERROR",
+        "programId should not be empty for update",
+    )
 }
 /// Unknown program id.
 pub fn program_not_found(id: &str) -> Rule {
-    Rule::new("PROGRAM_NOT_FOUND", format!("Program not found for id: {id}"))
+    Rule::new(
+        "PROGRAM_NOT_FOUND",
+        format!("Program not found for id: {id}"),
+    )
 }
 /// Missing program code (program update, on-program).
 pub fn program_code() -> Rule {
@@ -213,7 +219,10 @@ pub fn individual() -> Rule {
 }
 /// Child without account code.
 pub fn account_code() -> Rule {
-    Rule::new("ACCOUNT_CODE_ERROR", "Account code should not be null or empty")
+    Rule::new(
+        "ACCOUNT_CODE_ERROR",
+        "Account code should not be null or empty",
+    )
 }
 /// Child with children.
 pub fn multiple_child_disbursement() -> Rule {
@@ -259,7 +268,10 @@ pub fn disbursement_sanction_id() -> Rule {
 }
 /// Named sanction unknown.
 pub fn no_sanction_found(id: &str) -> Rule {
-    Rule::new("NO_SANCTION_FOUND", format!("No sanction found for id: {id}"))
+    Rule::new(
+        "NO_SANCTION_FOUND",
+        format!("No sanction found for id: {id}"),
+    )
 }
 /// Named sanction's balance too small.
 pub fn sanction_available_amount() -> Rule {

@@ -99,7 +99,10 @@ mod tests {
             "program@https://unified-dev.digit.org/mukta/digit-exchange",
             "program@https://unified-dev.digit.org/ifms/digit-exchange"
         ));
-        assert!(!same_domain("program@htt://x.org/a", "program@htt://x.org/a"));
+        assert!(!same_domain(
+            "program@htt://x.org/a",
+            "program@htt://x.org/a"
+        ));
         assert!(!same_domain(
             "program@https://unified-qa.digit.org",
             "program@https://unified-dev.digit.org"

@@ -387,8 +387,8 @@ impl ProgramService {
         header: &RequestHeader,
         message: &T,
     ) -> Result<OutboxMessage, ProgramError> {
-        let message = serde_json::to_string(message)
-            .map_err(|e| ProgramError::Corrupt(e.to_string()))?;
+        let message =
+            serde_json::to_string(message).map_err(|e| ProgramError::Corrupt(e.to_string()))?;
         let body = serde_json::json!({
             "signature": signature,
             "header": header,
@@ -425,7 +425,11 @@ impl ProgramService {
         self.outbound(caller, OutboxMessage::http_json("POST", url, &body)?)
     }
 
-    fn outbound(&self, caller: &Caller, mut m: OutboxMessage) -> Result<OutboxMessage, ProgramError> {
+    fn outbound(
+        &self,
+        caller: &Caller,
+        mut m: OutboxMessage,
+    ) -> Result<OutboxMessage, ProgramError> {
         if let Some(token) = &self.settings.outbound_token {
             m = m.with_header("Authorization", format!("Bearer {token}"));
         }
@@ -491,7 +495,10 @@ mod tests {
     #[test]
     fn joins_without_double_slashes() {
         assert_eq!(
-            join("https://unified-dev.digit.org/", "/mukta/digit-exchange/v1/exchange/"),
+            join(
+                "https://unified-dev.digit.org/",
+                "/mukta/digit-exchange/v1/exchange/"
+            ),
             "https://unified-dev.digit.org/mukta/digit-exchange/v1/exchange/"
         );
         assert_eq!(join("http://a:1", "ifms/v1"), "http://a:1/ifms/v1/");

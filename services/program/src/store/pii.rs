@@ -50,7 +50,11 @@ impl PiiCipher {
                 .split_once(':')
                 .ok_or_else(|| PiiError::Config("expected id:base64key".into()))?;
             let id = id.trim();
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
                 return Err(PiiError::Config(format!("bad key id '{id}'")));
             }
             let bytes = STANDARD

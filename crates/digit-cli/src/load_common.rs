@@ -1,0 +1,64 @@
+//! What the load generators (`pgr-load`, `program-load`) share: dev tokens, timed POSTs and
+//! percentiles. Included by each binary with `#[path]` (the crate has no library).
+
+use digit_core::{Role, UserInfo, UserType};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// An HS256 dev token for `uuid` with `roles` (code, tenant).
+pub fn token(
+    secret: &str,
+    uuid: &str,
+    user_type: UserType,
+    roles: &[(&str, &str)],
+) -> Result<String, String> {
+    let user = UserInfo {
+        uuid: Some(uuid.into()),
+        user_name: Some(uuid.into()),
+        user_type: Some(user_type),
+        tenant_id: roles.first().map(|(_, t)| (*t).to_owned()),
+        roles: roles
+            .iter()
+            .map(|(c, t)| Role {
+                code: (*c).into(),
+                tenant_id: Some((*t).into()),
+                ..Role::default()
+            })
+            .collect(),
+        ..UserInfo::default()
+    };
+    digit_service::jwt::mint_hs256(&user, secret.as_bytes(), 86_400, None)
+        .map_err(|e| e.to_string())
+}
+
+/// POSTs `body` (with `bearer` as `Authorization: Bearer` when given); the JSON answer and
+/// the time it took. A non-2xx answer is an error naming the first DIGIT error code.
+pub async fn call(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+    body: &Value,
+) -> Result<(Value, Duration), String> {
+    let started = Instant::now();
+    let mut request = client.post(url).json(body);
+    if let Some(t) = bearer {
+        request = request.bearer_auth(t);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let value: Value = response.json().await.map_err(|e| e.to_string())?;
+    let took = started.elapsed();
+    if !status.is_success() {
+        return Err(format!("{status}: {}", value["Errors"][0]["code"]));
+    }
+    Ok((value, took))
+}
+
+/// The `p`-th percentile of `sorted` in milliseconds (nearest rank).
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
