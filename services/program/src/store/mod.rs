@@ -4,3 +4,5 @@
 pub mod inbox;
 pub mod ledger;
 pub mod pii;
+pub mod rows;
+pub mod sanction;
