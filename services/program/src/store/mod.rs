@@ -4,5 +4,6 @@
 pub mod inbox;
 pub mod ledger;
 pub mod pii;
+pub mod program;
 pub mod rows;
 pub mod sanction;
