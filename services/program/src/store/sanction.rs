@@ -124,6 +124,24 @@ pub async fn lock_many<'e>(
     rows.iter().map(from_row).collect()
 }
 
+/// The sanctions `ids` at `location`, not locked, in id order.
+pub async fn find_many<'e>(
+    db: impl PgExecutor<'e>,
+    location: &str,
+    ids: &[String],
+) -> Result<Vec<Sanction>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM eg_program_sanction
+          WHERE location_code = $1 AND id = ANY($2)
+          ORDER BY id"
+    ))
+    .bind(location)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Which of `ids` exist, at any location (ids are the table's primary key).
 pub async fn existing_ids<'e>(
     db: impl PgExecutor<'e>,
@@ -135,8 +153,9 @@ pub async fn existing_ids<'e>(
         .await
 }
 
-/// Inserts a new sanction with balances 0 (they grow only by allocations).
-pub async fn insert(tx: &mut Transaction<'_, Postgres>, s: &Sanction) -> Result<(), sqlx::Error> {
+/// Inserts a new sanction with balances 0 (they grow only by allocations); `false` when
+/// its id exists already (nothing written).
+pub async fn insert(tx: &mut Transaction<'_, Postgres>, s: &Sanction) -> Result<bool, sqlx::Error> {
     let (status, status_message) = rows::status_columns(s.status.as_ref());
     let audit = s.audit_details.clone().unwrap_or_default();
     let mut q = QueryBuilder::new(format!(
@@ -168,9 +187,8 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, s: &Sanction) -> Result<
         .push_bind(audit.created_time.unwrap_or(0))
         .push(", ")
         .push_bind(audit.last_modified_time.unwrap_or(0))
-        .push(")");
-    q.build().execute(&mut **tx).await?;
-    Ok(())
+        .push(") ON CONFLICT (id) DO NOTHING");
+    Ok(q.build().execute(&mut **tx).await?.rows_affected() == 1)
 }
 
 /// Upstream's sanction update: codes, status, status message, additional details and the
