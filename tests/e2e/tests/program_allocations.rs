@@ -3,6 +3,7 @@
 //! no amount effect, searches with the allocation's own codes and type, every allocation
 //! rule code, a refused running total rolled back, redeliveries (sequential and
 //! concurrent) counted once, and concurrent allocations never exceeding the sanction.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
 
 use digit_e2e::program::{envelope, ledger_sums, other_id, own_id, viewer, ProgramStack};
 use serde_json::{json, Value};

@@ -3,6 +3,7 @@
 //! on-program replies echoing the client's status, searches with every criterion and
 //! paging, every program rule code, the header and binding errors, 403 for a viewer, and
 //! a redelivered message answering its stored result.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
 
 use digit_e2e::program::{
     envelope, exchange_identity, other_id, own_id, program_admin, viewer, ProgramStack,
@@ -23,11 +24,13 @@ fn program(name: &str) -> Value {
     })
 }
 
-/// Outbox rows: (kind, topic, url, payload JSON, headers JSON), in id order.
-async fn outbox(
-    stack: &ProgramStack,
-) -> Vec<(String, Option<String>, Option<String>, Value, Value)> {
-    let rows: Vec<(String, Option<String>, Option<String>, Vec<u8>, Value)> = sqlx::query_as(
+/// An outbox row: (kind, topic, url, payload JSON, headers JSON).
+type Row = (String, Option<String>, Option<String>, Value, Value);
+
+/// Outbox rows in id order.
+async fn outbox(stack: &ProgramStack) -> Vec<Row> {
+    type Raw = (String, Option<String>, Option<String>, Vec<u8>, Value);
+    let rows: Vec<Raw> = sqlx::query_as(
         "SELECT kind, topic, http_url, payload, headers FROM digit_outbox ORDER BY id",
     )
     .fetch_all(stack.db.pool())
@@ -38,9 +41,7 @@ async fn outbox(
         .collect()
 }
 
-fn http_rows(
-    rows: &[(String, Option<String>, Option<String>, Value, Value)],
-) -> Vec<(String, Value, Value)> {
+fn http_rows(rows: &[Row]) -> Vec<(String, Value, Value)> {
     rows.iter()
         .filter(|r| r.0 == "http")
         .map(|r| (r.2.clone().unwrap(), r.3.clone(), r.4.clone()))

@@ -3,6 +3,7 @@
 //! installation, searches with every criterion and paging, every sanction rule code, the
 //! 400s (header, binding, missing status or children), 403 for a viewer, and a redelivered
 //! message answering its stored result.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
 
 use digit_e2e::program::{envelope, other_id, own_id, viewer, ProgramStack};
 use serde_json::{json, Value};
