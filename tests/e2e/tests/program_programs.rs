@@ -636,3 +636,59 @@ async fn a_redelivered_create_answers_the_stored_result() {
     let (_, third) = stack.admin("/program/_create", &other).await;
     assert_ne!(third["message"]["id"], first["message"]["id"]);
 }
+
+#[tokio::test]
+async fn the_owners_on_program_stores_the_code_on_the_sending_side() {
+    // This installation created the program (forwarded, no code); the owner's reply
+    // carries the code it generated.
+    let stack = ProgramStack::start().await;
+    let body = envelope("program", "create", &own_id(), &other_id(), program("Mine"));
+    let (_, out) = stack.admin("/program/_create", &body).await;
+    let mut reply = out["message"].clone();
+    assert!(reply["program_code"].is_null());
+    reply["program_code"] = json!("PROG/2023-24/PG.CITYA/00001");
+    reply["status"] = json!({"status_code": "APPROVED", "status_message": "APPROVED"});
+    let body = envelope(
+        "on-program",
+        "create",
+        &other_id(),
+        &own_id(),
+        reply.clone(),
+    );
+    let (status, out) = stack.admin("/on-program/_create", &body).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["message"]["status"]["status_code"], "APPROVED");
+    let search = envelope(
+        "program",
+        "search",
+        &own_id(),
+        &own_id(),
+        json!({"location_code": LOC, "program_code": "PROG/2023-24/PG.CITYA/00001"}),
+    );
+    let (_, found) = stack.admin("/program/_search", &search).await;
+    assert_eq!(found["programs"][0]["id"], reply["id"], "{found}");
+    assert_eq!(found["programs"][0]["status"]["status_code"], "APPROVED");
+    // A reply here does not travel further (the receiver is this installation).
+    let http: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM digit_outbox WHERE kind = 'http' AND http_url LIKE '%on-program'",
+    )
+    .fetch_one(stack.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(http, 0);
+    // Another program of the location cannot take the same code.
+    let body = envelope(
+        "program",
+        "create",
+        &own_id(),
+        &other_id(),
+        program("Other"),
+    );
+    let (_, out) = stack.admin("/program/_create", &body).await;
+    let mut clash = out["message"].clone();
+    clash["program_code"] = json!("PROG/2023-24/PG.CITYA/00001");
+    let body = envelope("on-program", "create", &other_id(), &own_id(), clash);
+    let (status, out) = stack.admin("/on-program/_create", &body).await;
+    assert_eq!(status, 400, "{out}");
+    assert_eq!(out["Errors"][0]["code"], "DUPLICATE_PROGRAM_CODE");
+}
