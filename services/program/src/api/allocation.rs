@@ -1,9 +1,63 @@
-//! The allocation endpoints.
+//! The allocation endpoints: `on-allocation/_create|_update`, `allocation/_search`.
 
+use crate::api::caller;
+use crate::api::envelope::{parse_search, parse_write, Body};
+use crate::domain::model::{Allocation, AllocationSearch};
 use crate::service::ProgramService;
-use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use digit_service::gate::RequestContext;
+use digit_service::ApiError;
+use serde_json::Value;
 
 /// The allocation routes under `context`.
-pub fn routes(_context: &str) -> Router<ProgramService> {
+pub fn routes(context: &str) -> Router<ProgramService> {
     Router::new()
+        .route(
+            &format!("{context}/v1/on-allocation/_create"),
+            post(on_create),
+        )
+        .route(
+            &format!("{context}/v1/on-allocation/_update"),
+            post(on_update),
+        )
+        .route(&format!("{context}/v1/allocation/_search"), post(search))
+}
+
+type Ctx = Option<Extension<RequestContext>>;
+
+async fn on_create(
+    State(s): State<ProgramService>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (env, raw) = parse_write::<Allocation>(Body::Allocation, &body)?;
+    let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
+    Ok(Json(s.on_allocation_create(&who, env, raw).await?))
+}
+
+async fn on_update(
+    State(s): State<ProgramService>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (env, raw) = parse_write::<Allocation>(Body::Allocation, &body)?;
+    let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
+    Ok(Json(s.on_allocation_update(&who, env, raw).await?))
+}
+
+async fn search(
+    State(s): State<ProgramService>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (header, criteria) = parse_search::<AllocationSearch>(Body::AllocationSearch, &body)?;
+    let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
+    Ok(Json(s.search_allocations(&who, header, criteria).await?))
 }

@@ -1,9 +1,63 @@
-//! The sanction endpoints.
+//! The sanction endpoints: `on-sanction/_create|_update`, `sanction/_search`.
 
+use crate::api::caller;
+use crate::api::envelope::{parse_search, parse_write, Body};
+use crate::domain::model::{Sanction, SanctionSearch};
 use crate::service::ProgramService;
-use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use digit_service::gate::RequestContext;
+use digit_service::ApiError;
+use serde_json::Value;
 
 /// The sanction routes under `context`.
-pub fn routes(_context: &str) -> Router<ProgramService> {
+pub fn routes(context: &str) -> Router<ProgramService> {
     Router::new()
+        .route(
+            &format!("{context}/v1/on-sanction/_create"),
+            post(on_create),
+        )
+        .route(
+            &format!("{context}/v1/on-sanction/_update"),
+            post(on_update),
+        )
+        .route(&format!("{context}/v1/sanction/_search"), post(search))
+}
+
+type Ctx = Option<Extension<RequestContext>>;
+
+async fn on_create(
+    State(s): State<ProgramService>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (env, raw) = parse_write::<Sanction>(Body::Sanction, &body)?;
+    let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
+    Ok(Json(s.on_sanction_create(&who, env, raw).await?))
+}
+
+async fn on_update(
+    State(s): State<ProgramService>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (env, raw) = parse_write::<Sanction>(Body::Sanction, &body)?;
+    let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
+    Ok(Json(s.on_sanction_update(&who, env, raw).await?))
+}
+
+async fn search(
+    State(s): State<ProgramService>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (header, criteria) = parse_search::<SanctionSearch>(Body::SanctionSearch, &body)?;
+    let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
+    Ok(Json(s.search_sanctions(&who, header, criteria).await?))
 }
