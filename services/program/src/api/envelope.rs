@@ -260,10 +260,10 @@ fn check(
                         out.push(violation("Min", &p, "Value must be greater than 0"));
                     }
                 }
-                (Check::Positive, Some(v)) => {
-                    if decimal_value(v).is_some_and(|d| d <= rust_decimal::Decimal::ZERO) {
-                        out.push(violation("DecimalMin", &p, "must be greater than 0"));
-                    }
+                (Check::Positive, Some(v))
+                    if decimal_value(v).is_some_and(|d| d <= rust_decimal::Decimal::ZERO) =>
+                {
+                    out.push(violation("DecimalMin", &p, "must be greater than 0"));
                 }
                 (Check::Null, Some(_)) => out.push(violation("Null", &p, "must be null")),
                 (Check::Valid(inner), Some(obj)) if obj.is_object() => {

@@ -29,6 +29,7 @@ use crate::domain::model::{
 use crate::error::ProgramError;
 use crate::service::program::{begin, finish, updated_audit};
 use crate::service::sanction::{distinct, repeated};
+use crate::service::EventEntity;
 use crate::service::{error_status, new_id, now_ms, Caller, ProgramService};
 use crate::store::inbox::MessageKey;
 use crate::store::ledger::{self, Entry, Kind};
@@ -196,8 +197,7 @@ impl ProgramService {
         for child in env.message.children.iter().flatten() {
             out.push(self.event(
                 caller,
-                &self.settings.topics.allocation,
-                "allocation",
+                EventEntity::Allocation,
                 event_type,
                 &env.header,
                 child.id.as_deref().unwrap_or_default(),
@@ -207,8 +207,7 @@ impl ProgramService {
         for s in sanctions::find_many(&mut *tx, &location, &touched).await? {
             out.push(self.event(
                 caller,
-                &self.settings.topics.sanction,
-                "sanction",
+                EventEntity::Sanction,
                 "BALANCE_CHANGED",
                 &env.header,
                 s.id.as_deref().unwrap_or_default(),

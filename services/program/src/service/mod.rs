@@ -266,6 +266,31 @@ impl std::fmt::Debug for ProgramService {
     }
 }
 
+/// Which entity a dashboard event is about (its topic and `entity_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventEntity {
+    /// `program`
+    Program,
+    /// `sanction`
+    Sanction,
+    /// `allocation`
+    Allocation,
+    /// `disburse`
+    Disburse,
+}
+
+impl EventEntity {
+    /// The `entity_type` value (and the key of the entity in the event).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Program => "program",
+            Self::Sanction => "sanction",
+            Self::Allocation => "allocation",
+            Self::Disburse => "disburse",
+        }
+    }
+}
+
 /// Who is calling, as the gate established it.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
@@ -439,27 +464,35 @@ impl ProgramService {
         Ok(m)
     }
 
-    /// A dashboard event (see README "Events"): `{event_type, entity_type, event_time,
-    /// message_id, sender_id, receiver_id, <entity_type>: entity}` keyed by the entity id.
+    /// A dashboard event (README "Program service", Events): `{event_type, entity_type,
+    /// event_time, message_id, sender_id, receiver_id, <entity_type>: entity}` on the
+    /// entity's topic, keyed by the entity id.
     pub fn event<T: Serialize>(
         &self,
         caller: &Caller,
-        topic: &str,
-        entity_type: &str,
+        entity_type: EventEntity,
         event_type: &str,
         header: &RequestHeader,
         id: &str,
         entity: &T,
     ) -> Result<OutboxMessage, ProgramError> {
+        let name = entity_type.name();
+        let topics = &self.settings.topics;
+        let topic = match entity_type {
+            EventEntity::Program => &topics.program,
+            EventEntity::Sanction => &topics.sanction,
+            EventEntity::Allocation => &topics.allocation,
+            EventEntity::Disburse => &topics.disburse,
+        };
         let mut body = serde_json::json!({
             "event_type": event_type,
-            "entity_type": entity_type,
+            "entity_type": name,
             "event_time": now_ms(),
             "message_id": header.message_id,
             "sender_id": header.sender_id,
             "receiver_id": header.receiver_id,
         });
-        body[entity_type] =
+        body[name] =
             serde_json::to_value(entity).map_err(|e| ProgramError::Corrupt(e.to_string()))?;
         let mut m = OutboxMessage::kafka_json(topic, Some(id), &body)?;
         if !caller.correlation_id.is_empty() {

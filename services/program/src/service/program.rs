@@ -26,6 +26,7 @@ use crate::domain::model::{
     StatusCode,
 };
 use crate::error::ProgramError;
+use crate::service::EventEntity;
 use crate::service::{error_status, new_id, now_ms, Caller, ProgramService};
 use crate::store::inbox::{self, MessageKey};
 use crate::store::program as store;
@@ -283,8 +284,7 @@ impl ProgramService {
         };
         out.push(self.event(
             caller,
-            &self.settings.topics.program,
-            "program",
+            EventEntity::Program,
             event_type,
             &env.header,
             &id,

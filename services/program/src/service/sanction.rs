@@ -21,6 +21,7 @@ use crate::domain::model::{
 };
 use crate::error::ProgramError;
 use crate::service::program::{begin, finish, updated_audit};
+use crate::service::EventEntity;
 use crate::service::{error_status, new_id, now_ms, Caller, ProgramService};
 use crate::store::inbox::MessageKey;
 use crate::store::rows::Page;
@@ -183,8 +184,7 @@ impl ProgramService {
         for child in env.message.children.iter().flatten() {
             out.push(self.event(
                 caller,
-                &self.settings.topics.sanction,
-                "sanction",
+                EventEntity::Sanction,
                 event_type,
                 &env.header,
                 child.id.as_deref().unwrap_or_default(),
