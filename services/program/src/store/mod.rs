@@ -1,6 +1,7 @@
 //! SQL: one module per aggregate, the inbox and PII encryption. Every query is bound and
 //! scoped by `location_code` (the tenant).
 
+pub mod disburse;
 pub mod inbox;
 pub mod ledger;
 pub mod pii;
