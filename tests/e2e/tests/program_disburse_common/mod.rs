@@ -239,3 +239,145 @@ pub fn assert_refused(answer: &Value, code: &str) {
         assert_eq!(child["status"]["status_message"], m["status"]["status_message"], "{answer}");
     }
 }
+
+/// What the stand-in adapter answers to `disburse/_create|_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterMode {
+    /// The reply envelope: statuses INITIATED, transaction ids `PI-…` / `BEN-<i>`.
+    Reply,
+    /// This HTTP status, no reply.
+    Status(u16),
+}
+
+/// One request a [`Remote`] received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Path.
+    pub path: String,
+    /// `Idempotency-Key` header.
+    pub key: Option<String>,
+    /// Body.
+    pub body: Value,
+}
+
+#[derive(Debug)]
+struct RemoteState {
+    seen: std::sync::Mutex<Vec<Seen>>,
+    adapter: std::sync::Mutex<AdapterMode>,
+    hang: std::sync::atomic::AtomicBool,
+}
+
+/// A tiny HTTP server on 127.0.0.1:0 standing in for the local adapter (JIT side) and the
+/// local exchange: it records every request and answers as configured.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    state: std::sync::Arc<RemoteState>,
+}
+
+impl Remote {
+    /// Starts it.
+    pub async fn start() -> Self {
+        use axum::http::{HeaderMap, Uri};
+        let state = std::sync::Arc::new(RemoteState {
+            seen: std::sync::Mutex::default(),
+            adapter: std::sync::Mutex::new(AdapterMode::Reply),
+            hang: std::sync::atomic::AtomicBool::new(false),
+        });
+        let shared = state.clone();
+        let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
+            let state = shared.clone();
+            async move {
+                use axum::response::IntoResponse;
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let path = uri.path().to_owned();
+                state.seen.lock().unwrap().push(Seen { path: path.clone(), key, body: body.clone() });
+                if path.ends_with("/disburse/_create") || path.ends_with("/disburse/_update") {
+                    let mode = *state.adapter.lock().unwrap();
+                    return match mode {
+                        AdapterMode::Reply => axum::Json(adapter_reply(&body)).into_response(),
+                        AdapterMode::Status(s) => axum::http::StatusCode::from_u16(s).unwrap().into_response(),
+                    };
+                }
+                if state.hang.load(std::sync::atomic::Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
+                axum::Json(json!({})).into_response()
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, state }
+    }
+
+    /// Sets the adapter's answer.
+    pub fn adapter(&self, mode: AdapterMode) {
+        *self.state.adapter.lock().unwrap() = mode;
+    }
+
+    /// Whether the non-adapter paths never answer (a receiver that hangs).
+    pub fn hang(&self, on: bool) {
+        self.state.hang.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Requests received on paths ending with `suffix`.
+    pub fn seen(&self, suffix: &str) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().iter().filter(|s| s.path.ends_with(suffix)).cloned().collect()
+    }
+
+    /// Waits until `n` requests on `suffix` arrived (at most 20 s).
+    pub async fn wait_for(&self, suffix: &str, n: usize) -> Vec<Seen> {
+        let started = std::time::Instant::now();
+        loop {
+            let seen = self.seen(suffix);
+            if seen.len() >= n || started.elapsed() > std::time::Duration::from_secs(20) {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The IFMS adapter's synchronous answer: the same envelope, the payment INITIATED with a
+/// PI number and each line with a beneficiary number.
+fn adapter_reply(request: &Value) -> Value {
+    let mut reply = request.clone();
+    let m = &mut reply["message"];
+    m["status"] = json!({"status_code": "INITIATED", "status_message": "accepted by JIT"});
+    m["transaction_id"] = json!(format!("PI-{}", m["target_id"].as_str().unwrap_or_default()));
+    for (i, child) in m["children"].as_array_mut().into_iter().flatten().enumerate() {
+        child["status"] = json!({"status_code": "INITIATED", "status_message": null});
+        child["transaction_id"] = json!(format!("BEN-{i}"));
+    }
+    reply
+}
+
+/// Waits until `check` holds (at most 20 s) and returns whether it did.
+pub async fn eventually<F, Fut>(check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    false
+}
+
+/// Outbox rows by status: (kind, url, status, attempts, last_error).
+pub async fn outbox_states(db: &TestDb) -> Vec<(String, Option<String>, String, i32, Option<String>)> {
+    sqlx::query_as("SELECT kind, http_url, status, attempts, last_error FROM digit_outbox ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+}
