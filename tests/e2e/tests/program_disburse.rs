@@ -15,7 +15,10 @@ async fn refused_create(stack: &ProgramStack, message: Value, expected: &str) ->
     let (status, out) = stack.admin("/disburse/_create", &create(message)).await;
     assert_eq!(status, 200, "{out}");
     assert_refused(&out, expected.split(' ').next().unwrap());
-    assert_eq!(out["message"]["status"]["status_message"], expected, "{out}");
+    assert_eq!(
+        out["message"]["status"]["status_message"], expected,
+        "{out}"
+    );
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM eg_program_disburse")
         .fetch_one(stack.db.pool())
         .await
@@ -28,7 +31,10 @@ async fn refused(stack: &ProgramStack, path: &str, body: &Value, expected: &str)
     let (status, out) = stack.admin(path, body).await;
     assert_eq!(status, 200, "{out}");
     assert_refused(&out, expected.split(' ').next().unwrap());
-    assert_eq!(out["message"]["status"]["status_message"], expected, "{out}");
+    assert_eq!(
+        out["message"]["status"]["status_message"], expected,
+        "{out}"
+    );
     out
 }
 
@@ -38,20 +44,34 @@ async fn child_disbursement_error() {
     funded(&stack, "1000", "1000").await;
     let mut m = simple("T1", "10");
     m["children"] = json!([]);
-    let out = refused_create(&stack, m, "CHILD_DISBURSEMENT_ERROR Child disbursements should not be null or empty").await;
+    let out = refused_create(
+        &stack,
+        m,
+        "CHILD_DISBURSEMENT_ERROR Child disbursements should not be null or empty",
+    )
+    .await;
     // §1.10: the sender (this installation's adapter) is told, through the outbox.
     assert_eq!(out["header"]["message_type"], "on-disburse");
     assert_eq!(out["header"]["receiver_id"], own_id());
     let rows = outbox(&stack.db).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].1, "http://127.0.0.1:8085/ifms/v1/on-disburse/_create");
+    assert_eq!(
+        rows[0].1,
+        "http://127.0.0.1:8085/ifms/v1/on-disburse/_create"
+    );
     assert_eq!(rows[0].2["message"]["status"]["status_code"], "ERROR");
 
     // An update naming a line without id.
     let answer = created(&stack, simple("T2", "10")).await;
     let mut m = answer["message"].clone();
     m["children"][0]["id"] = Value::Null;
-    refused(&stack, "/disburse/_update", &update(m), "CHILD_DISBURSEMENT_ERROR Child disbursements should not be null or empty").await;
+    refused(
+        &stack,
+        "/disburse/_update",
+        &update(m),
+        "CHILD_DISBURSEMENT_ERROR Child disbursements should not be null or empty",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -68,8 +88,16 @@ async fn account_code_error() {
     let stack = ProgramStack::start().await;
     funded(&stack, "1000", "1000").await;
     let mut m = simple("T1", "10");
-    m["children"][0].as_object_mut().unwrap().remove("account_code");
-    refused_create(&stack, m, "ACCOUNT_CODE_ERROR Account code should not be null or empty").await;
+    m["children"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("account_code");
+    refused_create(
+        &stack,
+        m,
+        "ACCOUNT_CODE_ERROR Account code should not be null or empty",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -119,14 +147,23 @@ async fn disbursement_net_amount_error() {
     let stack = ProgramStack::start().await;
     funded(&stack, "1000", "1000").await;
     // 0.1 + 0.2 is 0.3 exactly; the double sum 0.30000000000000004 is not.
-    let m = payment("T1", "0.30000000000000004", "0.3", &[("0.1", "0.1"), ("0.2", "0.2")]);
+    let m = payment(
+        "T1",
+        "0.30000000000000004",
+        "0.3",
+        &[("0.1", "0.1"), ("0.2", "0.2")],
+    );
     refused_create(
         &stack,
         m,
         "DISBURSEMENT_NET_AMOUNT_ERROR Disbursement amount should be equal to child disbursement net amount",
     )
     .await;
-    created(&stack, payment("T2", "0.3", "0.3", &[("0.1", "0.1"), ("0.2", "0.2")])).await;
+    created(
+        &stack,
+        payment("T2", "0.3", "0.3", &[("0.1", "0.1"), ("0.2", "0.2")]),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -168,7 +205,12 @@ async fn no_sanction_found() {
         let mut m = simple(&format!("T-{id}"), "10");
         m["sanction_id"] = json!(id);
         m["children"][0]["sanction_id"] = json!(id);
-        refused_create(&stack, m, &format!("NO_SANCTION_FOUND No sanction found for id: {id}")).await;
+        refused_create(
+            &stack,
+            m,
+            &format!("NO_SANCTION_FOUND No sanction found for id: {id}"),
+        )
+        .await;
     }
     assert_available(&stack.db, &other, "1000").await;
 }
@@ -210,8 +252,20 @@ async fn disbursement_id_null_error() {
     let answer = created(&stack, simple("T1", "10")).await;
     let mut m = answer["message"].clone();
     m["id"] = Value::Null;
-    refused(&stack, "/disburse/_update", &update(m.clone()), "DISBURSEMENT_ID_NULL_ERROR Disbursement id should not be null or empty").await;
-    refused(&stack, "/on-disburse/_update", &reply("update", m), "DISBURSEMENT_ID_NULL_ERROR Disbursement id should not be null or empty").await;
+    refused(
+        &stack,
+        "/disburse/_update",
+        &update(m.clone()),
+        "DISBURSEMENT_ID_NULL_ERROR Disbursement id should not be null or empty",
+    )
+    .await;
+    refused(
+        &stack,
+        "/on-disburse/_update",
+        &reply("update", m),
+        "DISBURSEMENT_ID_NULL_ERROR Disbursement id should not be null or empty",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -223,12 +277,20 @@ async fn disbursement_id_error() {
     m["id"] = answer["message"]["id"].clone();
     let (status, out) = stack.admin("/disburse/_create", &create(m)).await;
     assert_eq!(status, 200);
-    assert_eq!(out["message"]["status"]["status_message"], "DISBURSEMENT_ID_ERROR Disbursement id should be unique", "{out}");
+    assert_eq!(
+        out["message"]["status"]["status_message"],
+        "DISBURSEMENT_ID_ERROR Disbursement id should be unique",
+        "{out}"
+    );
     // A line's id too (upstream failed with a database error).
     let mut m = simple("T3", "10");
     m["children"][0]["id"] = answer["message"]["children"][0]["id"].clone();
     let (_, out) = stack.admin("/disburse/_create", &create(m)).await;
-    assert_eq!(out["message"]["status"]["status_message"], "DISBURSEMENT_ID_ERROR Disbursement id should be unique", "{out}");
+    assert_eq!(
+        out["message"]["status"]["status_message"],
+        "DISBURSEMENT_ID_ERROR Disbursement id should be unique",
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -238,8 +300,20 @@ async fn no_disbursement_found() {
     let answer = created(&stack, simple("T1", "10")).await;
     let mut m = answer["message"].clone();
     m["id"] = json!("D-404");
-    refused(&stack, "/disburse/_update", &update(m.clone()), "NO_DISBURSEMENT_FOUND No disbursement found for id: D-404").await;
-    refused(&stack, "/on-disburse/_update", &reply("update", m), "NO_DISBURSEMENT_FOUND No disbursement found for id: D-404").await;
+    refused(
+        &stack,
+        "/disburse/_update",
+        &update(m.clone()),
+        "NO_DISBURSEMENT_FOUND No disbursement found for id: D-404",
+    )
+    .await;
+    refused(
+        &stack,
+        "/on-disburse/_update",
+        &reply("update", m),
+        "NO_DISBURSEMENT_FOUND No disbursement found for id: D-404",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -250,7 +324,13 @@ async fn child_disbursement_id_error() {
     let second = created(&stack, simple("T2", "10")).await;
     let mut m = first["message"].clone();
     m["children"][0]["id"] = second["message"]["children"][0]["id"].clone();
-    refused(&stack, "/disburse/_update", &update(m), "CHILD_DISBURSEMENT_ID_ERROR Child disbursement id should be present in db").await;
+    refused(
+        &stack,
+        "/disburse/_update",
+        &update(m),
+        "CHILD_DISBURSEMENT_ID_ERROR Child disbursement id should be present in db",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -275,10 +355,21 @@ async fn transaction_id_mandatory() {
     let answer = created(&stack, simple("T1", "10")).await;
     let mut m = with_status(&answer, "INITIATED", &["INITIATED"]);
     m["children"][0]["transaction_id"] = Value::Null;
-    refused(&stack, "/on-disburse/_create", &reply("create", m.clone()), "TRANSACTION_ID_MANDATORY Transaction id is mandatory").await;
+    refused(
+        &stack,
+        "/on-disburse/_create",
+        &reply("create", m.clone()),
+        "TRANSACTION_ID_MANDATORY Transaction id is mandatory",
+    )
+    .await;
     // on-disburse/_update does not require them.
-    let (_, out) = stack.admin("/on-disburse/_update", &reply("update", m)).await;
-    assert_eq!(out["message"]["status"]["status_code"], "INITIATED", "{out}");
+    let (_, out) = stack
+        .admin("/on-disburse/_update", &reply("update", m))
+        .await;
+    assert_eq!(
+        out["message"]["status"]["status_code"], "INITIATED",
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -288,8 +379,20 @@ async fn receiver_id_client_host_url_error() {
     let answer = created(&stack, simple("T1", "10")).await;
     let before = outbox(&stack.db).await.len();
     let m = with_status(&answer, "FAILED", &["FAILED"]);
-    let body = envelope("on-disburse", "create", &other_id(), "program@http://127.0.0.1:9999/digit-exchange", m);
-    refused(&stack, "/on-disburse/_create", &body, "RECEIVER_ID_CLIENT_HOST_URL_ERROR ReceiverId should be same as client host url").await;
+    let body = envelope(
+        "on-disburse",
+        "create",
+        &other_id(),
+        "program@http://127.0.0.1:9999/digit-exchange",
+        m,
+    );
+    refused(
+        &stack,
+        "/on-disburse/_create",
+        &body,
+        "RECEIVER_ID_CLIENT_HOST_URL_ERROR ReceiverId should be same as client host url",
+    )
+    .await;
     // A refused reply tells no one and refunds nothing.
     assert_eq!(outbox(&stack.db).await.len(), before);
     let id = answer["message"]["id"].as_str().unwrap();

@@ -12,7 +12,10 @@ use program_disburse_common::*;
 use serde_json::{json, Value};
 
 fn status_of(answer: &Value) -> String {
-    answer["message"]["status"]["status_code"].as_str().unwrap_or_default().to_owned()
+    answer["message"]["status"]["status_code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -23,7 +26,12 @@ async fn fifty_payments_against_a_sanction_for_seven() {
     let answers = join_all((0..50).map(|n| {
         let stack = &stack;
         async move {
-            let m = payment(&format!("T{n}"), "142.86", "142.86", &[("100", "100"), ("42.86", "42.86")]);
+            let m = payment(
+                &format!("T{n}"),
+                "142.86",
+                "142.86",
+                &[("100", "100"), ("42.86", "42.86")],
+            );
             stack.admin("/disburse/_create", &create(m)).await
         }
     }))
@@ -43,10 +51,11 @@ async fn fifty_payments_against_a_sanction_for_seven() {
     }
     assert_eq!(ok, 7);
     assert_available(&stack.db, &first, "0.03").await;
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM eg_program_disburse WHERE parent_id IS NULL")
-        .fetch_one(stack.db.pool())
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM eg_program_disburse WHERE parent_id IS NULL")
+            .fetch_one(stack.db.pool())
+            .await
+            .unwrap();
     assert_eq!(stored, 7);
     // The same with the sanction named: the guard, not the earlier read, decides.
     let named = sanction(&stack.db, "P1", "5000", "300", 2_000).await;
@@ -60,9 +69,15 @@ async fn fifty_payments_against_a_sanction_for_seven() {
         }
     }))
     .await;
-    let ok = answers.iter().filter(|(_, out)| status_of(out) == "INITIATED").count();
+    let ok = answers
+        .iter()
+        .filter(|(_, out)| status_of(out) == "INITIATED")
+        .count();
     assert_eq!(ok, 3);
-    for (_, out) in answers.iter().filter(|(_, out)| status_of(out) != "INITIATED") {
+    for (_, out) in answers
+        .iter()
+        .filter(|(_, out)| status_of(out) != "INITIATED")
+    {
         assert_eq!(
             out["message"]["status"]["status_message"],
             "SANCTION_AVAILABLE_AMOUNT_ERROR Sanction available amount should be greater than disbursement amount",
@@ -76,7 +91,11 @@ async fn fifty_payments_against_a_sanction_for_seven() {
 async fn twenty_identical_failed_replies_refund_once() {
     let stack = ProgramStack::start().await;
     let sanction = funded(&stack, "1000", "1000").await;
-    let out = created(&stack, payment("T1", "0.3", "0.3", &[("0.1", "0.1"), ("0.2", "0.2")])).await;
+    let out = created(
+        &stack,
+        payment("T1", "0.3", "0.3", &[("0.1", "0.1"), ("0.2", "0.2")]),
+    )
+    .await;
     let id = out["message"]["id"].as_str().unwrap().to_owned();
     assert_available(&stack.db, &sanction, "999.7").await;
     // One message delivered 20 times at once (the inbox), then 20 distinct FAILED replies
@@ -85,15 +104,27 @@ async fn twenty_identical_failed_replies_refund_once() {
     let answers = join_all((0..20).map(|_| stack.admin("/on-disburse/_create", &body))).await;
     for (status, answer) in &answers {
         assert_eq!(*status, 200);
-        assert_eq!(answer, &answers[0].1, "every delivery gets the one stored answer");
+        assert_eq!(
+            answer, &answers[0].1,
+            "every delivery gets the one stored answer"
+        );
     }
     let answers = join_all((0..20).map(|_| {
         let m = with_status(&out, "FAILED", &["FAILED"]);
         let stack = &stack;
-        async move { stack.admin("/on-disburse/_update", &reply("update", m)).await }
+        async move {
+            stack
+                .admin("/on-disburse/_update", &reply("update", m))
+                .await
+        }
     }))
     .await;
-    assert!(answers.iter().all(|(s, a)| *s == 200 && status_of(a) == "FAILED"), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, a)| *s == 200 && status_of(a) == "FAILED"),
+        "{answers:?}"
+    );
     assert_eq!(ledger_rows(&stack.db, &id, "REFUND").await, 1);
     assert_available(&stack.db, &sanction, "1000").await;
     let (_, debited, refunded) = stored(&stack.db, &id).await;
@@ -114,9 +145,15 @@ async fn twenty_payments_for_one_target_one_in_flight() {
         })
         .collect();
     let answers = join_all(bodies.iter().map(|b| stack.admin("/disburse/_create", b))).await;
-    let ok = answers.iter().filter(|(_, out)| status_of(out) == "INITIATED").count();
+    let ok = answers
+        .iter()
+        .filter(|(_, out)| status_of(out) == "INITIATED")
+        .count();
     assert_eq!(ok, 1, "{answers:?}");
-    for (status, out) in answers.iter().filter(|(_, out)| status_of(out) != "INITIATED") {
+    for (status, out) in answers
+        .iter()
+        .filter(|(_, out)| status_of(out) != "INITIATED")
+    {
         assert_eq!(*status, 200);
         assert_eq!(
             out["message"]["status"]["status_message"],

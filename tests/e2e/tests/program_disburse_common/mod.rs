@@ -32,7 +32,13 @@ pub async fn program(db: &TestDb, code: &str) {
 
 /// Inserts a sanction of `gross` for `program_code` created at `created_time` and funds
 /// it with an allocation of `funded` through the ledger. Returns its id.
-pub async fn sanction(db: &TestDb, program_code: &str, gross: &str, funded: &str, created_time: i64) -> String {
+pub async fn sanction(
+    db: &TestDb,
+    program_code: &str,
+    gross: &str,
+    funded: &str,
+    created_time: i64,
+) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO eg_program_sanction (id, location_code, program_code, net_amount, gross_amount,
@@ -60,7 +66,10 @@ pub async fn sanction(db: &TestDb, program_code: &str, gross: &str, funded: &str
             created_by: "test",
             now: created_time,
         };
-        assert!(ledger::apply(&mut tx, &entry).await.unwrap().is_some(), "funding {funded}");
+        assert!(
+            ledger::apply(&mut tx, &entry).await.unwrap().is_some(),
+            "funding {funded}"
+        );
         tx.commit().await.unwrap();
     }
     id
@@ -138,7 +147,10 @@ pub fn reply(action: &str, message: Value) -> Value {
 pub async fn created(stack: &ProgramStack, message: Value) -> Value {
     let (status, out) = stack.admin("/disburse/_create", &create(message)).await;
     assert_eq!(status, 200, "{out}");
-    assert_eq!(out["message"]["status"]["status_code"], "INITIATED", "{out}");
+    assert_eq!(
+        out["message"]["status"]["status_code"], "INITIATED",
+        "{out}"
+    );
     out
 }
 
@@ -185,18 +197,26 @@ pub async fn assert_available(db: &TestDb, sanction_id: &str, expected: &str) {
         "available {available}, expected {expected}"
     );
     let (sum_allocated, sum_available) = digit_e2e::program::ledger_sums(db, sanction_id).await;
-    assert!(same_number(db, &allocated, &sum_allocated).await, "allocated {allocated} ≠ ledger {sum_allocated}");
-    assert!(same_number(db, &available, &sum_available).await, "available {available} ≠ ledger {sum_available}");
+    assert!(
+        same_number(db, &allocated, &sum_allocated).await,
+        "allocated {allocated} ≠ ledger {sum_allocated}"
+    );
+    assert!(
+        same_number(db, &available, &sum_available).await,
+        "available {available} ≠ ledger {sum_available}"
+    );
 }
 
 /// Ledger rows of `kind` for payment `disburse_id`.
 pub async fn ledger_rows(db: &TestDb, disburse_id: &str, kind: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM eg_program_transaction_logs WHERE disburse_id = $1 AND kind = $2")
-        .bind(disburse_id)
-        .bind(kind)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM eg_program_transaction_logs WHERE disburse_id = $1 AND kind = $2",
+    )
+    .bind(disburse_id)
+    .bind(kind)
+    .fetch_one(db.pool())
+    .await
+    .unwrap()
 }
 
 /// The stored (status, debited, refunded) of a payment.
@@ -210,14 +230,15 @@ pub async fn stored(db: &TestDb, id: &str) -> (Option<String>, String, String) {
     .unwrap()
 }
 
+type RawOutboxRow = (String, Option<String>, Option<String>, Vec<u8>);
+
 /// The outbox rows (kind, url or topic, payload JSON) in order.
 pub async fn outbox(db: &TestDb) -> Vec<(String, String, Value)> {
-    let rows: Vec<(String, Option<String>, Option<String>, Vec<u8>)> = sqlx::query_as(
-        "SELECT kind, http_url, topic, payload FROM digit_outbox ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await
-    .unwrap();
+    let rows: Vec<RawOutboxRow> =
+        sqlx::query_as("SELECT kind, http_url, topic, payload FROM digit_outbox ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
     rows.into_iter()
         .map(|(kind, url, topic, payload)| {
             (
@@ -236,7 +257,10 @@ pub fn assert_refused(answer: &Value, code: &str) {
     let message = m["status"]["status_message"].as_str().unwrap_or_default();
     assert!(message.starts_with(&format!("{code} ")), "{code}: {answer}");
     for child in m["children"].as_array().into_iter().flatten() {
-        assert_eq!(child["status"]["status_message"], m["status"]["status_message"], "{answer}");
+        assert_eq!(
+            child["status"]["status_message"], m["status"]["status_message"],
+            "{answer}"
+        );
     }
 }
 
@@ -286,30 +310,38 @@ impl Remote {
             hang: std::sync::atomic::AtomicBool::new(false),
         });
         let shared = state.clone();
-        let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
-            let state = shared.clone();
-            async move {
-                use axum::response::IntoResponse;
-                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let key = headers
-                    .get("idempotency-key")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let path = uri.path().to_owned();
-                state.seen.lock().unwrap().push(Seen { path: path.clone(), key, body: body.clone() });
-                if path.ends_with("/disburse/_create") || path.ends_with("/disburse/_update") {
-                    let mode = *state.adapter.lock().unwrap();
-                    return match mode {
-                        AdapterMode::Reply => axum::Json(adapter_reply(&body)).into_response(),
-                        AdapterMode::Status(s) => axum::http::StatusCode::from_u16(s).unwrap().into_response(),
-                    };
+        let app = axum::Router::new().fallback(
+            move |uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
+                let state = shared.clone();
+                async move {
+                    use axum::response::IntoResponse;
+                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let path = uri.path().to_owned();
+                    state.seen.lock().unwrap().push(Seen {
+                        path: path.clone(),
+                        key,
+                        body: body.clone(),
+                    });
+                    if path.ends_with("/disburse/_create") || path.ends_with("/disburse/_update") {
+                        let mode = *state.adapter.lock().unwrap();
+                        return match mode {
+                            AdapterMode::Reply => axum::Json(adapter_reply(&body)).into_response(),
+                            AdapterMode::Status(s) => {
+                                axum::http::StatusCode::from_u16(s).unwrap().into_response()
+                            }
+                        };
+                    }
+                    if state.hang.load(std::sync::atomic::Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    }
+                    axum::Json(json!({})).into_response()
                 }
-                if state.hang.load(std::sync::atomic::Ordering::SeqCst) {
-                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                }
-                axum::Json(json!({})).into_response()
-            }
-        });
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -323,12 +355,21 @@ impl Remote {
 
     /// Whether the non-adapter paths never answer (a receiver that hangs).
     pub fn hang(&self, on: bool) {
-        self.state.hang.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.state
+            .hang
+            .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Requests received on paths ending with `suffix`.
     pub fn seen(&self, suffix: &str) -> Vec<Seen> {
-        self.state.seen.lock().unwrap().iter().filter(|s| s.path.ends_with(suffix)).cloned().collect()
+        self.state
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path.ends_with(suffix))
+            .cloned()
+            .collect()
     }
 
     /// Waits until `n` requests on `suffix` arrived (at most 20 s).
@@ -350,8 +391,16 @@ fn adapter_reply(request: &Value) -> Value {
     let mut reply = request.clone();
     let m = &mut reply["message"];
     m["status"] = json!({"status_code": "INITIATED", "status_message": "accepted by JIT"});
-    m["transaction_id"] = json!(format!("PI-{}", m["target_id"].as_str().unwrap_or_default()));
-    for (i, child) in m["children"].as_array_mut().into_iter().flatten().enumerate() {
+    m["transaction_id"] = json!(format!(
+        "PI-{}",
+        m["target_id"].as_str().unwrap_or_default()
+    ));
+    for (i, child) in m["children"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         child["status"] = json!({"status_code": "INITIATED", "status_message": null});
         child["transaction_id"] = json!(format!("BEN-{i}"));
     }
@@ -374,10 +423,15 @@ where
     false
 }
 
+/// (kind, url, status, attempts, last_error) of an outbox row.
+pub type OutboxState = (String, Option<String>, String, i32, Option<String>);
+
 /// Outbox rows by status: (kind, url, status, attempts, last_error).
-pub async fn outbox_states(db: &TestDb) -> Vec<(String, Option<String>, String, i32, Option<String>)> {
-    sqlx::query_as("SELECT kind, http_url, status, attempts, last_error FROM digit_outbox ORDER BY id")
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
+pub async fn outbox_states(db: &TestDb) -> Vec<OutboxState> {
+    sqlx::query_as(
+        "SELECT kind, http_url, status, attempts, last_error FROM digit_outbox ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
 }
