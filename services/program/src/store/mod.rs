@@ -2,6 +2,7 @@
 //! scoped by `location_code` (the tenant).
 
 pub mod allocation;
+pub mod disburse;
 pub mod inbox;
 pub mod ledger;
 pub mod pii;

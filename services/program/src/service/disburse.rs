@@ -1,1 +1,0 @@
-//! The disburse pipelines (spec §1.8).
