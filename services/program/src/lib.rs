@@ -42,6 +42,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_runtime::MDMS_VARS,
         digit_outbox::OUTBOX_VARS,
         service::VARS,
+        service::intake::INTAKE_VARS,
         &[OPEN_ACCESS],
     ],
 };
@@ -59,8 +60,9 @@ pub const NEEDS: Needs = Needs {
     mdms: true,
 };
 
-/// The program routes, and the outbox relay as a supervised worker.
-pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
+/// The service as `routes` builds it from the platform's settings (tests use it to call
+/// the pipelines directly). `PROGRAM_OPEN_ACCESS=true` leaves out the authorizer.
+pub async fn service(platform: &Platform) -> anyhow::Result<service::ProgramService> {
     use anyhow::Context as _;
     let env = &platform.env;
     let settings = service::ProgramSettings::from_env(env)?;
@@ -69,28 +71,12 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
             .context("PROGRAM_PII_KEYS is required (id:base64 32-byte key)")?,
     )?;
     let open: bool = env.parse(&OPEN_ACCESS).context("PROGRAM_OPEN_ACCESS")?;
-    let producer = platform
-        .producer
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("program needs a Kafka producer"))?;
-    let topics = [
-        (settings.topics.program.as_str(), 1),
-        (settings.topics.sanction.as_str(), 1),
-        (settings.topics.allocation.as_str(), 1),
-        (settings.topics.disburse.as_str(), 1),
-    ];
-    if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
-        tracing::warn!(error = %e, "Could not create the program event topics.");
-    }
     let idgen = Arc::new(digit_store::IdGenerator::new(
         platform.pool.clone(),
         digit_store::mdms_masters(platform.mdms.clone()),
         digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).context("idgen settings")?,
     ));
-    if open {
-        tracing::warn!("PROGRAM_OPEN_ACCESS=true: the program endpoints accept anyone.");
-    }
-    let service = service::ProgramService {
+    Ok(service::ProgramService {
         pool: platform.pool.clone(),
         mdms: platform.mdms.clone(),
         idgen,
@@ -101,8 +87,44 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         } else {
             platform.gate.authorizer()
         },
-    };
-    service::dispatch::register_relay(&platform, &service, producer)?;
+        intake: service::intake::IntakeSettings::from_env(env)?,
+        producer: platform.producer.clone(),
+    })
+}
+
+/// The program routes; the outbox relay (and, when an aggregate is asynchronous, the
+/// intake consumer) as supervised workers.
+pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
+    use anyhow::Context as _;
+    let open: bool = platform
+        .env
+        .parse(&OPEN_ACCESS)
+        .context("PROGRAM_OPEN_ACCESS")?;
+    let service = service(&platform).await?;
+    let producer = platform
+        .producer
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("program needs a Kafka producer"))?;
+    let settings = &service.settings;
+    let mut topics: Vec<&str> = vec![
+        &settings.topics.program,
+        &settings.topics.sanction,
+        &settings.topics.allocation,
+        &settings.topics.disburse,
+    ];
+    if service.intake.any() {
+        topics.extend(service.intake.topics());
+        topics.push(&service.intake.error_topic);
+    }
+    let topics: Vec<(&str, i32)> = topics.into_iter().map(|t| (t, 1)).collect();
+    if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
+        tracing::warn!(error = %e, "Could not create the program topics.");
+    }
+    if open {
+        tracing::warn!("PROGRAM_OPEN_ACCESS=true: the program endpoints accept anyone.");
+    }
+    service::dispatch::register_relay(&platform, &service, producer.clone())?;
+    service::intake::register_consumer(&platform, &service, producer)?;
     let routes = api::router(&platform.settings.context_path, service);
     Ok(if open {
         routes

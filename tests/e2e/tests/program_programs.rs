@@ -458,7 +458,7 @@ async fn start_date_error_reaches_internal_callers() {
     // Bean validation rejects start_date 0 over HTTP (Min.…startDate); upstream's async
     // consumer — and any internal caller — reaches the rule.
     let stack = ProgramStack::start().await;
-    let service = service_of(&stack);
+    let service = service_of(&stack).await;
     let mut msg = program("No start");
     msg["start_date"] = json!(0);
     let env = Envelope {
@@ -487,22 +487,8 @@ fn header(t: &str, a: &str, sender: &str, receiver: &str) -> RequestHeader {
     }
 }
 
-fn service_of(stack: &ProgramStack) -> program::service::ProgramService {
-    let env = &stack.platform.env;
-    let settings = program::service::ProgramSettings::from_env(env).unwrap();
-    let idgen = digit_store::IdGenerator::new(
-        stack.platform.pool.clone(),
-        digit_store::mdms_masters(stack.platform.mdms.clone()),
-        digit_store::IdgenSettings::from_lookup(|n| env.raw(n)).unwrap(),
-    );
-    program::service::ProgramService {
-        pool: stack.platform.pool.clone(),
-        mdms: stack.platform.mdms.clone(),
-        idgen: std::sync::Arc::new(idgen),
-        pii: program::store::pii::PiiCipher::from_config(digit_e2e::program::PII_KEYS).unwrap(),
-        settings: std::sync::Arc::new(settings),
-        authorizer: None,
-    }
+async fn service_of(stack: &ProgramStack) -> program::service::ProgramService {
+    program::service(&stack.platform).await.unwrap()
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! The allocation endpoints: `on-allocation/_create|_update`, `allocation/_search`.
 
 use crate::api::caller;
-use crate::api::envelope::{parse_search, parse_write, Body};
-use crate::domain::model::{Allocation, AllocationSearch};
+use crate::api::envelope::{parse_search, Body};
+use crate::domain::model::AllocationSearch;
+use crate::service::intake::Write;
 use crate::service::ProgramService;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -35,9 +36,8 @@ async fn on_create(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Allocation>(Body::Allocation, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.on_allocation_create(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::OnAllocationCreate, &body).await?))
 }
 
 async fn on_update(
@@ -46,9 +46,8 @@ async fn on_update(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Allocation>(Body::Allocation, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.on_allocation_update(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::OnAllocationUpdate, &body).await?))
 }
 
 async fn search(

@@ -2,8 +2,9 @@
 //! `on-disburse/_create|_update`.
 
 use crate::api::caller;
-use crate::api::envelope::{parse_search, parse_write, Body};
-use crate::domain::model::{DisburseSearch, Disbursement};
+use crate::api::envelope::{parse_search, Body};
+use crate::domain::model::DisburseSearch;
+use crate::service::intake::Write;
 use crate::service::ProgramService;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -38,9 +39,10 @@ async fn create(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Disbursement>(Body::Disbursement, &body)?;
     let caller = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(service.disburse_create(&caller, env, raw).await?))
+    Ok(Json(
+        service.write(&caller, Write::DisburseCreate, &body).await?,
+    ))
 }
 
 async fn update(
@@ -49,9 +51,10 @@ async fn update(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Disbursement>(Body::Disbursement, &body)?;
     let caller = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(service.disburse_update(&caller, env, raw).await?))
+    Ok(Json(
+        service.write(&caller, Write::DisburseUpdate, &body).await?,
+    ))
 }
 
 async fn on_create(
@@ -60,9 +63,12 @@ async fn on_create(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Disbursement>(Body::Disbursement, &body)?;
     let caller = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(service.on_disburse_create(&caller, env, raw).await?))
+    Ok(Json(
+        service
+            .write(&caller, Write::OnDisburseCreate, &body)
+            .await?,
+    ))
 }
 
 async fn on_update(
@@ -71,9 +77,12 @@ async fn on_update(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Disbursement>(Body::Disbursement, &body)?;
     let caller = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(service.on_disburse_update(&caller, env, raw).await?))
+    Ok(Json(
+        service
+            .write(&caller, Write::OnDisburseUpdate, &body)
+            .await?,
+    ))
 }
 
 async fn search(

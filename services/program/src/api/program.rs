@@ -1,8 +1,9 @@
 //! The program endpoints: `program/_create|_update|_search`, `on-program/_create|_update`.
 
 use crate::api::caller;
-use crate::api::envelope::{parse_search, parse_write, Body};
-use crate::domain::model::{Program, ProgramSearch};
+use crate::api::envelope::{parse_search, Body};
+use crate::domain::model::ProgramSearch;
+use crate::service::intake::Write;
 use crate::service::ProgramService;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,9 +32,8 @@ async fn create(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Program>(Body::Program, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.create_program(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::ProgramCreate, &body).await?))
 }
 
 async fn update(
@@ -42,9 +42,8 @@ async fn update(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Program>(Body::Program, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.update_program(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::ProgramUpdate, &body).await?))
 }
 
 async fn on_create(
@@ -53,9 +52,8 @@ async fn on_create(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Program>(Body::Program, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.on_program_create(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::OnProgramCreate, &body).await?))
 }
 
 async fn on_update(
@@ -64,9 +62,8 @@ async fn on_update(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Program>(Body::Program, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.on_program_update(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::OnProgramUpdate, &body).await?))
 }
 
 async fn search(

@@ -1,8 +1,9 @@
 //! The sanction endpoints: `on-sanction/_create|_update`, `sanction/_search`.
 
 use crate::api::caller;
-use crate::api::envelope::{parse_search, parse_write, Body};
-use crate::domain::model::{Sanction, SanctionSearch};
+use crate::api::envelope::{parse_search, Body};
+use crate::domain::model::SanctionSearch;
+use crate::service::intake::Write;
 use crate::service::ProgramService;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -35,9 +36,8 @@ async fn on_create(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Sanction>(Body::Sanction, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.on_sanction_create(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::OnSanctionCreate, &body).await?))
 }
 
 async fn on_update(
@@ -46,9 +46,8 @@ async fn on_update(
     uri: Uri,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, raw) = parse_write::<Sanction>(Body::Sanction, &body)?;
     let who = caller(ctx.as_ref().map(|c| &c.0), &uri);
-    Ok(Json(s.on_sanction_update(&who, env, raw).await?))
+    Ok(Json(s.write(&who, Write::OnSanctionUpdate, &body).await?))
 }
 
 async fn search(

@@ -13,6 +13,7 @@
 pub mod allocation;
 pub mod disburse;
 pub mod dispatch;
+pub mod intake;
 pub mod program;
 pub mod sanction;
 
@@ -256,6 +257,10 @@ pub struct ProgramService {
     pub settings: Arc<ProgramSettings>,
     /// Role-action authorization at a record's location (none in open mode).
     pub authorizer: Option<Arc<Authorizer>>,
+    /// Which aggregates take the asynchronous intake, and its topics.
+    pub intake: intake::IntakeSettings,
+    /// The platform producer (async intake).
+    pub producer: Option<digit_kafka::Producer>,
 }
 
 impl std::fmt::Debug for ProgramService {

@@ -33,10 +33,10 @@ pub mod create;
 pub mod reply;
 pub mod search;
 
-use crate::service::EventEntity;
 use crate::domain::codes::{self, Rule};
 use crate::domain::model::{Disbursement, Envelope, ExchangeCodes, Individual, Status, StatusCode};
 use crate::error::ProgramError;
+use crate::service::EventEntity;
 use crate::service::{error_status, Caller, ProgramService};
 use crate::store::disburse::Row;
 use digit_core::{AuditDetails, Money};
@@ -47,7 +47,6 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
 pub use reply::ReplyKind;
-
 
 /// Rules 1a–1c of §1.8, in upstream's order: children present; each child with an
 /// individual, an account code and no children of its own; one location and one program
