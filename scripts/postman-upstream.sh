@@ -39,7 +39,7 @@ p.write_text(json.dumps(doc, indent=2))
 PY
 
 pidfile="$run_dir/program.pid"
-logfile="$LOG_DIR/program-upstream-postman.log"
+logfile="$DIGIT_RUN_DIR/logs/program-upstream-postman.log"
 cleanup() { stop_pidfile "$pidfile" program-upstream || true; }
 trap cleanup EXIT
 log "program (open access) on :$port for upstream's collection"
