@@ -130,8 +130,9 @@ impl ProgramService {
             }
         }
         let dispatch = self.disburse_dispatch(caller, env)?;
-        let event = self.disburse_event(caller, "CREATED", env)?;
-        self.enqueue(tx, &[dispatch, event]).await
+        let mut out = vec![dispatch, self.disburse_event(caller, "CREATED", env)?];
+        out.extend(self.sanction_event(tx, caller, env).await?);
+        self.enqueue(tx, &out).await
     }
 
     /// Inserts the payment and its lines, debits the sanction and records it (in a

@@ -320,6 +320,36 @@ impl ProgramService {
         )
     }
 
+    /// The dashboard event of the payment's sanction after a debit or refund (its balances
+    /// as committed in `tx`); none when the payment names no sanction.
+    pub(crate) async fn sanction_event(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        caller: &Caller,
+        env: &Envelope<Disbursement>,
+    ) -> Result<Option<OutboxMessage>, ProgramError> {
+        let (Some(location), Some(id)) = (&env.message.location_code, &env.message.sanction_id)
+        else {
+            return Ok(None);
+        };
+        let found =
+            crate::store::sanction::find_many(&mut **tx, location, std::slice::from_ref(id))
+                .await?;
+        found
+            .first()
+            .map(|s| {
+                self.event(
+                    caller,
+                    EventEntity::Sanction,
+                    "BALANCE_CHANGED",
+                    &env.header,
+                    id,
+                    s,
+                )
+            })
+            .transpose()
+    }
+
     /// A refused disburse create/update (§1.10): parent and children `ERROR`, the header
     /// turned into the reply's (`updateUri`), and the reply sent to the original sender —
     /// the adapter's `on-disburse/_<action>` when the sender is this installation, else

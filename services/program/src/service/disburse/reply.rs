@@ -181,8 +181,15 @@ impl ProgramService {
             }
         }
         let dispatch = self.disburse_dispatch(caller, env)?;
-        let event = self.disburse_event(caller, "UPDATED", env)?;
-        self.enqueue(tx, &[dispatch, event]).await
+        let mut out = vec![dispatch, self.disburse_event(caller, "UPDATED", env)?];
+        let refunded = matches!(
+            code_of(env.message.status.as_ref()),
+            Some(StatusCode::Failed | StatusCode::Error)
+        );
+        if refunded {
+            out.extend(self.sanction_event(tx, caller, env).await?);
+        }
+        self.enqueue(tx, &out).await
     }
 
     async fn change_writes(
