@@ -8,7 +8,7 @@ mod program_disburse_common;
 
 use digit_e2e::program::{envelope, other_id, own_id, ProgramStack};
 use digit_e2e::read_topic_until;
-use program_disburse_common::{create, simple};
+use program_disburse_common::{amount, create, simple};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -89,7 +89,7 @@ async fn committed_changes_are_published_to_the_event_topics() {
     let balances = read(topic("sanction"), move |v| {
         v["event_type"] == "BALANCE_CHANGED"
             && v["sanction"]["id"] == json!(sid)
-            && v["sanction"]["available_amount"].to_string() == "99.8"
+            && v["sanction"]["available_amount"] == amount("99.8")
     });
     let payments = read(topic("disburse"), move |v| {
         v["disburse"]["id"] == json!(payment_id)
@@ -105,7 +105,7 @@ async fn committed_changes_are_published_to_the_event_topics() {
     );
     assert_eq!(
         balances[0]["sanction"]["allocated_amount"].to_string(),
-        "100.10"
+        "100.1"
     );
     let payments = payments.await.unwrap();
     assert_eq!(payments[0]["event_type"], "CREATED");
