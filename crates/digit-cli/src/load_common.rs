@@ -3,6 +3,8 @@
 
 use digit_core::{Role, UserInfo, UserType};
 use serde_json::Value;
+use std::future::Future;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// An HS256 dev token for `uuid` with `roles` (code, tenant).
@@ -61,4 +63,41 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// A load generator's `main`: parse the options (print `usage` on error, exit 2), run
+/// `run` on a multi-threaded runtime, report its error as `<name>: <error>`.
+pub fn main_with<O, Fut>(
+    name: &str,
+    usage: &str,
+    parse: impl FnOnce() -> Result<O, String>,
+    run: impl FnOnce(O) -> Fut,
+) -> ExitCode
+where
+    Fut: Future<Output = Result<(), String>>,
+{
+    let options = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}\n{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

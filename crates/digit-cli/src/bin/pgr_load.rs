@@ -326,28 +326,5 @@ async fn run(o: Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let options = match parse() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(options)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pgr-load: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    load_common::main_with("pgr-load", USAGE, parse, run)
 }

@@ -27,8 +27,8 @@ use crate::domain::model::{
     Sanction, SearchItems, SearchResponse,
 };
 use crate::error::ProgramError;
-use crate::service::program::{begin, finish, updated_audit};
-use crate::service::sanction::{distinct, repeated};
+use crate::service::program::{finish, updated_audit};
+use crate::service::sanction::{distinct, repeated, Line, Lines};
 use crate::service::EventEntity;
 use crate::service::{error_status, new_id, now_ms, Caller, ProgramService};
 use crate::store::inbox::MessageKey;
@@ -39,6 +39,20 @@ use digit_core::AuditDetails;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::{Acquire as _, Postgres, Transaction};
+
+impl Line for Allocation {
+    const KIND: (MessageType, &'static str, &'static str) = (
+        MessageType::OnAllocation,
+        "NotEmpty.allocationRequest.allocation.children",
+        "NotNull.allocationRequest.allocation.children.status",
+    );
+    fn location(&self) -> &str {
+        self.location_code.as_deref().unwrap_or_default()
+    }
+    fn has_status(&self) -> bool {
+        self.status.is_some()
+    }
+}
 
 impl ProgramService {
     /// `on-allocation/_create`: allocations and deductions against sanctions.
@@ -68,42 +82,13 @@ impl ProgramService {
         mut env: Envelope<Allocation>,
         raw: Value,
     ) -> Result<Value, ProgramError> {
-        let action = if create {
-            Action::Create
-        } else {
-            Action::Update
-        };
-        self.validate_header(&env.header, MessageType::OnAllocation, action)?;
         let children = env.message.children.clone().unwrap_or_default();
-        if children.is_empty() {
-            return Err(ProgramError::Header(
-                "NotEmpty.allocationRequest.allocation.children",
-                "must not be empty",
-            ));
-        }
-        if children.iter().any(|c| c.status.is_none()) {
-            return Err(ProgramError::Header(
-                "NotNull.allocationRequest.allocation.children.status",
-                "must not be null",
-            ));
-        }
-        let locations = distinct(
-            children
-                .iter()
-                .map(|c| c.location_code.as_deref().unwrap_or_default()),
-        );
-        let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-        self.authorize(caller, &refs).await?;
-        let location = locations[0].clone();
-        let reply_check = match self.validate_reply(&location, &env.header).await {
-            Ok(()) => None,
-            Err(ProgramError::Rule(rule)) => Some(rule),
-            Err(other) => return Err(other),
-        };
-        let key = MessageKey::new(&env.header, &raw);
-        let mut tx = match begin(self, &key).await? {
-            Ok(tx) => tx,
-            Err(stored) => return Ok(stored),
+        let (mut tx, key, location, reply_check) = match self
+            .open_lines(caller, &env.header, create, &children, &raw)
+            .await?
+        {
+            Lines::Stored(stored) => return Ok(stored),
+            Lines::Open(open) => *open,
         };
         let mut outcome = self
             .allocation_rules(&mut tx, create, &children, &location)

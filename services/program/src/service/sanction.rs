@@ -52,7 +52,87 @@ pub(super) fn repeated<'a>(items: impl IntoIterator<Item = &'a str> + Clone) -> 
     )
 }
 
+/// A line of an on-sanction or on-allocation message (the children: only they are stored).
+pub(super) trait Line {
+    /// Its reply type, and the Java bean path of its binding codes.
+    const KIND: (MessageType, &'static str, &'static str);
+    /// Its location.
+    fn location(&self) -> &str;
+    /// Whether it carries a status (upstream dereferences it).
+    fn has_status(&self) -> bool;
+}
+
+impl Line for Sanction {
+    const KIND: (MessageType, &'static str, &'static str) = (
+        MessageType::OnSanction,
+        "NotEmpty.sanctionRequest.sanction.children",
+        "NotNull.sanctionRequest.sanction.children.status",
+    );
+    fn location(&self) -> &str {
+        self.location_code.as_deref().unwrap_or_default()
+    }
+    fn has_status(&self) -> bool {
+        self.status.is_some()
+    }
+}
+
+/// The outcome of [`ProgramService::open_lines`].
+pub(super) enum Lines {
+    /// A redelivery: its stored answer.
+    Stored(Value),
+    /// A new message: its transaction (inbox claimed), key, location and the reply check's
+    /// failure (applied after the business rules, as upstream orders them).
+    Open(
+        Box<(
+            Transaction<'static, Postgres>,
+            MessageKey,
+            String,
+            Option<Rule>,
+        )>,
+    ),
+}
+
 impl ProgramService {
+    /// The start every on-sanction/on-allocation write shares: the header, non-empty lines
+    /// that all carry a status (400 — upstream fails with a `NullPointerException`),
+    /// authorization at every line's location, the reply check against MDMS, and the inbox.
+    pub(super) async fn open_lines<T: Line>(
+        &self,
+        caller: &Caller,
+        header: &RequestHeader,
+        create: bool,
+        lines: &[T],
+        raw: &Value,
+    ) -> Result<Lines, ProgramError> {
+        let (url_type, empty, no_status) = T::KIND;
+        let action = if create {
+            Action::Create
+        } else {
+            Action::Update
+        };
+        self.validate_header(header, url_type, action)?;
+        if lines.is_empty() {
+            return Err(ProgramError::Header(empty, "must not be empty"));
+        }
+        if lines.iter().any(|l| !l.has_status()) {
+            return Err(ProgramError::Header(no_status, "must not be null"));
+        }
+        let locations = distinct(lines.iter().map(Line::location));
+        let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
+        self.authorize(caller, &refs).await?;
+        let location = locations[0].clone();
+        let reply_check = match self.validate_reply(&location, header).await {
+            Ok(()) => None,
+            Err(ProgramError::Rule(rule)) => Some(rule),
+            Err(other) => return Err(other),
+        };
+        let key = MessageKey::new(header, raw);
+        Ok(match begin(self, &key).await? {
+            Ok(tx) => Lines::Open(Box::new((tx, key, location, reply_check))),
+            Err(stored) => Lines::Stored(stored),
+        })
+    }
+
     /// `on-sanction/_create`: the treasury's new sanctions.
     pub async fn on_sanction_create(
         &self,
@@ -80,42 +160,13 @@ impl ProgramService {
         mut env: Envelope<Sanction>,
         raw: Value,
     ) -> Result<Value, ProgramError> {
-        let action = if create {
-            Action::Create
-        } else {
-            Action::Update
-        };
-        self.validate_header(&env.header, MessageType::OnSanction, action)?;
         let children = env.message.children.clone().unwrap_or_default();
-        if children.is_empty() {
-            return Err(ProgramError::Header(
-                "NotEmpty.sanctionRequest.sanction.children",
-                "must not be empty",
-            ));
-        }
-        if children.iter().any(|c| c.status.is_none()) {
-            return Err(ProgramError::Header(
-                "NotNull.sanctionRequest.sanction.children.status",
-                "must not be null",
-            ));
-        }
-        let locations = distinct(
-            children
-                .iter()
-                .map(|c| c.location_code.as_deref().unwrap_or_default()),
-        );
-        let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-        self.authorize(caller, &refs).await?;
-        let location = locations[0].clone();
-        let reply_check = match self.validate_reply(&location, &env.header).await {
-            Ok(()) => None,
-            Err(ProgramError::Rule(rule)) => Some(rule),
-            Err(other) => return Err(other),
-        };
-        let key = MessageKey::new(&env.header, &raw);
-        let mut tx = match begin(self, &key).await? {
-            Ok(tx) => tx,
-            Err(stored) => return Ok(stored),
+        let (mut tx, key, location, reply_check) = match self
+            .open_lines(caller, &env.header, create, &children, &raw)
+            .await?
+        {
+            Lines::Stored(stored) => return Ok(stored),
+            Lines::Open(open) => *open,
         };
         let mut outcome = self
             .sanction_rules(&mut tx, create, &children, &location)
