@@ -3,3 +3,4 @@
 pub mod codes;
 pub mod identity;
 pub mod model;
+pub mod search;
