@@ -17,7 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-port=${PROGRAM_UPSTREAM_PORT:-8093}
+port=${PROGRAM_UPSTREAM_PORT:-8193}
 collection="tests/postman/upstream/Program Service.postman_collection.json"
 expected=tests/postman/upstream/expected-failures.txt
 newman=$(newman_bin)

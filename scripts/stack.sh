@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole suite locally: infra (scripts/infra.sh) plus the seven services.
+# Run the whole suite locally: infra (scripts/infra.sh) plus the seven services, and the
+# treasury side of iFIX (a second program service and exchange: the IFMS domain).
 #
 #   scripts/stack.sh up       build once (cargo build --bins), start what is not running,
 #                             wait until every /<ctx>/health says UP, print the URLs
@@ -17,6 +18,7 @@
 #   STACK_DB_NAME=digit           database of the default DB_URL (`make test` uses digit_test)
 #   PGR_PORT SOR_RATES_PORT PROGRAM_PORT DIGIT_EXCHANGE_PORT IFMS_ADAPTER_PORT
 #   PERSISTER_PORT INDEXER_PORT   per-service host ports (8081..8087)
+#   PROGRAM_IFMS_PORT DIGIT_EXCHANGE_IFMS_PORT   the treasury side's (8093, 8094)
 #   and every service setting (DB_URL, KAFKA_BOOTSTRAP_SERVERS, JWT_SECRET, RUST_LOG, ...)
 #   which is passed through to all services; see README.md "Configuration".
 set -euo pipefail
@@ -29,16 +31,88 @@ STACK_PROFILE="${STACK_PROFILE:-debug}"
 STACK_WAIT_SECONDS="${STACK_WAIT_SECONDS:-180}"
 STACK_DB_NAME="${STACK_DB_NAME:-digit}"
 
-# name  port  context path  (start order: the consumers first, then the APIs)
+# name  port  context path  [binary]  (start order: the consumers first, then the APIs).
+# Two iFIX domains: the department (MUKTA: program + digit-exchange, database $STACK_DB_NAME,
+# topics as upstream names them) and the treasury (IFMS: program-ifms + digit-exchange-ifms,
+# database ${STACK_DB_NAME}_ifms, topics prefixed `ifms-`), each exchange holding the other's
+# public key (configs/exchange/registry-*.json).
 SERVICES=(
-    "persister       ${PERSISTER_PORT:-8086}       /common-persist"
-    "indexer         ${INDEXER_PORT:-8087}         /egov-indexer"
-    "pgr             ${PGR_PORT:-8081}             /pgr-services"
-    "sor-rates       ${SOR_RATES_PORT:-8082}       /sor-rates"
-    "program         ${PROGRAM_PORT:-8083}         /program-service"
-    "digit-exchange  ${DIGIT_EXCHANGE_PORT:-8084}  /digit-exchange"
-    "ifms-adapter    ${IFMS_ADAPTER_PORT:-8085}    /ifms"
+    "persister            ${PERSISTER_PORT:-8086}             /common-persist"
+    "indexer              ${INDEXER_PORT:-8087}               /egov-indexer"
+    "pgr                  ${PGR_PORT:-8081}                   /pgr-services"
+    "sor-rates            ${SOR_RATES_PORT:-8082}             /sor-rates"
+    "program              ${PROGRAM_PORT:-8083}               /program-service"
+    "digit-exchange       ${DIGIT_EXCHANGE_PORT:-8084}        /digit-exchange"
+    "ifms-adapter         ${IFMS_ADAPTER_PORT:-8085}          /ifms"
+    "program-ifms         ${PROGRAM_IFMS_PORT:-8093}          /program-service  program"
+    "digit-exchange-ifms  ${DIGIT_EXCHANGE_IFMS_PORT:-8094}   /digit-exchange   digit-exchange"
 )
+
+# The two domains' addresses (participant ids are `program@<exchange URL>`).
+mukta_exchange() { echo "http://127.0.0.1:${DIGIT_EXCHANGE_PORT:-8084}/digit-exchange"; }
+ifms_exchange() { echo "http://127.0.0.1:${DIGIT_EXCHANGE_IFMS_PORT:-8094}/digit-exchange"; }
+
+# Settings of one instance beyond the common ones, into the array INSTANCE_ENV.
+instance_env() {
+    INSTANCE_ENV=()
+    case $1 in
+        program)
+            INSTANCE_ENV=(
+                EXCHANGE_SERVICE_EXTERNAL_URL="$(mukta_exchange)"
+                EXCHANGE_HOST="http://127.0.0.1:${DIGIT_EXCHANGE_PORT:-8084}/"
+                PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
+            )
+            ;;
+        digit-exchange)
+            INSTANCE_ENV=(
+                SERVICE_HOST_URL="$(mukta_exchange)"
+                APP_RECEIVER_ENDPOINTS="{\"program\":\"http://127.0.0.1:${PROGRAM_PORT:-8083}/program-service/v1/\"}"
+                APP_AUTH_PRIVATE_KEY_PATH="$REPO_ROOT/configs/exchange/sample_private_key1.pem"
+                EXCHANGE_REGISTRY_SEED="$REPO_ROOT/configs/exchange/registry-mukta.json"
+                EXCHANGE_OUTBOUND_TOKEN="${STACK_EXCHANGE_TOKEN:-}"
+            )
+            ;;
+        program-ifms)
+            INSTANCE_ENV=(
+                DB_URL="$IFMS_DB_URL"
+                KAFKA_TOPIC_PREFIX=ifms
+                EXCHANGE_SERVICE_EXTERNAL_URL="$(ifms_exchange)"
+                EXCHANGE_HOST="http://127.0.0.1:${DIGIT_EXCHANGE_IFMS_PORT:-8094}/"
+                ADAPTER_HOST="http://127.0.0.1:${IFMS_ADAPTER_PORT:-8085}/"
+                PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
+            )
+            ;;
+        digit-exchange-ifms)
+            INSTANCE_ENV=(
+                DB_URL="$IFMS_DB_URL"
+                KAFKA_TOPIC_PREFIX=ifms
+                EXCHANGE_KAFKA_GROUP_ID=digit-exchange-ifms
+                SERVICE_HOST_URL="$(ifms_exchange)"
+                APP_RECEIVER_ENDPOINTS="{\"program\":\"http://127.0.0.1:${PROGRAM_IFMS_PORT:-8093}/program-service/v1/\"}"
+                APP_AUTH_PRIVATE_KEY_PATH="$REPO_ROOT/configs/exchange/sample_private_key-2.pem"
+                EXCHANGE_REGISTRY_SEED="$REPO_ROOT/configs/exchange/registry-ifms.json"
+                EXCHANGE_OUTBOUND_TOKEN="${STACK_EXCHANGE_TOKEN:-}"
+            )
+            ;;
+    esac
+}
+
+# Service identities on both sides: the program services' token for their exchange (role
+# IFIX_PROGRAM_SERVICE) and the exchanges' for their program service (IFIX_EXCHANGE), minted
+# with the dev JWT secret. A caller's own values win.
+mint_service_tokens() {
+    local digitctl
+    digitctl="$(bin_dir)/digitctl"
+    [[ -x $digitctl ]] || { log "digitctl not built: iFIX services start without service tokens"; return 0; }
+    if [[ -z ${STACK_PROGRAM_TOKEN:-} ]]; then
+        STACK_PROGRAM_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000001 \
+            --user-type SYSTEM --roles IFIX_PROGRAM_SERVICE --tenant pg --secret "$JWT_SECRET" --ttl-seconds 31536000)
+    fi
+    if [[ -z ${STACK_EXCHANGE_TOKEN:-} ]]; then
+        STACK_EXCHANGE_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000002 \
+            --user-type SYSTEM --roles IFIX_EXCHANGE --tenant pg --secret "$JWT_SECRET" --ttl-seconds 31536000)
+    fi
+}
 
 bin_dir() {
     if [[ -n ${STACK_BIN_DIR:-} ]]; then
@@ -65,6 +139,7 @@ healthy() {
 # Settings shared by every service. A value already in the environment wins.
 export_common_env() {
     export DB_URL="${DB_URL:-postgres://postgres@$PG_HOST:$PG_PORT/$STACK_DB_NAME}"
+    IFMS_DB_URL="${IFMS_DB_URL:-postgres://postgres@$PG_HOST:$PG_PORT/${STACK_DB_NAME}_ifms}"
     export DB_MAX_CONNECTIONS="${DB_MAX_CONNECTIONS:-5}"
     export DB_MIGRATE="${DB_MIGRATE:-true}"
     export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$KAFKA_HOST:$KAFKA_PORT}"
@@ -84,15 +159,18 @@ export_common_env() {
 }
 
 ensure_database() {
-    # Only for the default URL: a DB_URL given by the caller is the caller's business.
-    [[ $DB_URL == "postgres://postgres@$PG_HOST:$PG_PORT/$STACK_DB_NAME" ]] || return 0
+    # Only for the default URLs: a DB_URL given by the caller is the caller's business.
     command -v psql >/dev/null 2>&1 || die "psql not found; run scripts/deps.sh postgres"
-    local psql=(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq)
-    if [[ $("${psql[@]}" -c "select 1 from pg_database where datname = '$STACK_DB_NAME'") != 1 ]]; then
-        log "creating database $STACK_DB_NAME"
-        "${psql[@]}" -c "create database \"$STACK_DB_NAME\"" ||
-            [[ $("${psql[@]}" -c "select 1 from pg_database where datname = '$STACK_DB_NAME'") == 1 ]]
-    fi
+    local psql=(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq) db
+    for db in "$STACK_DB_NAME" "${STACK_DB_NAME}_ifms"; do
+        [[ $DB_URL == "postgres://postgres@$PG_HOST:$PG_PORT/$STACK_DB_NAME" || $db != "$STACK_DB_NAME" ]] || continue
+        [[ $IFMS_DB_URL == "postgres://postgres@$PG_HOST:$PG_PORT/${STACK_DB_NAME}_ifms" || $db == "$STACK_DB_NAME" ]] || continue
+        if [[ $("${psql[@]}" -c "select 1 from pg_database where datname = '$db'") != 1 ]]; then
+            log "creating database $db"
+            "${psql[@]}" -c "create database \"$db\"" ||
+                [[ $("${psql[@]}" -c "select 1 from pg_database where datname = '$db'") == 1 ]]
+        fi
+    done
 }
 
 build() {
@@ -107,9 +185,9 @@ build() {
 }
 
 start_service() {
-    local name=$1 port=$2 ctx=$3
+    local name=$1 port=$2 ctx=$3 binary=${4:-$1}
     local pidfile="$PID_DIR/$name.pid" logfile="$LOG_DIR/$name.log" bin
-    bin="$(bin_dir)/$name"
+    bin="$(bin_dir)/$binary"
     [[ -x $bin ]] || die "$name: $bin not found (did cargo build --bins succeed?)"
     if pid_alive "$pidfile"; then
         if [[ $bin -nt $pidfile ]]; then
@@ -129,12 +207,14 @@ start_service() {
         die "$name: port $port is taken by a process these scripts did not start (set ${var//-/_}_PORT?)"
     fi
     log "$name: starting on :$port$ctx"
+    instance_env "$name"
     # The service's own port and context path; aliases unset so they cannot disagree.
     (
         cd "$REPO_ROOT"
         start_bg "$pidfile" "$logfile" env \
             -u SERVER_CONTEXTPATH -u SERVER_SERVLET_CONTEXT_PATH \
             SERVER_PORT="$port" SERVER_CONTEXT_PATH="$ctx" \
+            "${INSTANCE_ENV[@]+"${INSTANCE_ENV[@]}"}" \
             "$bin"
     )
 }
@@ -144,7 +224,7 @@ wait_healthy() {
     while ((${#pending[@]} > 0)); do
         still=()
         for line in "${pending[@]}"; do
-            read -r name port ctx <<<"$line"
+            read -r name port ctx _ <<<"$line"
             if healthy "$port" "$ctx"; then
                 log "$name: UP"
             elif ! pid_alive "$PID_DIR/$name.pid"; then
@@ -159,7 +239,7 @@ wait_healthy() {
         ((${#pending[@]} > 0)) || break
         if ((SECONDS >= deadline)); then
             for line in "${pending[@]}"; do
-                read -r name port ctx <<<"$line"
+                read -r name port ctx _ <<<"$line"
                 log "$name: not healthy after ${STACK_WAIT_SECONDS}s ($(health_url "$port" "$ctx")); last lines of $LOG_DIR/$name.log:"
                 log_tail "$LOG_DIR/$name.log"
             done
@@ -175,7 +255,7 @@ print_urls() {
     local line name port ctx
     printf '\n%-16s %-8s %s\n' SERVICE PID "HEALTH URL"
     for line in "${SERVICES[@]}"; do
-        read -r name port ctx <<<"$line"
+        read -r name port ctx _ <<<"$line"
         printf '%-16s %-8s %s\n' "$name" "$(pidfile_pid "$PID_DIR/$name.pid" || echo -)" "$(health_url "$port" "$ctx")"
     done
     printf '\nKafka %s   Elasticsearch %s   Postgres %s\n' "$KAFKA_BOOTSTRAP_SERVERS" "$ELASTICSEARCH_URL" "${DB_URL%%\?*}"
@@ -189,10 +269,11 @@ cmd_up() {
     build
     "$REPO_ROOT/scripts/infra.sh" start
     ensure_database
-    local line name port ctx
+    mint_service_tokens
+    local line name port ctx binary
     for line in "${SERVICES[@]}"; do
-        read -r name port ctx <<<"$line"
-        start_service "$name" "$port" "$ctx"
+        read -r name port ctx binary <<<"$line"
+        start_service "$name" "$port" "$ctx" "$binary"
     done
     if ! wait_healthy; then
         log "some services are not healthy; see the logs above (scripts/stack.sh down stops everything)"
@@ -206,7 +287,7 @@ cmd_down() {
     # Two waves, each in parallel: the APIs first (their in-flight writes wait on the
     # persister), then the consumers (persister, indexer).
     for line in "${SERVICES[@]}"; do
-        read -r name _port _ctx <<<"$line"
+        read -r name _port _ctx _ <<<"$line"
         [[ $name == persister || $name == indexer ]] && continue
         stop_pidfile "$PID_DIR/$name.pid" "$name" "${STACK_STOP_SECONDS:-40}" &
     done
@@ -223,7 +304,7 @@ cmd_status() {
     local line name port ctx state
     printf '%-16s %-34s %s\n' SERVICE ADDRESS STATE
     for line in "${SERVICES[@]}"; do
-        read -r name port ctx <<<"$line"
+        read -r name port ctx _ <<<"$line"
         if pid_alive "$PID_DIR/$name.pid"; then
             state="running (pid $(pidfile_pid "$PID_DIR/$name.pid"))"
         elif port_open 127.0.0.1 "$port"; then
