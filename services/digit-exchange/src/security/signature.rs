@@ -89,9 +89,7 @@ impl Signer {
 
     /// [`Signer::sign`] over raw bytes (the seal's canonical bytes).
     pub fn sign_bytes(&self, bytes: &[u8]) -> String {
-        let signature: Signature = self
-            .signing
-            .sign_with_rng(&mut aes_gcm::aead::OsRng, bytes);
+        let signature: Signature = self.signing.sign_with_rng(&mut aes_gcm::aead::OsRng, bytes);
         b64(&signature.to_bytes())
     }
 
@@ -244,9 +242,8 @@ pub(crate) mod tests {
     const PROGRAM_MESSAGE: &str = include_str!(
         "../../../../configs/exchange/test-vectors/validateMessage.program-message.json"
     );
-    const DISBURSE_MESSAGE: &str = include_str!(
-        "../../../../configs/exchange/test-vectors/signMessage.disburse-message.json"
-    );
+    const DISBURSE_MESSAGE: &str =
+        include_str!("../../../../configs/exchange/test-vectors/signMessage.disburse-message.json");
     const DOUBLE_MESSAGE: &str = include_str!(
         "../../../../configs/exchange/test-vectors/signMessage1.two-concatenated-program-messages.txt"
     );
@@ -377,9 +374,15 @@ pub(crate) mod tests {
     fn upstream_parsing_rules() {
         // Single-line PEM (upstream's app.auth.private-key) and escaped newlines.
         let single: String = PRIVATE_1.lines().collect();
-        assert_eq!(Signer::from_pem(&single).unwrap().sign(SPEC_MESSAGE), SPEC_SIGNATURE);
+        assert_eq!(
+            Signer::from_pem(&single).unwrap().sign(SPEC_MESSAGE),
+            SPEC_SIGNATURE
+        );
         let escaped = PRIVATE_1.replace('\n', "\\n");
-        assert_eq!(Signer::from_pem(&escaped).unwrap().sign(SPEC_MESSAGE), SPEC_SIGNATURE);
+        assert_eq!(
+            Signer::from_pem(&escaped).unwrap().sign(SPEC_MESSAGE),
+            SPEC_SIGNATURE
+        );
         // Public key with the markers' spaces removed (upstream strips whitespace first).
         let squashed: String = PUBLIC_1.chars().filter(|c| !c.is_whitespace()).collect();
         verify(&squashed, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap();
@@ -399,7 +402,10 @@ pub(crate) mod tests {
         let signer = signer1();
         let pkcs1 = signer.private.to_pkcs1_pem(LineEnding::LF).unwrap();
         assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
-        assert_eq!(Signer::from_pem(&pkcs1).unwrap().sign(SPEC_MESSAGE), SPEC_SIGNATURE);
+        assert_eq!(
+            Signer::from_pem(&pkcs1).unwrap().sign(SPEC_MESSAGE),
+            SPEC_SIGNATURE
+        );
         let public = signer
             .private
             .to_public_key()
@@ -420,9 +426,20 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_keys_and_signatures() {
-        for bad in ["", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----", "not base64!", "QUJD"] {
-            assert!(matches!(PublicKey::from_pem(bad), Err(SecurityError::InvalidKey(_))), "{bad}");
-            assert!(matches!(Signer::from_pem(bad), Err(SecurityError::InvalidKey(_))), "{bad}");
+        for bad in [
+            "",
+            "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----",
+            "not base64!",
+            "QUJD",
+        ] {
+            assert!(
+                matches!(PublicKey::from_pem(bad), Err(SecurityError::InvalidKey(_))),
+                "{bad}"
+            );
+            assert!(
+                matches!(Signer::from_pem(bad), Err(SecurityError::InvalidKey(_))),
+                "{bad}"
+            );
         }
         // A private key is not a public key.
         assert!(PublicKey::from_pem(PRIVATE_1).is_err());
