@@ -136,7 +136,7 @@ pub fn kid_of(message: &str) -> Option<String> {
 /// changed ciphertext, nonce or header field — is [`SecurityError::DecryptionFailed`]
 /// with a message that reveals nothing of the content.
 pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, SecurityError> {
-    let fail = |what: &str| SecurityError::DecryptionFailed(format!("{what}"));
+    let fail = |what: &str| SecurityError::DecryptionFailed(what.to_owned());
     let sealed: Sealed =
         serde_json::from_str(text).map_err(|_| fail("The message is not an encrypted message"))?;
     if sealed.alg != ALG {
