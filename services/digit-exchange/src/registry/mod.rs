@@ -841,3 +841,41 @@ mod tests {
         assert_eq!(camel.last_modified_time, Some(5));
     }
 }
+
+#[cfg(test)]
+mod dev_seeds {
+    use super::*;
+    use crate::security::signature::tests::{PRIVATE_1, PRIVATE_2};
+    use crate::security::Signer;
+    use digit_store::testing::TestDb;
+
+    /// The seeds of `make up` load, and each side registers the other's key.
+    #[tokio::test]
+    async fn make_up_seeds_register_each_other() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/exchange/");
+        let cases = [
+            (
+                "registry-department.json",
+                "http://127.0.0.1:8094/digit-exchange",
+                PRIVATE_2,
+            ),
+            (
+                "registry-treasury.json",
+                "http://127.0.0.1:8084/digit-exchange",
+                PRIVATE_1,
+            ),
+        ];
+        for (file, peer, peer_private) in cases {
+            let db = TestDb::migrated(&[&crate::MIGRATOR]).await.unwrap();
+            let r = Registry::new(db.pool().clone(), Duration::from_secs(60));
+            let path = std::path::PathBuf::from(root).join(file);
+            assert_eq!(r.seed_from_file(&path).await.unwrap(), 1);
+            let keys = r.verifying_keys(peer).await.unwrap();
+            assert_eq!(keys.len(), 1, "{file}");
+            let signer = Signer::from_pem(peer_private).unwrap();
+            assert_eq!(&keys[0].1, signer.public_key(), "{file}");
+            assert!(r.seal_required(peer).await.unwrap());
+            db.cleanup().await.unwrap();
+        }
+    }
+}
