@@ -228,6 +228,8 @@ struct Inner {
     pool: PgPool,
     ttl: Duration,
     cache: Mutex<CacheState>,
+    /// One reload at a time (requests arriving while the snapshot is stale wait for it).
+    reload: tokio::sync::Mutex<()>,
 }
 
 /// The registry: the table and a TTL cache of its active rows. Cheap to clone.
@@ -244,6 +246,7 @@ impl Registry {
                 pool,
                 ttl,
                 cache: Mutex::new(CacheState::default()),
+                reload: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -479,15 +482,26 @@ impl Registry {
             .collect())
     }
 
+    fn fresh(&self) -> Result<Arc<Vec<Entry>>, u64> {
+        let state = self.lock();
+        match &state.snapshot {
+            Some(s) if s.loaded.elapsed() < self.inner.ttl => Ok(s.entries.clone()),
+            _ => Err(state.generation),
+        }
+    }
+
     async fn snapshot(&self) -> Result<Arc<Vec<Entry>>, RegistryError> {
-        let generation = {
-            let state = self.lock();
-            if let Some(s) = &state.snapshot {
-                if s.loaded.elapsed() < self.inner.ttl {
-                    return Ok(s.entries.clone());
-                }
-            }
-            state.generation
+        if let Ok(entries) = self.fresh() {
+            return Ok(entries);
+        }
+        // Without a cache every lookup reads the table (no point in queueing them).
+        let _reload = match self.inner.ttl.is_zero() {
+            true => None,
+            false => Some(self.inner.reload.lock().await),
+        };
+        let generation = match self.fresh() {
+            Ok(entries) => return Ok(entries),
+            Err(generation) => generation,
         };
         let rows = store::active(self.pool()).await?;
         let entries: Arc<Vec<Entry>> = Arc::new(
