@@ -68,7 +68,7 @@ instance_env() {
                 SERVICE_HOST_URL="$(mukta_exchange)"
                 APP_RECEIVER_ENDPOINTS="{\"program\":\"http://127.0.0.1:${PROGRAM_PORT:-8083}/program-service/v1/\"}"
                 APP_AUTH_PRIVATE_KEY_PATH="$REPO_ROOT/configs/exchange/sample_private_key1.pem"
-                EXCHANGE_REGISTRY_SEED="$REPO_ROOT/configs/exchange/registry-mukta.json"
+                EXCHANGE_REGISTRY_SEED="$REPO_ROOT/configs/exchange/registry-department.json"
                 EXCHANGE_OUTBOUND_TOKEN="${STACK_EXCHANGE_TOKEN:-}"
             )
             ;;
@@ -90,7 +90,7 @@ instance_env() {
                 SERVICE_HOST_URL="$(ifms_exchange)"
                 APP_RECEIVER_ENDPOINTS="{\"program\":\"http://127.0.0.1:${PROGRAM_IFMS_PORT:-8093}/program-service/v1/\"}"
                 APP_AUTH_PRIVATE_KEY_PATH="$REPO_ROOT/configs/exchange/sample_private_key-2.pem"
-                EXCHANGE_REGISTRY_SEED="$REPO_ROOT/configs/exchange/registry-ifms.json"
+                EXCHANGE_REGISTRY_SEED="$REPO_ROOT/configs/exchange/registry-treasury.json"
                 EXCHANGE_OUTBOUND_TOKEN="${STACK_EXCHANGE_TOKEN:-}"
             )
             ;;
