@@ -4,7 +4,7 @@
 //! request envelope, `ResponseInfo`, the tracer error envelope, `AuditDetails`, tenant ids,
 //! exact money and epoch-millisecond time — with upstream's key spellings — and
 //! [`InfraError`], the one shape of a database, broker or dependency failure that keeps
-//! its source chain. It does no I/O:
+//! its source chain — and the iFIX participant ids ([`participant`]). It does no I/O:
 //! HTTP plumbing lives in `digit-service`, Kafka in `digit-kafka`, SQL in `digit-store`.
 //! Reference: `spec/upstream-platform.md` §1.
 
@@ -14,6 +14,7 @@ pub mod infra;
 pub mod lenient;
 pub mod money;
 pub mod pagination;
+pub mod participant;
 pub mod request;
 pub mod response;
 pub mod tenant;

@@ -4,6 +4,9 @@
 //! auth gate, Kafka, `/digit-exchange/health` and `/digit-exchange/metrics`. Business endpoints are added
 //! by the issue that builds this service; none are faked here.
 
+pub mod registry;
+pub mod security;
+
 use axum::Router;
 use digit_runtime::{Needs, Platform};
 use digit_service::config::ServiceInfo;
@@ -18,7 +21,12 @@ pub const INFO: ServiceInfo = ServiceInfo {
     description: "DIGIT Exchange: signed messages between domains.",
     default_port: 8084,
     default_context_path: "/digit-exchange",
-    env: &[digit_runtime::KAFKA_VARS, digit_runtime::MDMS_VARS],
+    env: &[
+        digit_runtime::KAFKA_VARS,
+        digit_runtime::MDMS_VARS,
+        security::VARS,
+        registry::VARS,
+    ],
 };
 
 /// What the platform must provide.
@@ -31,6 +39,8 @@ pub const NEEDS: Needs = Needs {
 };
 
 /// The service's business routes (full paths under the context path).
-pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
-    Ok(Router::new())
+pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
+    let registry = registry::start(&platform).await?;
+    let registry_api = registry::api::routes(&platform.settings.context_path, registry);
+    Ok(platform.protect(registry_api))
 }

@@ -1,4 +1,5 @@
-//! Participant ids and "same domain" (spec §1.2).
+//! iFIX participant ids and "same domain" (spec `upstream-ifix.md` §1.2), shared by the
+//! program service and `digit-exchange` so both apply the same rules.
 //!
 //! A participant id is `<service>@<exchange base URL>`. Upstream extracts the URL with the
 //! greedy regex `\bhttps?://\S+\b`; we parse it explicitly — the text after the first
