@@ -197,14 +197,18 @@ mod tests {
 
     #[test]
     fn coercions_as_the_program_service() {
-        let body = json!({"signature": "s", "header": header(), "message": "{\"a\":1}", "seal": "x"});
+        let body =
+            json!({"signature": "s", "header": header(), "message": "{\"a\":1}", "seal": "x"});
         let m = parse_body(body.to_string().as_bytes()).unwrap();
         assert_eq!(m.header.message_ts, 1_708_428_280);
         assert_eq!(m.header.message_type, ExchangeType::Program);
         assert_eq!(m.header.action, Action::Create);
         assert!(!m.header.is_msg_encrypted);
         assert_eq!(m.message, "{\"a\":1}");
-        assert_eq!((m.signature.as_deref(), m.seal.as_deref()), (Some("s"), Some("x")));
+        assert_eq!(
+            (m.signature.as_deref(), m.seal.as_deref()),
+            (Some("s"), Some("x"))
+        );
         let mut h = header();
         h["message_ts"] = json!("");
         h["message_id"] = json!(42);
@@ -253,8 +257,14 @@ mod tests {
             let err = parse_body(body.to_string().as_bytes()).unwrap_err();
             assert_eq!(codes_of(err), [codes::JSON_MAPPING], "{body}");
         }
-        assert_eq!(codes_of(parse_body(b"  ").unwrap_err()), [codes::MISSING_JSON]);
-        assert_eq!(codes_of(parse_body(b"[]").unwrap_err()), [codes::MISSING_JSON]);
+        assert_eq!(
+            codes_of(parse_body(b"  ").unwrap_err()),
+            [codes::MISSING_JSON]
+        );
+        assert_eq!(
+            codes_of(parse_body(b"[]").unwrap_err()),
+            [codes::MISSING_JSON]
+        );
         assert_eq!(codes_of(parse_body(b"{").unwrap_err()), [codes::JSON_PARSE]);
     }
 }

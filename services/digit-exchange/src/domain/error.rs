@@ -61,11 +61,14 @@ impl DigitError for ExchangeError {
                  disburse, on-disburse, demand, on-demand, receipt, on-receipt, bill, on-bill",
             )],
             Self::UnknownReceiver(why) => vec![ErrorDetail::new(UNKNOWN_RECEIVER, why.clone())],
-            Self::Unauthenticated => vec![ErrorDetail::new(
-                codes::INVALID_ACCESS_TOKEN,
-                codes::INVALID_ACCESS_TOKEN,
-            )
-            .with_description("Invalid access token or access token expired for the request")],
+            Self::Unauthenticated => {
+                vec![
+                    ErrorDetail::new(codes::INVALID_ACCESS_TOKEN, codes::INVALID_ACCESS_TOKEN)
+                        .with_description(
+                            "Invalid access token or access token expired for the request",
+                        ),
+                ]
+            }
             Self::Forbidden => vec![ErrorDetail::new(
                 codes::UNAUTHORIZED_ACCESS,
                 "Not authorized to access this resource",

@@ -103,16 +103,13 @@ mod tests {
 
     #[test]
     fn swaps_ids_prefixes_types_and_sets_error_statuses_recursively() {
-        let msg = json!({"id": "D1", "net_amount": 10.50, "status": {"status_code": "INITIATED", "status_message": "x"},
+        let msg = r#"{"id": "D1", "net_amount": 10.50, "status": {"status_code": "INITIATED", "status_message": "x"},
             "children": [{"id": "C1", "status": {"status_code": "INITIATED"}, "children": [{"id": "G1"}]},
-                         {"id": "C2"}]});
-        let (reply, body) = error_reply(
-            &wrapper(&msg.to_string()),
-            "EXTERANL_SERVICE_ERROR",
-            "HTTP 503",
-        )
-        .unwrap();
-        let status = json!({"status_code": "ERROR", "status_message": "EXTERANL_SERVICE_ERROR HTTP 503"});
+                         {"id": "C2"}]}"#;
+        let (reply, body) =
+            error_reply(&wrapper(msg), "EXTERANL_SERVICE_ERROR", "HTTP 503").unwrap();
+        let status =
+            json!({"status_code": "ERROR", "status_message": "EXTERANL_SERVICE_ERROR HTTP 503"});
         assert_eq!(reply.exchange_type, ExchangeType::OnDisburse);
         let h = &reply.message.header;
         assert_eq!(h.message_type, ExchangeType::OnDisburse);
@@ -120,18 +117,25 @@ mod tests {
         assert_eq!(h.sender_id, "program@http://b/y");
         assert_eq!(h.receiver_id, "program@http://a/x");
         assert_eq!((h.message_id.as_str(), h.message_ts), ("m1", 7));
-        assert!(h.is_msg_encrypted, "the flag stays: the reply is encrypted again");
+        assert!(
+            h.is_msg_encrypted,
+            "the flag stays: the reply is encrypted again"
+        );
         assert_eq!(reply.message.signature, None);
         assert_eq!(reply.message.seal, None);
         assert_eq!(body["status"], status);
         assert_eq!(body["children"][0]["status"], status);
         assert_eq!(body["children"][0]["children"][0]["status"], status);
         assert_eq!(body["children"][1]["status"], status);
-        assert_eq!(body["net_amount"].to_string(), "10.50", "numbers kept exactly");
+        assert_eq!(
+            body["net_amount"].to_string(),
+            "10.50",
+            "numbers kept exactly"
+        );
         let text: Value = serde_json::from_str(&reply.message.message).unwrap();
         assert_eq!(text, body);
         // `status` stays where upstream's ObjectNode puts it: after the other fields.
-        assert_eq!(body.as_object().unwrap().keys().last().unwrap(), "status");
+        assert_eq!(body.as_object().unwrap().keys().next_back().unwrap(), "status");
     }
 
     #[test]

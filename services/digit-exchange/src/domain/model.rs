@@ -260,7 +260,10 @@ mod tests {
                 assert_eq!(t.reply().as_str(), format!("on-{t}"));
             }
         }
-        assert_eq!(ExchangeType::parse("On-Disburse"), Some(ExchangeType::OnDisburse));
+        assert_eq!(
+            ExchangeType::parse("On-Disburse"),
+            Some(ExchangeType::OnDisburse)
+        );
         assert_eq!(ExchangeType::parse("estimate"), None);
         assert_eq!(ExchangeType::parse("on-on-program"), None);
         assert_eq!(Action::parse("CREATE"), Some(Action::Create));
@@ -295,7 +298,8 @@ mod tests {
                 "sender_id": "program@http://a", "sender_uri": null, "receiver_id": "program@http://b",
                 "is_msg_encrypted": false}, "message": "{\"a\":1}"}})
         );
-        let keys: Vec<&String> = w.to_json()["message"]["header"]
+        let json = w.to_json();
+        let keys: Vec<&String> = json["message"]["header"]
             .as_object()
             .unwrap()
             .keys()

@@ -82,17 +82,18 @@ pub fn local_service(receiver_id: &str) -> &str {
 
 /// The destination of a message with `header` at the exchange whose identity is
 /// `own_host` (its `service.host.url`).
-pub fn route(header: &RequestHeader, own_host: &str, endpoints: &Endpoints) -> Result<Route, RouteError> {
+pub fn route(
+    header: &RequestHeader,
+    own_host: &str,
+    endpoints: &Endpoints,
+) -> Result<Route, RouteError> {
     let message_type = header.message_type.as_str();
     if participant::same_domain(&header.receiver_id, own_host) {
         let service = local_service(&header.receiver_id);
         let base = endpoints
             .get(service)
             .ok_or_else(|| RouteError::UnknownService(service.to_owned()))?;
-        let url = join(
-            base,
-            &format!("{message_type}/_{}", header.action.as_str()),
-        );
+        let url = join(base, &format!("{message_type}/_{}", header.action.as_str()));
         return Ok(Route::Local {
             service: service.to_owned(),
             url,
@@ -156,7 +157,12 @@ mod tests {
         let e = endpoints();
         for t in ExchangeType::ALL {
             for a in [Action::Create, Action::Update, Action::Search] {
-                let local = header(t, a, &format!("program@{TREASURY}"), &format!("program@{DEPT}"));
+                let local = header(
+                    t,
+                    a,
+                    &format!("program@{TREASURY}"),
+                    &format!("program@{DEPT}"),
+                );
                 assert_eq!(
                     route(&local, DEPT, &e).unwrap(),
                     Route::Local {
@@ -169,7 +175,12 @@ mod tests {
                     },
                     "{t} {a:?} same domain"
                 );
-                let remote = header(t, a, &format!("program@{DEPT}"), &format!("program@{TREASURY}/"));
+                let remote = header(
+                    t,
+                    a,
+                    &format!("program@{DEPT}"),
+                    &format!("program@{TREASURY}/"),
+                );
                 assert_eq!(
                     route(&remote, DEPT, &e).unwrap(),
                     Route::Remote {
@@ -223,9 +234,19 @@ mod tests {
         );
         assert!(route(&h, DEPT, &e).unwrap().is_local());
         // Another context path on the same host is another domain.
-        let h = header(ExchangeType::OnProgram, Action::Create, "program@x", &format!("program@{TREASURY}"));
+        let h = header(
+            ExchangeType::OnProgram,
+            Action::Create,
+            "program@x",
+            &format!("program@{TREASURY}"),
+        );
         assert!(!route(&h, DEPT, &e).unwrap().is_local());
-        let h = header(ExchangeType::Program, Action::Create, "program@x", "program@htt://x.org/a");
+        let h = header(
+            ExchangeType::Program,
+            Action::Create,
+            "program@x",
+            "program@htt://x.org/a",
+        );
         assert_eq!(route(&h, DEPT, &e), Err(RouteError::NoReceiverUrl));
     }
 

@@ -44,7 +44,8 @@ pub const PRIVATE_KEY_PATH: EnvVar = EnvVar {
     name: "APP_AUTH_PRIVATE_KEY_PATH",
     aliases: &[],
     default: "",
-    help: "file holding this exchange's RSA private key PEM (used when APP_AUTH_PRIVATE_KEY is empty)",
+    help:
+        "file holding this exchange's RSA private key PEM (used when APP_AUTH_PRIVATE_KEY is empty)",
 };
 
 /// `APP_AUTH_SIGN_VALIDATION`: verify inbound messages (upstream's switch; on by default).
@@ -184,8 +185,7 @@ pub fn signer_from_env(env: &Env) -> Result<Signer, SecurityError> {
             }
         },
     };
-    Signer::from_pem(&text)
-        .map_err(|e| SecurityError::Config(format!("APP_AUTH_PRIVATE_KEY: {e}")))
+    Signer::from_pem(&text).map_err(|e| SecurityError::Config(format!("APP_AUTH_PRIVATE_KEY: {e}")))
 }
 
 /// The outcome of a successful [`Guard::check`].

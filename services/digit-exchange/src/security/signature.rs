@@ -89,9 +89,7 @@ impl Signer {
 
     /// [`Signer::sign`] over raw bytes (the seal's canonical bytes).
     pub fn sign_bytes(&self, bytes: &[u8]) -> String {
-        let signature: Signature = self
-            .signing
-            .sign_with_rng(&mut aes_gcm::aead::OsRng, bytes);
+        let signature: Signature = self.signing.sign_with_rng(&mut aes_gcm::aead::OsRng, bytes);
         b64(&signature.to_bytes())
     }
 

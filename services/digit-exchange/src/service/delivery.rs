@@ -133,7 +133,10 @@ pub fn parse_wrapper(payload: &[u8]) -> Result<Wrapper, String> {
         .ok_or("the wrapper has no known type")?;
     let message = value.get("message").ok_or("the wrapper has no message")?;
     let message = envelope::parse_message(message).map_err(|e| {
-        format!("invalid message: {}", digit_core::error::describe(&e.errors))
+        format!(
+            "invalid message: {}",
+            digit_core::error::describe(&e.errors)
+        )
     })?;
     Ok(Wrapper {
         exchange_type,
@@ -153,7 +156,11 @@ impl ExchangeService {
 
     /// The envelope this exchange sends as the origin: `message_ts` now, encrypted for
     /// `host` when flagged, signed, sealed.
-    pub async fn originate(&self, msg: &RequestMessage, host: &str) -> Result<RequestMessage, SecurityError> {
+    pub async fn originate(
+        &self,
+        msg: &RequestMessage,
+        host: &str,
+    ) -> Result<RequestMessage, SecurityError> {
         let mut out = msg.clone();
         out.header.message_ts = super::now_ms();
         if out.header.is_msg_encrypted && !encryption::is_encrypted(&out.message) {
@@ -165,7 +172,11 @@ impl ExchangeService {
     }
 
     /// Delivers one wrapper (module docs); `Ok` once delivered or the failure recorded.
-    pub async fn dispatch(&self, wrapper: &Wrapper, correlation: Option<&str>) -> Result<(), HandlerError> {
+    pub async fn dispatch(
+        &self,
+        wrapper: &Wrapper,
+        correlation: Option<&str>,
+    ) -> Result<(), HandlerError> {
         let msg = &wrapper.message;
         let route = match self.route_of(msg) {
             Ok(route) => route,
@@ -179,10 +190,15 @@ impl ExchangeService {
             Route::Local { .. } => {
                 let clear = match self.clear_text(msg) {
                     Ok(clear) => clear,
-                    Err(e) => return self.fail(wrapper, None, security_outcome(e)?, correlation).await,
+                    Err(e) => {
+                        return self
+                            .fail(wrapper, None, security_outcome(e)?, correlation)
+                            .await
+                    }
                 };
                 let Ok(object) = serde_json::from_str::<Value>(&clear) else {
-                    let failure = Failure::new("JSON_PROCESSING_EXCEPTION", "The message is not JSON");
+                    let failure =
+                        Failure::new("JSON_PROCESSING_EXCEPTION", "The message is not JSON");
                     return self.fail(wrapper, None, failure, correlation).await;
                 };
                 let mut local = msg.clone();
@@ -191,7 +207,9 @@ impl ExchangeService {
                 match self.deliver(&route, &body, correlation).await {
                     Ok(()) => Ok(()),
                     Err(DeliveryError::Shutdown) => Err(HandlerError::transient("shutting down")),
-                    Err(DeliveryError::Failed(f)) => self.fail(wrapper, Some(clear), f, correlation).await,
+                    Err(DeliveryError::Failed(f)) => {
+                        self.fail(wrapper, Some(clear), f, correlation).await
+                    }
                 }
             }
             Route::Remote { host, .. } => {
@@ -222,7 +240,12 @@ impl ExchangeService {
     }
 
     /// POSTs `body` to `route` with the retry policy of the module docs.
-    pub async fn deliver(&self, route: &Route, body: &Value, correlation: Option<&str>) -> Result<(), DeliveryError> {
+    pub async fn deliver(
+        &self,
+        route: &Route,
+        body: &Value,
+        correlation: Option<&str>,
+    ) -> Result<(), DeliveryError> {
         let policy = self.settings.delivery;
         let bytes = bytes::Bytes::from(body.to_string());
         let url = route.url();
@@ -250,14 +273,20 @@ impl ExchangeService {
             let last = attempt == policy.attempts || !retryable(&error);
             tracing::warn!(url, attempt, final_attempt = last, error = %error, "Delivery failed.");
             if last {
-                return Err(DeliveryError::Failed(failure_of(&error, policy.timeout.as_millis())));
+                return Err(DeliveryError::Failed(failure_of(
+                    &error,
+                    policy.timeout.as_millis(),
+                )));
             }
             tokio::select! {
                 () = tokio::time::sleep(policy.wait(attempt)) => {}
                 () = self.shutdown.wait() => return Err(DeliveryError::Shutdown),
             }
         }
-        Err(DeliveryError::Failed(Failure::new(EXTERNAL_SERVICE_ERROR, "No attempt was made")))
+        Err(DeliveryError::Failed(Failure::new(
+            EXTERNAL_SERVICE_ERROR,
+            "No attempt was made",
+        )))
     }
 }
 
@@ -294,7 +323,10 @@ pub fn register_consumer(platform: &digit_runtime::Platform, service: &ExchangeS
                     &settings.group_id,
                     &[settings.topics.exchange.as_str()],
                 )?;
-                let dead = digit_kafka::DeadLetters::new(service.producer.clone(), settings.topics.error.clone());
+                let dead = digit_kafka::DeadLetters::new(
+                    service.producer.clone(),
+                    settings.topics.error.clone(),
+                );
                 runner
                     .run(ExchangeConsumer { service }, Some(dead), async move {
                         shutdown.wait().await;
@@ -328,11 +360,20 @@ mod tests {
         assert!(retryable(&status(429, vec![])));
         assert!(!retryable(&status(400, vec![])));
         assert!(!retryable(&status(401, vec![])));
-        let replay = status(409, vec![ErrorDetail::new("REPLAYED_MESSAGE", "This message was received before")]);
+        let replay = status(
+            409,
+            vec![ErrorDetail::new(
+                "REPLAYED_MESSAGE",
+                "This message was received before",
+            )],
+        );
         assert!(already_delivered(&replay));
         let stale = status(
             409,
-            vec![ErrorDetail::new("REPLAYED_MESSAGE", "message_ts is outside the accepted window of 300000 ms")],
+            vec![ErrorDetail::new(
+                "REPLAYED_MESSAGE",
+                "message_ts is outside the accepted window of 300000 ms",
+            )],
         );
         assert!(!already_delivered(&stale));
         assert!(!retryable(&stale));
@@ -341,9 +382,18 @@ mod tests {
     #[test]
     fn failures_describe_without_urls() {
         let f = failure_of(&status(503, vec![]), 100);
-        assert_eq!(f.status_message(), "EXTERANL_SERVICE_ERROR HTTP 503 Service Unavailable");
+        assert_eq!(
+            f.status_message(),
+            "EXTERANL_SERVICE_ERROR HTTP 503 Service Unavailable"
+        );
         let f = failure_of(
-            &status(401, vec![ErrorDetail::new("INVALID_SIGNATURE", "Signature is not valid")]),
+            &status(
+                401,
+                vec![ErrorDetail::new(
+                    "INVALID_SIGNATURE",
+                    "Signature is not valid",
+                )],
+            ),
             100,
         );
         assert_eq!(

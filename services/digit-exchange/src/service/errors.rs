@@ -71,7 +71,9 @@ impl ExchangeService {
                 local.header.is_msg_encrypted = false;
                 local.with_object(object)
             }
-            Route::Remote { host, .. } if self.settings.is_local(&reply.message.header.sender_id) => {
+            Route::Remote { host, .. }
+                if self.settings.is_local(&reply.message.header.sender_id) =>
+            {
                 match self.originate(&reply.message, host).await {
                     Ok(out) => out.wire_json(),
                     Err(e) => {
@@ -92,7 +94,11 @@ impl ExchangeService {
             Err(DeliveryError::Failed(second)) => {
                 let why = Failure::new(
                     failure.code.clone(),
-                    format!("{}; the error reply failed too: {}", failure.message, second.status_message()),
+                    format!(
+                        "{}; the error reply failed too: {}",
+                        failure.message,
+                        second.status_message()
+                    ),
                 );
                 self.to_error_queue(original, &why, correlation).await
             }
@@ -118,7 +124,12 @@ impl ExchangeService {
         for attempt in 1..=ERROR_QUEUE_ATTEMPTS {
             match self
                 .producer
-                .send_raw(&self.settings.topics.error, Some(key), payload.as_bytes(), &headers)
+                .send_raw(
+                    &self.settings.topics.error,
+                    Some(key),
+                    payload.as_bytes(),
+                    &headers,
+                )
                 .await
             {
                 Ok(_) => {
@@ -131,8 +142,9 @@ impl ExchangeService {
                 }
             }
         }
-        Err(HandlerError::transient(
-            last.map_or_else(|| "error queue".to_owned(), |e| e.to_string()),
-        ))
+        Err(HandlerError::transient(last.map_or_else(
+            || "error queue".to_owned(),
+            |e| e.to_string(),
+        )))
     }
 }

@@ -88,7 +88,7 @@ mod tests {
             json!({"signature": "sig", "header": {"message_id": "m", "message_ts": 1,
                 "message_type": "on-program", "action": "create", "sender_id": "program@http://a",
                 "sender_uri": null, "receiver_id": "program@http://b", "is_msg_encrypted": false},
-                "message": {"name": "P", "amount": 10.50}})
+                "message": serde_json::from_str::<Value>(r#"{"name":"P","amount":10.50}"#).unwrap()})
         );
         assert_eq!(r["message"]["amount"].to_string(), "10.50");
         assert_eq!(record(&msg, Some("not json")), None);

@@ -60,23 +60,26 @@ pub fn aad(msg: &RequestMessage) -> encryption::Aad<'_> {
 impl ExchangeService {
     /// The route of `msg`, or the edge's 400.
     pub fn route_of(&self, msg: &RequestMessage) -> Result<Route, RouteError> {
-        routing::route(&msg.header, &self.settings.host_url, &self.settings.endpoints)
+        routing::route(
+            &msg.header,
+            &self.settings.host_url,
+            &self.settings.endpoints,
+        )
     }
 
-    /// The active key to encrypt for the exchange at `host` (its registry row id is the
-    /// `kid`): the most recently registered active row.
+    /// The active key to encrypt for the exchange at `host` (its newest active registry
+    /// row; the row id is the `kid`).
     pub async fn encryption_key(&self, host: &str) -> Result<(String, PublicKey), SecurityError> {
-        let keys = self.guard.registry().verifying_keys(host).await?;
-        keys.into_iter()
-            .next()
-            .map(|(row, key)| (row.id, key))
-            .ok_or_else(|| {
-                SecurityError::NoEncryptionKey(format!("No active key is registered for {host}"))
-            })
+        let (row, key) = self.guard.registry().encryption_key(host).await?;
+        Ok((row.id, key))
     }
 
     /// `msg.message` encrypted for the exchange at `host`.
-    pub async fn encrypt_for(&self, host: &str, msg: &RequestMessage) -> Result<String, SecurityError> {
+    pub async fn encrypt_for(
+        &self,
+        host: &str,
+        msg: &RequestMessage,
+    ) -> Result<String, SecurityError> {
         let (kid, key) = self.encryption_key(host).await?;
         encryption::encrypt_with(&key, &kid, &aad(msg), &msg.message)
     }
@@ -95,7 +98,11 @@ impl ExchangeService {
         } else {
             let checked = self
                 .guard
-                .check(&seal_input(&msg), msg.signature.as_deref(), msg.seal.as_deref())
+                .check(
+                    &seal_input(&msg),
+                    msg.signature.as_deref(),
+                    msg.seal.as_deref(),
+                )
                 .await?;
             sealed = checked.sealed;
         }
@@ -110,15 +117,25 @@ impl ExchangeService {
 
     /// Steps 2 and 3: the route, and the encryption checks; the text the event records
     /// for a clear flagged message.
-    async fn prepare(&self, local_sender: bool, msg: &RequestMessage) -> Result<Option<String>, ExchangeError> {
-        let route = self.route_of(msg).map_err(|e| ExchangeError::UnknownReceiver(message_of(&e)))?;
+    async fn prepare(
+        &self,
+        local_sender: bool,
+        msg: &RequestMessage,
+    ) -> Result<Option<String>, ExchangeError> {
+        let route = self
+            .route_of(msg)
+            .map_err(|e| ExchangeError::UnknownReceiver(message_of(&e)))?;
         let flagged = msg.header.is_msg_encrypted;
         match &route {
-            Route::Remote { host, .. } if local_sender && flagged && !encryption::is_encrypted(&msg.message) => {
+            Route::Remote { host, .. }
+                if local_sender && flagged && !encryption::is_encrypted(&msg.message) =>
+            {
                 // Fails early without a key; the text is what the event records.
                 Ok(Some(self.encrypt_for(host, msg).await?))
             }
-            Route::Local { .. } if !local_sender && flagged && encryption::is_encrypted(&msg.message) => {
+            Route::Local { .. }
+                if !local_sender && flagged && encryption::is_encrypted(&msg.message) =>
+            {
                 encryption::decrypt(&self.signer, &msg.message, &aad(msg))?;
                 Ok(None)
             }
@@ -139,7 +156,8 @@ impl ExchangeService {
             exchange_type: path_type,
             message: msg,
         };
-        let correlation = (!caller.correlation_id.is_empty()).then_some(caller.correlation_id.as_str());
+        let correlation =
+            (!caller.correlation_id.is_empty()).then_some(caller.correlation_id.as_str());
         let queued = self
             .producer
             .send_json(

@@ -218,12 +218,24 @@ impl ExchangeSettings {
         let endpoints = routing::parse_endpoints(&env.get_or_default(&RECEIVER_ENDPOINTS))
             .map_err(|e| anyhow::anyhow!("APP_RECEIVER_ENDPOINTS: {e}"))?;
         let ms = |var: &EnvVar| -> anyhow::Result<Duration> {
-            Ok(Duration::from_millis(env.parse::<u64>(var).context(var.name)?))
+            Ok(Duration::from_millis(
+                env.parse::<u64>(var).context(var.name)?,
+            ))
         };
-        let attempts: u32 = env.parse(&DELIVERY_ATTEMPTS).context("EXCHANGE_DELIVERY_ATTEMPTS")?;
-        anyhow::ensure!(attempts >= 1, "EXCHANGE_DELIVERY_ATTEMPTS must be at least 1");
-        let partitions: i32 = env.parse(&TOPIC_PARTITIONS).context("EXCHANGE_TOPIC_PARTITIONS")?;
-        anyhow::ensure!(partitions >= 1, "EXCHANGE_TOPIC_PARTITIONS must be at least 1");
+        let attempts: u32 = env
+            .parse(&DELIVERY_ATTEMPTS)
+            .context("EXCHANGE_DELIVERY_ATTEMPTS")?;
+        anyhow::ensure!(
+            attempts >= 1,
+            "EXCHANGE_DELIVERY_ATTEMPTS must be at least 1"
+        );
+        let partitions: i32 = env
+            .parse(&TOPIC_PARTITIONS)
+            .context("EXCHANGE_TOPIC_PARTITIONS")?;
+        anyhow::ensure!(
+            partitions >= 1,
+            "EXCHANGE_TOPIC_PARTITIONS must be at least 1"
+        );
         Ok(Self {
             host_url,
             endpoints,
@@ -290,9 +302,13 @@ mod tests {
 
     #[test]
     fn defaults_and_backoff() {
-        let s = ExchangeSettings::from_env(&Env::from_pairs::<[(&str, &str); 0], _, _>([])).unwrap();
+        let s =
+            ExchangeSettings::from_env(&Env::from_pairs::<[(&str, &str); 0], _, _>([])).unwrap();
         assert_eq!(s.host_url, "http://127.0.0.1:8084/digit-exchange");
-        assert_eq!(s.endpoints["program"], "http://127.0.0.1:8083/program-service/v1/");
+        assert_eq!(
+            s.endpoints["program"],
+            "http://127.0.0.1:8083/program-service/v1/"
+        );
         assert_eq!(s.topics.exchange, "exchange-topic");
         assert_eq!(s.topics.error, "exchange-error-queue");
         assert_eq!(s.topics.events, "exchange-event-log-queue");
@@ -302,10 +318,16 @@ mod tests {
         assert_eq!(s.delivery.wait(1), Duration::from_millis(500));
         assert_eq!(s.delivery.wait(3), Duration::from_millis(2000));
         assert_eq!(s.delivery.wait(30), Duration::from_secs(10));
-        assert_eq!(s.sender_roles, ["IFIX_PROGRAM_SERVICE", "IFIX_ADAPTER", "SUPERUSER"]);
+        assert_eq!(
+            s.sender_roles,
+            ["IFIX_PROGRAM_SERVICE", "IFIX_ADAPTER", "SUPERUSER"]
+        );
         assert!(s.is_local("program@http://127.0.0.1:8084/digit-exchange/"));
         assert!(!s.is_local("program@http://127.0.0.1:8094/digit-exchange"));
-        let env = Env::from_pairs([("SPRING_KAFKA_CONSUMER_GROUP_ID", "g"), ("EXCHANGE_DELIVERY_ATTEMPTS", "0")]);
+        let env = Env::from_pairs([
+            ("SPRING_KAFKA_CONSUMER_GROUP_ID", "g"),
+            ("EXCHANGE_DELIVERY_ATTEMPTS", "0"),
+        ]);
         assert!(ExchangeSettings::from_env(&env).is_err());
         let env = Env::from_pairs([("APP_RECEIVER_ENDPOINTS", "{\"program\": 1}")]);
         assert!(ExchangeSettings::from_env(&env).is_err());
