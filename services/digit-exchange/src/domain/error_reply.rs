@@ -135,7 +135,10 @@ mod tests {
         let text: Value = serde_json::from_str(&reply.message.message).unwrap();
         assert_eq!(text, body);
         // `status` stays where upstream's ObjectNode puts it: after the other fields.
-        assert_eq!(body.as_object().unwrap().keys().next_back().unwrap(), "status");
+        assert_eq!(
+            body.as_object().unwrap().keys().next_back().unwrap(),
+            "status"
+        );
     }
 
     #[test]
