@@ -43,11 +43,7 @@ pub struct Aad<'a> {
 
 impl Aad<'_> {
     fn bytes(&self) -> Vec<u8> {
-        format!(
-            "{}\n{}\n{}",
-            self.message_id, self.message_type, self.action
-        )
-        .into_bytes()
+        format!("{}\n{}\n{}", self.message_id, self.message_type, self.action).into_bytes()
     }
 }
 
@@ -76,12 +72,7 @@ pub fn encrypt_for(
     aad: &Aad<'_>,
     plaintext: &str,
 ) -> Result<String, SecurityError> {
-    encrypt_with(
-        &PublicKey::from_pem(receiver_public_pem)?,
-        kid,
-        aad,
-        plaintext,
-    )
+    encrypt_with(&PublicKey::from_pem(receiver_public_pem)?, kid, aad, plaintext)
 }
 
 /// [`encrypt_for`] with a parsed key.
@@ -147,11 +138,7 @@ pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, Sec
             .decode(s.as_bytes())
             .map_err(|_| fail("The encrypted message is not Base64"))
     };
-    let (wrapped, iv, ct) = (
-        decode(&sealed.key)?,
-        decode(&sealed.iv)?,
-        decode(&sealed.ct)?,
-    );
+    let (wrapped, iv, ct) = (decode(&sealed.key)?, decode(&sealed.iv)?, decode(&sealed.ct)?);
     if iv.len() != 12 {
         return Err(fail("The encrypted message has a bad nonce"));
     }
@@ -160,9 +147,7 @@ pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, Sec
         .decrypt_blinded(&mut OsRng, Oaep::new::<Sha256>(), &wrapped)
         .map_err(|_| fail("The content key does not open with this exchange's key"))?;
     if content_key.len() != 32 {
-        return Err(fail(
-            "The content key does not open with this exchange's key",
-        ));
+        return Err(fail("The content key does not open with this exchange's key"));
     }
     let plain = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&content_key))
         .decrypt(
