@@ -152,8 +152,10 @@ pub struct ExchangeStack {
     pub app: Router,
     /// Its platform (pool, workers, shutdown).
     pub platform: Platform,
-    /// `http://127.0.0.1:<port>/digit-exchange` — its identity and address.
+    /// `http://127.0.0.1:<port><context>` — its identity and address.
     pub host_url: String,
+    /// Its context path (`SERVER_CONTEXT_PATH`, default `/digit-exchange`).
+    pub context: String,
     /// Its signing key pair (PEM).
     pub private_pem: String,
     /// Public key PEM (what its peers register).
@@ -176,7 +178,8 @@ impl Drop for ExchangeStack {
 
 impl ExchangeStack {
     /// Starts an exchange signing with sample key `key` (1 or 2), its local `program`
-    /// service at `local` (a base URL), with extra `settings`.
+    /// service at `local` (a base URL), with extra `settings` (`SERVER_CONTEXT_PATH`
+    /// moves its routes and its identity).
     pub async fn start(key: u8, local: &str, settings: &[(&str, &str)]) -> Self {
         if std::env::var_os("RUST_LOG").is_some() {
             digit_service::telemetry::init("e2e", digit_service::config::LogFormat::Pretty);
@@ -186,7 +189,12 @@ impl ExchangeStack {
         let tag = tag();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let host_url = format!("http://127.0.0.1:{port}/digit-exchange");
+        let context = settings
+            .iter()
+            .find(|(k, _)| *k == "SERVER_CONTEXT_PATH")
+            .map_or("/digit-exchange", |(_, v)| *v)
+            .to_owned();
+        let host_url = format!("http://127.0.0.1:{port}{context}");
         let (private_pem, public_pem) = sample_key(key);
         let outbound_token = token(&exchange_identity());
         let mut env = vars(&[
@@ -236,6 +244,7 @@ impl ExchangeStack {
             app,
             platform,
             host_url,
+            context,
             private_pem,
             public_pem,
             outbound_token,
@@ -255,16 +264,29 @@ impl ExchangeStack {
         format!("{name}-{}", self.tag)
     }
 
-    /// Registers a peer exchange's key through the registry API (admin).
+    /// Registers a peer exchange's key: through the registry API as the administrator on
+    /// the default context path (the shipped role-actions name `/digit-exchange/…`
+    /// paths), through the registry store on another one (before any message is handled,
+    /// so the service's cache holds nothing yet).
     pub async fn register(&self, host_url: &str, public_pem: &str, seal_required: bool) -> Value {
+        let row = json!({
+            "name": "peer", "description": "peer exchange", "host_url": host_url,
+            "public_key": public_pem, "seal_required": seal_required,
+        });
+        if self.context != "/digit-exchange" {
+            let registry =
+                digit_exchange::registry::Registry::new(self.db.pool().clone(), Duration::ZERO);
+            let rows = registry
+                .create(vec![serde_json::from_value(row).unwrap()], "e2e")
+                .await
+                .unwrap();
+            return serde_json::to_value(rows).unwrap();
+        }
         let body = json!({
             "RequestInfo": {"apiId": "digit-exchange", "authToken": token(&exchange_admin())},
-            "ExchangeServers": [{
-                "name": "peer", "description": "peer exchange", "host_url": host_url,
-                "public_key": public_pem, "seal_required": seal_required,
-            }]
+            "ExchangeServers": [row]
         });
-        let req = Request::post("/digit-exchange/v1/registry/_create")
+        let req = Request::post(format!("{}/v1/registry/_create", self.context))
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();
@@ -288,7 +310,7 @@ impl ExchangeStack {
         as_user: Option<&UserInfo>,
         body: &Value,
     ) -> (StatusCode, Value) {
-        let mut req = Request::post(format!("/digit-exchange/v1/exchange/{path_type}"))
+        let mut req = Request::post(format!("{}/v1/exchange/{path_type}", self.context))
             .header("content-type", "application/json");
         if let Some(u) = as_user {
             req = req.header("authorization", format!("Bearer {}", token(u)));

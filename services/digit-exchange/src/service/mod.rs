@@ -144,7 +144,6 @@ pub const VARS: &[EnvVar] = &[
     DELIVERY_BACKOFF_MS,
     DELIVERY_BACKOFF_MAX_MS,
     DELIVERY_TIMEOUT_MS,
-    digit_http::CONNECT_TIMEOUT,
     SENDER_ROLES,
     OPEN_ACCESS,
 ];
