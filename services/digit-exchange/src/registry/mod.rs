@@ -228,6 +228,8 @@ struct Inner {
     pool: PgPool,
     ttl: Duration,
     cache: Mutex<CacheState>,
+    /// One reload at a time (requests arriving while the snapshot is stale wait for it).
+    reload: tokio::sync::Mutex<()>,
 }
 
 /// The registry: the table and a TTL cache of its active rows. Cheap to clone.
@@ -244,6 +246,7 @@ impl Registry {
                 pool,
                 ttl,
                 cache: Mutex::new(CacheState::default()),
+                reload: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -416,11 +419,7 @@ impl Registry {
     ) -> Result<Vec<ExchangeServer>, RegistryError> {
         let result = store::deactivate(self.pool(), ids, by, now_ms()).await;
         self.invalidate();
-        let rows = result?;
-        if let Some(missing) = ids.iter().find(|id| !rows.iter().any(|r| &&r.id == id)) {
-            return Err(RegistryError::NotFound(missing.clone()));
-        }
-        Ok(rows)
+        result
     }
 
     /// Upserts the rows of a JSON file — an array of [`ExchangeServer`] or
@@ -483,15 +482,26 @@ impl Registry {
             .collect())
     }
 
+    fn fresh(&self) -> Result<Arc<Vec<Entry>>, u64> {
+        let state = self.lock();
+        match &state.snapshot {
+            Some(s) if s.loaded.elapsed() < self.inner.ttl => Ok(s.entries.clone()),
+            _ => Err(state.generation),
+        }
+    }
+
     async fn snapshot(&self) -> Result<Arc<Vec<Entry>>, RegistryError> {
-        let generation = {
-            let state = self.lock();
-            if let Some(s) = &state.snapshot {
-                if s.loaded.elapsed() < self.inner.ttl {
-                    return Ok(s.entries.clone());
-                }
-            }
-            state.generation
+        if let Ok(entries) = self.fresh() {
+            return Ok(entries);
+        }
+        // Without a cache every lookup reads the table (no point in queueing them).
+        let _reload = match self.inner.ttl.is_zero() {
+            true => None,
+            false => Some(self.inner.reload.lock().await),
+        };
+        let generation = match self.fresh() {
+            Ok(entries) => return Ok(entries),
+            Err(generation) => generation,
         };
         let rows = store::active(self.pool()).await?;
         let entries: Arc<Vec<Entry>> = Arc::new(
@@ -552,8 +562,13 @@ fn validate(mut s: ExchangeServer) -> Result<ExchangeServer, RegistryError> {
         ));
     }
     s.host_url = host;
-    let key = PublicKey::from_pem(&s.public_key)
-        .map_err(|e| RegistryError::invalid("INVALID_PUBLIC_KEY", e.to_string()))?;
+    let key = PublicKey::from_pem(&s.public_key).map_err(|_| {
+        RegistryError::invalid(
+            "INVALID_PUBLIC_KEY",
+            "public_key must be an RSA public key of at least 2048 bits \
+             (X.509 SubjectPublicKeyInfo or PKCS#1 PEM)",
+        )
+    })?;
     s.public_key = key.pem().to_owned();
     Ok(s)
 }
@@ -563,4 +578,318 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::signature::tests::{PUBLIC_1, PUBLIC_2};
+    use digit_store::testing::TestDb;
+
+    fn row(id: &str, host: &str, key: &str) -> ExchangeServer {
+        ExchangeServer {
+            id: id.into(),
+            name: format!("Server {id}"),
+            description: "An exchange".into(),
+            host_url: host.into(),
+            public_key: key.into(),
+            is_active: None,
+            seal_required: false,
+            audit_details: None,
+        }
+    }
+
+    async fn db() -> TestDb {
+        TestDb::migrated(&[&crate::MIGRATOR]).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn search_returns_every_row() {
+        let db = db().await;
+        let r = Registry::new(db.pool().clone(), Duration::from_secs(60));
+        let created = r
+            .create(
+                vec![
+                    row("a", "HTTP://Treasury.Example/digit-exchange/", PUBLIC_1),
+                    row("b", "http://treasury.example/digit-exchange", PUBLIC_2),
+                    row("", "http://dept.example/digit-exchange", PUBLIC_1),
+                ],
+                "admin-uuid",
+            )
+            .await
+            .unwrap();
+        // Normalised host, generated id, active by default, audit filled, key re-encoded.
+        assert_eq!(
+            created[0].host_url,
+            "http://treasury.example/digit-exchange"
+        );
+        assert_eq!(created[2].id.len(), 36);
+        assert!(created.iter().all(ExchangeServer::active));
+        let audit = created[0].audit_details.clone().unwrap();
+        assert_eq!(audit.created_by.as_deref(), Some("admin-uuid"));
+        assert!(created[0]
+            .public_key
+            .starts_with("-----BEGIN PUBLIC KEY-----\n"));
+
+        let all = r.search(&RegistrySearch::default()).await.unwrap();
+        assert_eq!(all.len(), 3, "every row, not only the last");
+        let treasury = r
+            .search(&RegistrySearch {
+                host_url: Some("program@http://treasury.example/digit-exchange".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ids: Vec<&str> = treasury.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        let by_id = r
+            .search(&RegistrySearch {
+                ids: Some(vec!["b".into(), created[2].id.clone()]),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_id.len(), 2);
+        let by_name = r
+            .search(&RegistrySearch {
+                name: Some("Server a".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_name.len(), 1);
+
+        // Deactivated rows leave the default search and show with is_active=false.
+        r.deactivate(&["a".into()], "admin-uuid").await.unwrap();
+        assert_eq!(r.search(&RegistrySearch::default()).await.unwrap().len(), 2);
+        let inactive = r
+            .search(&RegistrySearch {
+                is_active: Some(false),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(inactive.len(), 1);
+        assert_eq!(inactive[0].id, "a");
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn writes_are_validated() {
+        let db = db().await;
+        let r = Registry::new(db.pool().clone(), Duration::from_secs(60));
+        let code = |e: RegistryError| e.errors()[0].code.clone();
+        let e = r
+            .create(vec![row("x", "http://a.example", "not a key")], "u")
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "INVALID_PUBLIC_KEY");
+        let e = r
+            .create(vec![row("x", "ftp://a.example", PUBLIC_1)], "u")
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "INVALID_HOST_URL");
+        let mut short = row("x", "http://a.example", PUBLIC_1);
+        short.name = "a".into();
+        let e = r.create(vec![short], "u").await.unwrap_err();
+        assert_eq!(code(e), "INVALID_EXCHANGE_SERVER");
+        // All or none.
+        r.create(vec![row("x", "http://a.example", PUBLIC_1)], "u")
+            .await
+            .unwrap();
+        let e = r
+            .create(
+                vec![
+                    row("y", "http://a.example", PUBLIC_1),
+                    row("x", "http://a.example", PUBLIC_1),
+                ],
+                "u",
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "DUPLICATE_EXCHANGE_SERVER");
+        assert_eq!(r.search(&RegistrySearch::default()).await.unwrap().len(), 1);
+        let e = r
+            .update(vec![row("nope", "http://a.example", PUBLIC_1)], "u")
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "EXCHANGE_SERVER_NOT_FOUND");
+        let e = r
+            .deactivate(&["x".into(), "nope".into()], "u")
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "EXCHANGE_SERVER_NOT_FOUND");
+        assert_eq!(r.active_keys("http://a.example").await.unwrap().len(), 1);
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn cache_sees_local_writes_at_once_and_remote_writes_after_the_ttl() {
+        let db = db().await;
+        let host = "http://treasury.example/digit-exchange";
+        let local = Registry::new(db.pool().clone(), Duration::from_secs(3600));
+        let remote = Registry::new(db.pool().clone(), Duration::from_millis(300));
+        assert!(local.active_keys(host).await.unwrap().is_empty());
+        assert!(remote.active_keys(host).await.unwrap().is_empty());
+        local
+            .create(vec![row("a", host, PUBLIC_1)], "u")
+            .await
+            .unwrap();
+        // Local write: seen at once, with participant ids too.
+        assert_eq!(local.active_keys(host).await.unwrap().len(), 1);
+        assert_eq!(
+            local
+                .active_keys("program@http://TREASURY.example/digit-exchange/")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(!local.seal_required(host).await.unwrap());
+        // Another instance: still cached, then seen after its TTL.
+        assert!(remote.active_keys(host).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(remote.active_keys(host).await.unwrap().len(), 1);
+        // Update: seal_required and the key change.
+        let mut updated = row("a", host, PUBLIC_2);
+        updated.seal_required = true;
+        let rows = local.update(vec![updated], "v").await.unwrap();
+        let audit = rows[0].audit_details.clone().unwrap();
+        assert_eq!(audit.created_by.as_deref(), Some("u"));
+        assert_eq!(audit.last_modified_by.as_deref(), Some("v"));
+        assert!(rows[0].active(), "is_active absent keeps the stored value");
+        assert!(local.seal_required(host).await.unwrap());
+        let (_, key) = local.encryption_key(host).await.unwrap();
+        assert_eq!(key, PublicKey::from_pem(PUBLIC_2).unwrap());
+        // A row written by hand with an unparsable key and a trailing slash: the bad key is
+        // skipped, the host still matches.
+        sqlx::query(
+            "INSERT INTO eg_digit_exchange_servers (id, name, description, host_url, public_key, is_active) \
+             VALUES ('hand', 'Hand', 'By hand', 'http://treasury.example/digit-exchange/', 'garbage', true)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        local.invalidate();
+        assert_eq!(local.active_keys(host).await.unwrap().len(), 2);
+        assert_eq!(local.verifying_keys(host).await.unwrap().len(), 1);
+        assert!(local.active_keys("no url").await.unwrap().is_empty());
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn seed_upserts_by_id() {
+        let db = db().await;
+        let r = Registry::new(db.pool().clone(), Duration::from_secs(60));
+        let seed = serde_json::json!([
+            {"id": "t1", "name": "Treasury", "description": "Treasury exchange",
+             "host_url": "http://127.0.0.1:8094/digit-exchange", "public_key": PUBLIC_2,
+             "seal_required": true}
+        ]);
+        assert_eq!(r.seed_from_json(&seed.to_string()).await.unwrap(), 1);
+        let wrapped = serde_json::json!({"ExchangeServers": [
+            {"id": "t1", "name": "Treasury 2", "description": "Treasury exchange",
+             "host_url": "http://127.0.0.1:8094/digit-exchange", "public_key": PUBLIC_2},
+            {"id": "d1", "name": "Department", "description": "Department exchange",
+             "host_url": "http://127.0.0.1:8084/digit-exchange", "public_key": PUBLIC_1,
+             "is_active": false}
+        ]});
+        let path = std::env::temp_dir().join(format!("seed-{}.json", uuid::Uuid::new_v4()));
+        std::fs::write(&path, wrapped.to_string()).unwrap();
+        assert_eq!(r.seed_from_file(&path).await.unwrap(), 2);
+        std::fs::remove_file(&path).ok();
+        let t1 = r
+            .search(&RegistrySearch {
+                ids: Some(vec!["t1".into()]),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(t1.len(), 1);
+        assert_eq!(t1[0].name, "Treasury 2");
+        assert!(!t1[0].seal_required);
+        assert!(r
+            .active_keys("http://127.0.0.1:8084/digit-exchange")
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            r.seed_from_json("[{\"name\": \"x\"}]").await,
+            Err(RegistryError::Seed(_))
+        ));
+        assert!(matches!(
+            r.seed_from_file(std::path::Path::new("/nonexistent/seed.json"))
+                .await,
+            Err(RegistryError::Seed(_))
+        ));
+        db.cleanup().await.unwrap();
+    }
+
+    #[test]
+    fn wire_model_is_upstream_snake_case() {
+        let s = ExchangeServer {
+            audit_details: Some(ServerAudit {
+                created_by: Some("u".into()),
+                ..Default::default()
+            }),
+            ..row("a", "http://a.example", "k")
+        };
+        let v = serde_json::to_value(&s).unwrap();
+        for k in [
+            "id",
+            "name",
+            "description",
+            "host_url",
+            "public_key",
+            "is_active",
+            "seal_required",
+            "audit_details",
+        ] {
+            assert!(v.get(k).is_some(), "{k}");
+        }
+        assert_eq!(v["audit_details"]["created_by"], "u");
+        let camel: ServerAudit =
+            serde_json::from_value(serde_json::json!({"createdBy": "x", "lastModifiedTime": 5}))
+                .unwrap();
+        assert_eq!(camel.created_by.as_deref(), Some("x"));
+        assert_eq!(camel.last_modified_time, Some(5));
+    }
+}
+
+#[cfg(test)]
+mod dev_seeds {
+    use super::*;
+    use crate::security::signature::tests::{PRIVATE_1, PRIVATE_2};
+    use crate::security::Signer;
+    use digit_store::testing::TestDb;
+
+    /// The seeds of `make up` load, and each side registers the other's key.
+    #[tokio::test]
+    async fn make_up_seeds_register_each_other() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/exchange/");
+        let cases = [
+            (
+                "registry-department.json",
+                "http://127.0.0.1:8094/digit-exchange",
+                PRIVATE_2,
+            ),
+            (
+                "registry-treasury.json",
+                "http://127.0.0.1:8084/digit-exchange",
+                PRIVATE_1,
+            ),
+        ];
+        for (file, peer, peer_private) in cases {
+            let db = TestDb::migrated(&[&crate::MIGRATOR]).await.unwrap();
+            let r = Registry::new(db.pool().clone(), Duration::from_secs(60));
+            let path = std::path::PathBuf::from(root).join(file);
+            assert_eq!(r.seed_from_file(&path).await.unwrap(), 1);
+            let keys = r.verifying_keys(peer).await.unwrap();
+            assert_eq!(keys.len(), 1, "{file}");
+            let signer = Signer::from_pem(peer_private).unwrap();
+            assert_eq!(&keys[0].1, signer.public_key(), "{file}");
+            assert!(r.seal_required(peer).await.unwrap());
+            db.cleanup().await.unwrap();
+        }
+    }
 }

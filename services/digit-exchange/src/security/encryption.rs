@@ -43,7 +43,11 @@ pub struct Aad<'a> {
 
 impl Aad<'_> {
     fn bytes(&self) -> Vec<u8> {
-        format!("{}\n{}\n{}", self.message_id, self.message_type, self.action).into_bytes()
+        format!(
+            "{}\n{}\n{}",
+            self.message_id, self.message_type, self.action
+        )
+        .into_bytes()
     }
 }
 
@@ -72,7 +76,12 @@ pub fn encrypt_for(
     aad: &Aad<'_>,
     plaintext: &str,
 ) -> Result<String, SecurityError> {
-    encrypt_with(&PublicKey::from_pem(receiver_public_pem)?, kid, aad, plaintext)
+    encrypt_with(
+        &PublicKey::from_pem(receiver_public_pem)?,
+        kid,
+        aad,
+        plaintext,
+    )
 }
 
 /// [`encrypt_for`] with a parsed key.
@@ -127,7 +136,7 @@ pub fn kid_of(message: &str) -> Option<String> {
 /// changed ciphertext, nonce or header field — is [`SecurityError::DecryptionFailed`]
 /// with a message that reveals nothing of the content.
 pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, SecurityError> {
-    let fail = |what: &str| SecurityError::DecryptionFailed(format!("{what}"));
+    let fail = |what: &str| SecurityError::DecryptionFailed(what.to_owned());
     let sealed: Sealed =
         serde_json::from_str(text).map_err(|_| fail("The message is not an encrypted message"))?;
     if sealed.alg != ALG {
@@ -138,7 +147,11 @@ pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, Sec
             .decode(s.as_bytes())
             .map_err(|_| fail("The encrypted message is not Base64"))
     };
-    let (wrapped, iv, ct) = (decode(&sealed.key)?, decode(&sealed.iv)?, decode(&sealed.ct)?);
+    let (wrapped, iv, ct) = (
+        decode(&sealed.key)?,
+        decode(&sealed.iv)?,
+        decode(&sealed.ct)?,
+    );
     if iv.len() != 12 {
         return Err(fail("The encrypted message has a bad nonce"));
     }
@@ -147,7 +160,9 @@ pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, Sec
         .decrypt_blinded(&mut OsRng, Oaep::new::<Sha256>(), &wrapped)
         .map_err(|_| fail("The content key does not open with this exchange's key"))?;
     if content_key.len() != 32 {
-        return Err(fail("The content key does not open with this exchange's key"));
+        return Err(fail(
+            "The content key does not open with this exchange's key",
+        ));
     }
     let plain = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&content_key))
         .decrypt(
@@ -159,4 +174,118 @@ pub fn decrypt(signer: &Signer, text: &str, aad: &Aad<'_>) -> Result<String, Sec
         )
         .map_err(|_| fail("The encrypted message or its header was altered"))?;
     String::from_utf8(plain).map_err(|_| fail("The decrypted message is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::signature::tests::{signer1, PRIVATE_2, PUBLIC_1, PUBLIC_2};
+
+    const PII: &str = r#"{"id":"d1","children":[{"individual":{"name":"roso","phone":"9876678790"},"account_code":"333367679911@SBIN0000063"}]}"#;
+
+    fn aad() -> Aad<'static> {
+        Aad {
+            message_id: "m-1",
+            message_type: "disburse",
+            action: "create",
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let text = encrypt_for(PUBLIC_1, "kid-1", &aad(), PII).unwrap();
+        assert!(is_encrypted(&text));
+        assert_eq!(kid_of(&text).as_deref(), Some("kid-1"));
+        let sealed: Sealed = serde_json::from_str(&text).unwrap();
+        assert_eq!(sealed.alg, ALG);
+        // Nothing of the clear text shows.
+        for secret in ["roso", "9876678790", "333367679911", "individual"] {
+            assert!(!text.contains(secret), "{secret}");
+        }
+        assert_eq!(decrypt(&signer1(), &text, &aad()).unwrap(), PII);
+        // Fresh key and nonce every time.
+        let again = encrypt_for(PUBLIC_1, "kid-1", &aad(), PII).unwrap();
+        assert_ne!(text, again);
+        assert_eq!(decrypt(&signer1(), &again, &aad()).unwrap(), PII);
+        assert!(!is_encrypted(PII));
+        assert_eq!(kid_of(PII), None);
+    }
+
+    #[test]
+    fn only_the_receiver_key_opens() {
+        let text = encrypt_for(PUBLIC_2, "kid-2", &aad(), PII).unwrap();
+        assert!(matches!(
+            decrypt(&signer1(), &text, &aad()),
+            Err(SecurityError::DecryptionFailed(_))
+        ));
+        let two = Signer::from_pem(PRIVATE_2).unwrap();
+        assert_eq!(decrypt(&two, &text, &aad()).unwrap(), PII);
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let text = encrypt_for(PUBLIC_1, "kid-1", &aad(), PII).unwrap();
+        let sealed: Sealed = serde_json::from_str(&text).unwrap();
+        let flip = |b64: &str| {
+            let mut raw = super::super::signature::LENIENT_B64.decode(b64).unwrap();
+            raw[0] ^= 1;
+            super::super::signature::b64(&raw)
+        };
+        let variants = [
+            Sealed {
+                ct: flip(&sealed.ct),
+                ..sealed.clone()
+            },
+            Sealed {
+                iv: flip(&sealed.iv),
+                ..sealed.clone()
+            },
+            Sealed {
+                key: flip(&sealed.key),
+                ..sealed.clone()
+            },
+            Sealed {
+                alg: "none".into(),
+                ..sealed.clone()
+            },
+        ];
+        for v in variants {
+            let t = serde_json::to_string(&v).unwrap();
+            assert!(matches!(
+                decrypt(&signer1(), &t, &aad()),
+                Err(SecurityError::DecryptionFailed(_))
+            ));
+        }
+        // The header fields are bound (AAD).
+        for other in [
+            Aad {
+                message_id: "m-2",
+                ..aad()
+            },
+            Aad {
+                message_type: "on-disburse",
+                ..aad()
+            },
+            Aad {
+                action: "update",
+                ..aad()
+            },
+        ] {
+            assert!(decrypt(&signer1(), &text, &other).is_err());
+        }
+        // Not an encrypted message at all.
+        for junk in ["", "{}", PII, "null"] {
+            let e = decrypt(&signer1(), junk, &aad()).unwrap_err();
+            assert_eq!(e.code(), "DECRYPTION_FAILED");
+            assert!(!e.to_string().contains("roso"));
+        }
+    }
+
+    #[test]
+    fn bad_receiver_key_is_invalid_key() {
+        assert!(matches!(
+            encrypt_for("nope", "k", &aad(), PII),
+            Err(SecurityError::InvalidKey(_))
+        ));
+    }
 }

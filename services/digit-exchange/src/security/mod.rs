@@ -316,3 +316,394 @@ impl Guard {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::signature::tests::{
+        signer1, PRIVATE_1, PRIVATE_2, PUBLIC_1, PUBLIC_2, SPEC_SIGNATURE,
+    };
+    use digit_store::testing::TestDb;
+    use std::time::Duration;
+
+    const DEPT: &str = "http://127.0.0.1:8084/digit-exchange";
+    const MESSAGE: &str = r#"{"id":"p1","name":"Program 1"}"#;
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    }
+
+    fn input(ts: i64) -> SealInput<'static> {
+        SealInput {
+            message: MESSAGE,
+            message_id: "m-1",
+            message_ts: ts,
+            message_type: "program",
+            action: "create",
+            sender_id: "program@http://127.0.0.1:8084/digit-exchange/",
+            receiver_id: "program@http://127.0.0.1:8094/digit-exchange",
+        }
+    }
+
+    fn row(id: &str, key: &str, seal_required: bool) -> ExchangeServer {
+        ExchangeServer {
+            id: id.into(),
+            name: "Department".into(),
+            description: "Department exchange".into(),
+            host_url: DEPT.into(),
+            public_key: key.into(),
+            is_active: None,
+            seal_required,
+            audit_details: None,
+        }
+    }
+
+    async fn guard(db: &TestDb, rows: Vec<ExchangeServer>) -> Guard {
+        let registry = Registry::new(db.pool().clone(), Duration::from_secs(60));
+        if !rows.is_empty() {
+            registry.create(rows, "test").await.unwrap();
+        }
+        Guard::new(registry, Seen::new(db.pool().clone(), 300_000), true)
+    }
+
+    async fn db() -> TestDb {
+        TestDb::migrated(&[&crate::MIGRATOR]).await.unwrap()
+    }
+
+    #[test]
+    fn errors_render_as_digit_envelopes() {
+        use digit_service::ApiError;
+        let cases = [
+            (
+                SecurityError::InvalidSignature("x".into()),
+                401,
+                "INVALID_SIGNATURE",
+            ),
+            (
+                SecurityError::UnknownSender("x".into()),
+                403,
+                "UNKNOWN_SENDER",
+            ),
+            (SecurityError::InvalidSeal("x".into()), 401, "INVALID_SEAL"),
+            (SecurityError::Replayed("x".into()), 409, "REPLAYED_MESSAGE"),
+            (
+                SecurityError::DecryptionFailed("x".into()),
+                400,
+                "DECRYPTION_FAILED",
+            ),
+            (
+                SecurityError::Config("secret path".into()),
+                500,
+                "EXCHANGE_CONFIG_ERROR",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let api = ApiError::from(e);
+            assert_eq!(api.status.as_u16(), status);
+            let body = serde_json::to_value(api.body()).unwrap();
+            assert_eq!(body["ResponseInfo"], serde_json::Value::Null);
+            assert_eq!(body["Errors"][0]["code"], code);
+            assert!(!body.to_string().contains("secret path"));
+        }
+    }
+
+    #[test]
+    fn signer_from_env_text_or_file() {
+        let env = Env::from_pairs([("APP_AUTH_PRIVATE_KEY", PRIVATE_1)]);
+        assert_eq!(
+            signer_from_env(&env).unwrap().public_key_pem(),
+            signer1().public_key_pem()
+        );
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../configs/exchange/sample_private_key-2.pem"
+        );
+        let env = Env::from_pairs([("APP_AUTH_PRIVATE_KEY_PATH", path)]);
+        let two = Signer::from_pem(PRIVATE_2).unwrap();
+        assert_eq!(
+            signer_from_env(&env).unwrap().public_key_pem(),
+            two.public_key_pem()
+        );
+        let none = Env::from_pairs([("X", "y")]);
+        assert!(matches!(
+            signer_from_env(&none),
+            Err(SecurityError::Config(_))
+        ));
+        let bad = Env::from_pairs([("APP_AUTH_PRIVATE_KEY", "nope")]);
+        assert!(matches!(
+            signer_from_env(&bad),
+            Err(SecurityError::Config(_))
+        ));
+    }
+
+    #[test]
+    fn window_rule() {
+        use replay::check_window_at;
+        check_window_at(1_000_000, 1_000_000, 300_000).unwrap();
+        check_window_at(1_000_000, 700_000, 300_000).unwrap();
+        check_window_at(1_000_000, 1_300_000, 300_000).unwrap();
+        assert!(check_window_at(1_000_000, 699_999, 300_000).is_err());
+        assert!(check_window_at(1_000_000, 1_300_001, 300_000).is_err());
+        assert!(check_window_at(1_000_000, 0, 300_000).is_err());
+    }
+
+    #[tokio::test]
+    async fn unknown_sender_and_inactive_key() {
+        let db = db().await;
+        let g = guard(&db, vec![]).await;
+        let ts = now();
+        let sig = signer1().sign(MESSAGE);
+        let e = g.check(&input(ts), Some(&sig), None).await.unwrap_err();
+        assert_eq!(e.code(), "UNKNOWN_SENDER");
+        assert_eq!(e.http_status(), 403);
+        let no_url = SealInput {
+            sender_id: "program",
+            ..input(ts)
+        };
+        let e = g.check(&no_url, Some(&sig), None).await.unwrap_err();
+        assert_eq!(e.code(), "UNKNOWN_SENDER");
+
+        // The sender's only key is deactivated: unknown.
+        g.registry()
+            .create(vec![row("k1", PUBLIC_1, false)], "test")
+            .await
+            .unwrap();
+        g.check(&input(ts), Some(&sig), None).await.unwrap();
+        g.registry()
+            .deactivate(&["k1".to_owned()], "test")
+            .await
+            .unwrap();
+        let e = g.check(&input(ts), Some(&sig), None).await.unwrap_err();
+        assert_eq!(e.code(), "UNKNOWN_SENDER");
+        // A registered but inactive row (is_active false on create) never counts.
+        g.registry()
+            .create(
+                vec![ExchangeServer {
+                    is_active: Some(false),
+                    ..row("k2", PUBLIC_1, false)
+                }],
+                "test",
+            )
+            .await
+            .unwrap();
+        let e = g.check(&input(ts), Some(&sig), None).await.unwrap_err();
+        assert_eq!(e.code(), "UNKNOWN_SENDER");
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn signature_only_for_upstream_peers() {
+        let db = db().await;
+        let g = guard(&db, vec![row("k1", PUBLIC_1, false)]).await;
+        let sig = signer1().sign(MESSAGE);
+        // Upstream sends "message_ts": 0 and no seal: accepted on the signature, replays too.
+        let upstream = input(0);
+        let ok = g.check(&upstream, Some(&sig), None).await.unwrap();
+        assert!(!ok.sealed);
+        assert_eq!(ok.sender_host, DEPT);
+        assert_eq!(ok.key.unwrap().id, "k1");
+        g.check(&upstream, Some(&sig), None).await.unwrap();
+        // The upstream test vector signature with the matching message… and a forged one.
+        let e = g.check(&upstream, Some(SPEC_SIGNATURE), None).await;
+        assert_eq!(e.unwrap_err().code(), "INVALID_SIGNATURE");
+        let e = g.check(&upstream, None, None).await.unwrap_err();
+        assert_eq!(e.code(), "INVALID_SIGNATURE");
+        assert_eq!(e.http_status(), 401);
+        let forged = Signer::from_pem(PRIVATE_2).unwrap().sign(MESSAGE);
+        let e = g.check(&upstream, Some(&forged), None).await.unwrap_err();
+        assert_eq!(e.code(), "INVALID_SIGNATURE");
+        // Tampered message.
+        let tampered = SealInput {
+            message: r#"{"id":"p1","name":"Program 2"}"#,
+            ..upstream
+        };
+        let e = g.check(&tampered, Some(&sig), None).await.unwrap_err();
+        assert_eq!(e.code(), "INVALID_SIGNATURE");
+        // A seal that is present is checked even for such a peer.
+        let e = g
+            .check(&upstream, Some(&sig), Some(&sig))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_SEAL");
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn sealed_peers_tamper_and_replay() {
+        let db = db().await;
+        let g = guard(&db, vec![row("k1", PUBLIC_1, true)]).await;
+        let signer = signer1();
+        let ts = now();
+        let msg = input(ts);
+        let sig = signer.sign(MESSAGE);
+        let s = seal::seal(&signer, &msg).unwrap();
+
+        // Missing seal.
+        let e = g.check(&msg, Some(&sig), None).await.unwrap_err();
+        assert_eq!((e.code(), e.http_status()), ("INVALID_SEAL", 401));
+        // Tampered header (receiver, type, action, id): the signature still verifies, the seal not.
+        for t in [
+            SealInput {
+                receiver_id: "program@http://evil.example/digit-exchange",
+                ..msg
+            },
+            SealInput {
+                message_type: "on-program",
+                ..msg
+            },
+            SealInput {
+                action: "update",
+                ..msg
+            },
+            SealInput {
+                message_id: "m-2",
+                ..msg
+            },
+        ] {
+            let e = g.check(&t, Some(&sig), Some(&s)).await.unwrap_err();
+            assert_eq!(e.code(), "INVALID_SEAL", "{t:?}");
+        }
+        // Good.
+        let ok = g.check(&msg, Some(&sig), Some(&s)).await.unwrap();
+        assert!(ok.sealed);
+        // Same message again: replay.
+        let e = g.check(&msg, Some(&sig), Some(&s)).await.unwrap_err();
+        assert_eq!((e.code(), e.http_status()), ("REPLAYED_MESSAGE", 409));
+        // Forgotten (not accepted after all): the retry passes once.
+        g.seen().forget(&msg).await.unwrap();
+        g.check(&msg, Some(&sig), Some(&s)).await.unwrap();
+        assert!(g.check(&msg, Some(&sig), Some(&s)).await.is_err());
+        // Same id, another action (upstream reuses entity ids as message ids): not a replay.
+        let update = SealInput {
+            action: "update",
+            ..msg
+        };
+        g.check(
+            &update,
+            Some(&sig),
+            Some(&seal::seal(&signer, &update).unwrap()),
+        )
+        .await
+        .unwrap();
+        // Stale and future timestamps.
+        for stale_ts in [ts - 300_001 - 1000, ts + 300_001 + 1000, 0] {
+            let stale = SealInput {
+                message_ts: stale_ts,
+                message_id: "m-stale",
+                ..msg
+            };
+            let st = seal::seal(&signer, &stale).unwrap();
+            let e = g.check(&stale, Some(&sig), Some(&st)).await.unwrap_err();
+            assert_eq!(e.code(), "REPLAYED_MESSAGE");
+        }
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn rotated_keys() {
+        let db = db().await;
+        let g = guard(&db, vec![row("old", PUBLIC_1, true)]).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        g.registry()
+            .create(vec![row("new", PUBLIC_2, true)], "admin")
+            .await
+            .unwrap();
+        let old = signer1();
+        let new = Signer::from_pem(PRIVATE_2).unwrap();
+        let ts = now();
+        let a = SealInput {
+            message_id: "a",
+            ..input(ts)
+        };
+        let b = SealInput {
+            message_id: "b",
+            ..input(ts)
+        };
+        let c = SealInput {
+            message_id: "c",
+            ..input(ts)
+        };
+        // Either active key verifies.
+        let ok = g
+            .check(
+                &a,
+                Some(&old.sign(MESSAGE)),
+                Some(&seal::seal(&old, &a).unwrap()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ok.key.unwrap().id, "old");
+        let ok = g
+            .check(
+                &b,
+                Some(&new.sign(MESSAGE)),
+                Some(&seal::seal(&new, &b).unwrap()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ok.key.unwrap().id, "new");
+        // Encryption goes to the newest active key.
+        let (row, _) = g.registry().encryption_key(DEPT).await.unwrap();
+        assert_eq!(row.id, "new");
+        // The old key is deactivated: it no longer verifies; the new one does.
+        g.registry()
+            .deactivate(&["old".to_owned()], "admin")
+            .await
+            .unwrap();
+        let e = g
+            .check(
+                &c,
+                Some(&old.sign(MESSAGE)),
+                Some(&seal::seal(&old, &c).unwrap()),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_SIGNATURE");
+        g.check(
+            &c,
+            Some(&new.sign(MESSAGE)),
+            Some(&seal::seal(&new, &c).unwrap()),
+        )
+        .await
+        .unwrap();
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn validation_off_accepts_everything() {
+        let db = db().await;
+        let registry = Registry::new(db.pool().clone(), Duration::ZERO);
+        let g = Guard::new(registry, Seen::new(db.pool().clone(), 1000), false);
+        assert!(!g.validation());
+        let ok = g.check(&input(0), None, None).await.unwrap();
+        assert!(ok.key.is_none());
+        db.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn old_seen_rows_are_pruned() {
+        let db = db().await;
+        let seen = Seen::new(db.pool().clone(), 1000);
+        let ts = now();
+        seen.record(&input(ts)).await.unwrap();
+        sqlx::query("UPDATE eg_digit_exchange_seen SET seen_at = seen_at - 5000, message_ts = message_ts - 5000")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let fresh = SealInput {
+            message_id: "m-fresh",
+            ..input(ts)
+        };
+        seen.record(&fresh).await.unwrap();
+        assert_eq!(seen.prune().await.unwrap(), 1);
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM eg_digit_exchange_seen")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 1);
+        db.cleanup().await.unwrap();
+    }
+}

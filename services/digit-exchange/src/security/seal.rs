@@ -102,3 +102,122 @@ fn hex(bytes: &[u8]) -> String {
         s
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::signature::tests::{signer1, PRIVATE_2, PUBLIC_1, PUBLIC_2};
+
+    const MESSAGE: &str = r#"{"id":"p1","name":"Program 1","status":{"status_code":"RECEIVED"}}"#;
+
+    fn input() -> SealInput<'static> {
+        SealInput {
+            message: MESSAGE,
+            message_id: "m-1",
+            message_ts: 1_764_547_200_000,
+            message_type: "program",
+            action: "create",
+            sender_id: "program@http://127.0.0.1:8084/digit-exchange",
+            receiver_id: "program@http://127.0.0.1:8094/digit-exchange",
+        }
+    }
+
+    #[test]
+    fn canonical_bytes_are_the_documented_lines() {
+        let text = String::from_utf8(canonical(&input()).unwrap()).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(
+            lines,
+            [
+                message_digest(MESSAGE).as_str(),
+                "m-1",
+                "1764547200000",
+                "program",
+                "create",
+                "program@http://127.0.0.1:8084/digit-exchange",
+                "program@http://127.0.0.1:8094/digit-exchange",
+            ]
+        );
+        assert_eq!(
+            message_digest(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn seal_checks_with_the_signer_key_only() {
+        let s = seal(&signer1(), &input()).unwrap();
+        check(PUBLIC_1, &input(), &s).unwrap();
+        assert!(matches!(
+            check(PUBLIC_2, &input(), &s),
+            Err(SecurityError::InvalidSeal(_))
+        ));
+        let other = Signer::from_pem(PRIVATE_2).unwrap();
+        check(PUBLIC_2, &input(), &seal(&other, &input()).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn every_sealed_field_is_protected() {
+        let s = seal(&signer1(), &input()).unwrap();
+        let base = input();
+        let tampered = [
+            SealInput {
+                message: r#"{"id":"p1","name":"Program 2","status":{"status_code":"RECEIVED"}}"#,
+                ..base
+            },
+            SealInput {
+                message_id: "m-2",
+                ..base
+            },
+            SealInput {
+                message_ts: base.message_ts + 1,
+                ..base
+            },
+            SealInput {
+                message_type: "on-program",
+                ..base
+            },
+            SealInput {
+                action: "update",
+                ..base
+            },
+            SealInput {
+                sender_id: "program@http://127.0.0.1:9999/digit-exchange",
+                ..base
+            },
+            SealInput {
+                receiver_id: "program@http://evil.example/digit-exchange",
+                ..base
+            },
+        ];
+        for t in tampered {
+            assert!(
+                matches!(check(PUBLIC_1, &t, &s), Err(SecurityError::InvalidSeal(_))),
+                "{t:?}"
+            );
+        }
+        // A signature over the message is not a seal.
+        let signature = signer1().sign(MESSAGE);
+        assert!(check(PUBLIC_1, &base, &signature).is_err());
+        assert!(check(PUBLIC_1, &base, "").is_err());
+    }
+
+    #[test]
+    fn line_breaks_in_fields_are_refused() {
+        let bad = SealInput {
+            message_id: "m-1\nprogram",
+            ..input()
+        };
+        assert!(matches!(
+            seal(&signer1(), &bad),
+            Err(SecurityError::InvalidSeal(_))
+        ));
+        // A line break in the message itself is fine: it is hashed.
+        let multi = SealInput {
+            message: "{\n}",
+            ..input()
+        };
+        let s = seal(&signer1(), &multi).unwrap();
+        check(PUBLIC_1, &multi, &s).unwrap();
+    }
+}

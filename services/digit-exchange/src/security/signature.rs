@@ -222,3 +222,236 @@ fn pem_body(pem: &str) -> Result<Vec<u8>, SecurityError> {
 fn strip_whitespace(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    pub(crate) const PRIVATE_1: &str =
+        include_str!("../../../../configs/exchange/sample_private_key1.pem");
+    pub(crate) const PUBLIC_1: &str =
+        include_str!("../../../../configs/exchange/sample_public_key1.pem");
+    pub(crate) const PRIVATE_2: &str =
+        include_str!("../../../../configs/exchange/sample_private_key-2.pem");
+    pub(crate) const PUBLIC_2: &str =
+        include_str!("../../../../configs/exchange/sample_public_key-2.pem");
+    const VECTORS: &str = include_str!(
+        "../../../../configs/exchange/test-vectors/EncryptionDecryptionTest.vectors.json"
+    );
+    const PROGRAM_MESSAGE: &str = include_str!(
+        "../../../../configs/exchange/test-vectors/validateMessage.program-message.json"
+    );
+    const DISBURSE_MESSAGE: &str =
+        include_str!("../../../../configs/exchange/test-vectors/signMessage.disburse-message.json");
+    const DOUBLE_MESSAGE: &str = include_str!(
+        "../../../../configs/exchange/test-vectors/signMessage1.two-concatenated-program-messages.txt"
+    );
+
+    /// Spec §2.4 (message, no trailing newline).
+    const SPEC_MESSAGE: &str = r#"{"location_code":"pg.citya","name":"Test 1","start_date":0,"end_date":0,"client_host_url":"https://unified-dev.digit.org","function_code":"string","administration_code":"string","recipient_segment_code":"string","economic_segment_code":"string","source_of_fund_code":"string","target_segment_code":"string","currency_code":"string","locale_code":"string","status":{"status_code":"RECEIVED","status_message":"string"}}"#;
+    /// Spec §2.4 signature.
+    pub(crate) const SPEC_SIGNATURE: &str = "TgE1hcA2E+YPMdPGz4vveKQpR0x+pgzRTlet52qh63Kekr71vWWScXqaRFtQW64uRFZGBUhHYYZQ2y6LffwnNOOQhhssaThhqVBhXNEwX9i75SNYXi5XSJVDYzSyHrhF20HW6RE9mAVWdc80i7d+FXlh+b/U+fnj+SrZ2s6Xd0WUZvU29LgqeUpyznlWLu1mDdJxNZavsDLWmxjTnknqBjDvwSc35WhFDhXDA2lWmm8YpZ1Y6TBmvvtVS7mAOTnhFy9sdCbrLcfXk5QWIsdzlvPqlkvdwEf30OZ6ewb680Aj3hO2OT5LCv7iLyz7C7srnB9lJT5gXiw+eSnktPXlDA==";
+
+    pub(crate) fn signer1() -> Signer {
+        Signer::from_pem(PRIVATE_1).unwrap()
+    }
+
+    fn vector(method: &str) -> Value {
+        let all: Value = serde_json::from_str(VECTORS).unwrap();
+        all["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["method"] == method)
+            .cloned()
+            .unwrap()
+    }
+
+    #[test]
+    fn upstream_vector_signs_byte_for_byte() {
+        assert_eq!(PROGRAM_MESSAGE, SPEC_MESSAGE);
+        assert_eq!(signer1().sign(SPEC_MESSAGE), SPEC_SIGNATURE);
+    }
+
+    #[test]
+    fn upstream_vector_verifies_with_key_1_only() {
+        verify(PUBLIC_1, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap();
+        let err = verify(PUBLIC_2, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap_err();
+        assert!(matches!(err, SecurityError::InvalidSignature(_)), "{err}");
+        // Not over message+message either (upstream's signMessage1 experiment).
+        let twice = format!("{SPEC_MESSAGE}{SPEC_MESSAGE}");
+        assert!(verify(PUBLIC_1, &twice, SPEC_SIGNATURE).is_err());
+    }
+
+    #[test]
+    fn test_vector_file_validate_message() {
+        let t = vector("validateMessage");
+        let message = t["upstream"]["message"].as_str().unwrap();
+        let signature = t["upstream"]["signature"].as_str().unwrap();
+        assert_eq!(signature, SPEC_SIGNATURE);
+        assert!(verify(PUBLIC_1, message, signature).is_ok());
+        assert!(verify(PUBLIC_2, message, signature).is_err());
+        assert_eq!(t["derived"]["verifies_with_endpointOnePublicKey"], true);
+        assert_eq!(t["derived"]["verifies_with_endpointTwoPublicKey"], false);
+    }
+
+    #[test]
+    fn test_vector_file_sign_message_with_key_2() {
+        let t = vector("signMessage");
+        let message = t["upstream"]["message"].as_str().unwrap();
+        assert_eq!(message, DISBURSE_MESSAGE);
+        let expected = t["derived"]["expected_signature_base64"].as_str().unwrap();
+        let signer = Signer::from_pem(PRIVATE_2).unwrap();
+        assert_eq!(signer.sign(message), expected);
+        verify(PUBLIC_2, message, expected).unwrap();
+        assert!(verify(PUBLIC_1, message, expected).is_err());
+    }
+
+    #[test]
+    fn test_vector_file_sign_message1_two_concatenated() {
+        let t = vector("signMessage1");
+        let message = t["upstream"]["message"].as_str().unwrap();
+        assert_eq!(message, DOUBLE_MESSAGE);
+        assert_eq!(message, format!("{SPEC_MESSAGE}{SPEC_MESSAGE}"));
+        let expected = t["derived"]["expected_signature_base64"].as_str().unwrap();
+        assert_eq!(signer1().sign(message), expected);
+    }
+
+    #[test]
+    fn test_vector_file_keys_are_the_sample_files() {
+        let all: Value = serde_json::from_str(VECTORS).unwrap();
+        let keys = &all["keys"];
+        let pem = |k: &str| keys[k]["pem"].as_str().unwrap().to_owned();
+        assert_eq!(pem("endpointOnePrivateKey").trim(), PRIVATE_1.trim());
+        assert_eq!(pem("endpointOnePublicKey").trim(), PUBLIC_1.trim());
+        assert_eq!(pem("endpointTwoPrivateKey").trim(), PRIVATE_2.trim());
+        assert_eq!(pem("endpointTwoPublicKey").trim(), PUBLIC_2.trim());
+        assert_eq!(
+            signer1().public_key(),
+            &PublicKey::from_pem(PUBLIC_1).unwrap()
+        );
+    }
+
+    /// Upstream's `encrypt` (JCE "RSA" with the private key) is an unhashed PKCS#1 v1.5
+    /// type-1 block — a raw signature; its `decrypt` with the public key recovers it. We do
+    /// not offer it (no confidentiality), but reproduce both vectors to document it.
+    #[test]
+    fn test_vector_file_upstream_private_key_encrypt_and_public_key_decrypt() {
+        use rsa::traits::PublicKeyParts as _;
+        use rsa::BigUint;
+        let recover = |public: &str, b64: &str| -> Option<String> {
+            let key = PublicKey::from_pem(public).unwrap();
+            let c = BigUint::from_bytes_be(&LENIENT_B64.decode(b64).unwrap());
+            let m = c.modpow(key.rsa().e(), key.rsa().n()).to_bytes_be();
+            // Left-padded block: 00 01 FF.. 00 data (the leading 00 is lost in to_bytes_be).
+            let rest = m.strip_prefix(&[1u8])?;
+            let zero = rest.iter().position(|b| *b != 0xff)?;
+            (rest[zero] == 0 && zero >= 8)
+                .then(|| String::from_utf8(rest[zero + 1..].to_vec()).ok())
+                .flatten()
+        };
+        let t = vector("encryptMessage");
+        let plain = t["upstream"]["message"].as_str().unwrap();
+        let expected = t["derived"]["expected_ciphertext_base64"].as_str().unwrap();
+        let raw = signer1()
+            .private
+            .sign(rsa::Pkcs1v15Sign::new_unprefixed(), plain.as_bytes())
+            .unwrap();
+        assert_eq!(b64(&raw), expected);
+        assert_eq!(recover(PUBLIC_1, expected).as_deref(), Some(plain));
+
+        let t = vector("decryptMessage");
+        let ct = t["upstream"]["signature"].as_str().unwrap();
+        assert_eq!(recover(PUBLIC_1, ct), None);
+        assert_eq!(
+            recover(PUBLIC_2, ct).as_deref(),
+            Some("Hello World with second key")
+        );
+    }
+
+    #[test]
+    fn upstream_parsing_rules() {
+        // Single-line PEM (upstream's app.auth.private-key) and escaped newlines.
+        let single: String = PRIVATE_1.lines().collect();
+        assert_eq!(
+            Signer::from_pem(&single).unwrap().sign(SPEC_MESSAGE),
+            SPEC_SIGNATURE
+        );
+        let escaped = PRIVATE_1.replace('\n', "\\n");
+        assert_eq!(
+            Signer::from_pem(&escaped).unwrap().sign(SPEC_MESSAGE),
+            SPEC_SIGNATURE
+        );
+        // Public key with the markers' spaces removed (upstream strips whitespace first).
+        let squashed: String = PUBLIC_1.chars().filter(|c| !c.is_whitespace()).collect();
+        verify(&squashed, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap();
+        // A bare Base64 body.
+        let body: String = PUBLIC_1
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        verify(&body, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap();
+        // Unpadded signature (Java's decoder accepts it).
+        verify(PUBLIC_1, SPEC_MESSAGE, SPEC_SIGNATURE.trim_end_matches('=')).unwrap();
+    }
+
+    #[test]
+    fn pkcs1_keys_are_accepted() {
+        use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+        let signer = signer1();
+        let pkcs1 = signer.private.to_pkcs1_pem(LineEnding::LF).unwrap();
+        assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        assert_eq!(
+            Signer::from_pem(&pkcs1).unwrap().sign(SPEC_MESSAGE),
+            SPEC_SIGNATURE
+        );
+        let public = signer
+            .private
+            .to_public_key()
+            .to_pkcs1_pem(LineEnding::LF)
+            .unwrap();
+        assert!(public.starts_with("-----BEGIN RSA PUBLIC KEY-----"));
+        verify(&public, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap();
+    }
+
+    #[test]
+    fn public_key_pem_round_trips() {
+        let pem = signer1().public_key_pem();
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        let strip = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        assert_eq!(strip(&pem), strip(PUBLIC_1));
+        verify(&pem, SPEC_MESSAGE, SPEC_SIGNATURE).unwrap();
+    }
+
+    #[test]
+    fn bad_keys_and_signatures() {
+        for bad in [
+            "",
+            "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----",
+            "not base64!",
+            "QUJD",
+        ] {
+            assert!(
+                matches!(PublicKey::from_pem(bad), Err(SecurityError::InvalidKey(_))),
+                "{bad}"
+            );
+            assert!(
+                matches!(Signer::from_pem(bad), Err(SecurityError::InvalidKey(_))),
+                "{bad}"
+            );
+        }
+        // A private key is not a public key.
+        assert!(PublicKey::from_pem(PRIVATE_1).is_err());
+        for bad in ["", "%%%", "QUJD", &SPEC_SIGNATURE[4..]] {
+            assert!(matches!(
+                verify(PUBLIC_1, SPEC_MESSAGE, bad),
+                Err(SecurityError::InvalidSignature(_))
+            ));
+        }
+        let tampered = SPEC_MESSAGE.replace("Test 1", "Test 2");
+        assert!(verify(PUBLIC_1, &tampered, SPEC_SIGNATURE).is_err());
+        // Debug shows no key material.
+        assert!(!format!("{:?}", signer1()).contains("MII"));
+    }
+}
