@@ -81,6 +81,7 @@ pub fn service(
         producer,
         http,
         shutdown: platform.shutdown.clone(),
+        metrics: service::metrics::ExchangeMetrics::new(&platform.metrics)?,
     })
 }
 

@@ -323,6 +323,15 @@ impl ExchangeStack {
         )
     }
 
+    /// `GET <context>/metrics` as text.
+    pub async fn metrics(&self) -> String {
+        let req = Request::get(format!("{}/metrics", self.context))
+            .body(Body::empty())
+            .unwrap();
+        let (_, bytes) = send(&self.app, req).await;
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// POSTs over real HTTP to this exchange's URL (as another exchange does).
     pub async fn post_http(&self, path_type: &str, body: &Value) -> (StatusCode, Value) {
         http_post(&format!("{}/v1/exchange/{path_type}", self.host_url), body).await

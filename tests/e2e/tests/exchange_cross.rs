@@ -94,6 +94,15 @@ async fn a_signs_b_verifies_and_delivers_locally_and_the_reply_comes_back() {
     let got = t.la.wait_for(1, WAIT).await;
     assert_eq!(got[0].path, "/program-service/v1/on-program/_create");
     assert_eq!(got[0].body["message"]["program_code"], "PG/2024-25/000001");
+
+    let metrics = t.a.metrics().await;
+    for line in [
+        r#"exchange_messages_total{event="accepted_local",service="digit-exchange"} 1"#,
+        r#"exchange_messages_total{event="accepted_remote",service="digit-exchange"} 1"#,
+        r#"exchange_messages_total{event="delivered",service="digit-exchange"} 2"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 }
 
 #[tokio::test]
@@ -434,4 +443,34 @@ async fn a_remote_exchange_that_refuses_connections_gets_the_same_treatment() {
         got[0].body["message"]["status"],
         error_status("EXTERANL_SERVICE_ERROR Connection refused or unreachable")
     );
+}
+
+#[tokio::test]
+async fn a_wrapper_handled_twice_reaches_the_other_side_once() {
+    // At-least-once: a crash after the POST but before the offset commit hands the same
+    // wrapper to the consumer again. The origin seals it afresh (new message_ts); the
+    // receiving exchange answers 409 "received before", which counts as delivered — no
+    // second delivery, no error reply.
+    let t = two(&[]).await;
+    let body = envelope(
+        "program",
+        "create",
+        &t.a.program_id(),
+        &t.b.program_id(),
+        &program_message("P"),
+    );
+    let wrapper = digit_exchange::domain::model::Wrapper {
+        exchange_type: digit_exchange::domain::model::ExchangeType::Program,
+        message: digit_exchange::api::envelope::parse_message(&body).unwrap(),
+    };
+    let registry = digit_exchange::registry::Registry::new(t.a.db.pool().clone(), Duration::ZERO);
+    let service = digit_exchange::service(&t.a.platform, registry).unwrap();
+    service.dispatch(&wrapper, None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    service.dispatch(&wrapper, None).await.unwrap();
+    let got = t.lb.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(t.lb.received().len(), 1, "delivered once");
+    assert!(t.la.received().is_empty(), "no error reply");
 }

@@ -262,6 +262,7 @@ impl ExchangeService {
             let error = match call.send().await {
                 Ok(_) => {
                     tracing::info!(url, attempt, "Message delivered.");
+                    self.metrics.event("delivered");
                     return Ok(());
                 }
                 Err(e) if already_delivered(&e) => {

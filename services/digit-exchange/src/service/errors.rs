@@ -88,6 +88,7 @@ impl ExchangeService {
         match self.deliver(&route, &body, correlation).await {
             Ok(()) => {
                 tracing::info!(message_id = %header.message_id, "Error reply delivered.");
+                self.metrics.event("error_reply");
                 Ok(())
             }
             Err(DeliveryError::Shutdown) => Err(HandlerError::transient("shutting down")),
@@ -134,6 +135,7 @@ impl ExchangeService {
             {
                 Ok(_) => {
                     tracing::warn!(message_id = key, reason = %reason, "Message put on the error queue.");
+                    self.metrics.event("error_queue");
                     return Ok(());
                 }
                 Err(e) => {

@@ -91,6 +91,27 @@ impl ExchangeService {
         path_type: ExchangeType,
         msg: RequestMessage,
     ) -> Result<RequestMessage, ExchangeError> {
+        let result = self.admit(caller, path_type, msg).await;
+        match &result {
+            Ok(m) if self.settings.is_local(&m.header.sender_id) => {
+                self.metrics.event("accepted_local")
+            }
+            Ok(_) => self.metrics.event("accepted_remote"),
+            Err(e) => {
+                let errors = digit_core::DigitError::errors(e);
+                self.metrics
+                    .refused(errors.first().map_or("", |d| d.code.as_str()));
+            }
+        }
+        result
+    }
+
+    async fn admit(
+        &self,
+        caller: &Caller,
+        path_type: ExchangeType,
+        msg: RequestMessage,
+    ) -> Result<RequestMessage, ExchangeError> {
         let local_sender = self.settings.is_local(&msg.header.sender_id);
         let mut sealed = false;
         if local_sender {

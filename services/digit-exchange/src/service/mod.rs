@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod errors;
 pub mod events;
 pub mod intake;
+pub mod metrics;
 
 use crate::domain::routing::{self, Endpoints};
 use crate::security::{Guard, Signer};
@@ -279,6 +280,8 @@ pub struct ExchangeService {
     pub http: HttpClient,
     /// Stops retry waits on shutdown (the message is then left uncommitted).
     pub shutdown: Shutdown,
+    /// Counters.
+    pub metrics: metrics::ExchangeMetrics,
 }
 
 impl std::fmt::Debug for ExchangeService {
