@@ -474,3 +474,33 @@ async fn a_wrapper_handled_twice_reaches_the_other_side_once() {
     assert_eq!(t.lb.received().len(), 1, "delivered once");
     assert!(t.la.received().is_empty(), "no error reply");
 }
+
+#[tokio::test]
+async fn many_messages_at_once_are_each_delivered_once() {
+    let t = two(&[]).await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let body = envelope(
+            "disburse",
+            "create",
+            &t.a.program_id(),
+            &t.b.program_id(),
+            &program_message(&format!("P{i}")),
+        );
+        ids.push(body["header"]["message_id"].as_str().unwrap().to_owned());
+        let (status, _) = t.a.post("disburse", Some(&program_service()), &body).await;
+        assert_eq!(status, 200);
+    }
+    let got = t.lb.wait_for(30, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(t.lb.received().len(), 30, "{} delivered", got.len());
+    let mut seen: Vec<String> =
+        t.lb.received()
+            .iter()
+            .map(|r| r.body["header"]["message_id"].as_str().unwrap().to_owned())
+            .collect();
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "each once");
+    assert!(t.la.received().is_empty());
+}

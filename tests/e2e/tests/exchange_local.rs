@@ -215,3 +215,37 @@ async fn forged_signatures_and_unknown_senders_are_refused_and_nothing_is_delive
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(local.received().is_empty(), "nothing delivered");
 }
+
+#[tokio::test]
+async fn an_unreadable_wrapper_goes_to_the_error_queue_and_the_consumer_moves_on() {
+    let (stack, local) = stack().await;
+    let producer = digit_kafka::Producer::new(&digit_e2e::kafka()).unwrap();
+    producer
+        .send_raw(
+            &stack.topic("exchange-topic"),
+            Some("junk-1"),
+            b"{not json",
+            &[],
+        )
+        .await
+        .unwrap();
+    let records = topic_records(
+        &stack.topic("exchange-error-queue"),
+        1,
+        |v| v.is_null(),
+        WAIT,
+    )
+    .await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key.as_deref(), Some("junk-1"));
+    assert!(records[0]
+        .header("x-exchange-error")
+        .unwrap()
+        .starts_with("INVALID_WRAPPER"));
+    // The next message is delivered.
+    let (status, _) = stack
+        .post_http("program", &upstream_message(&stack, "program"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(local.wait_for(1, WAIT).await.len(), 1);
+}

@@ -18,6 +18,11 @@
 //! is handled by [`super::errors`] (§2.7). The handler returns — and the runner commits the
 //! offset — only after the delivery or the recorded failure; on shutdown a message waiting
 //! for its next attempt is left uncommitted and delivered again by the group.
+//!
+//! Up to `EXCHANGE_DELIVERY_BATCH` already-fetched messages are handled at once: messages
+//! with different keys (`message_id`) in parallel, those with the same key in offset order,
+//! the offsets committed together after all of them. A wrapper that cannot be read goes to
+//! the error queue as it was (`x-exchange-error: INVALID_WRAPPER …`).
 
 use super::ExchangeService;
 use crate::api::envelope;
@@ -298,17 +303,69 @@ pub struct ExchangeConsumer {
     pub service: ExchangeService,
 }
 
+impl ExchangeConsumer {
+    /// One message: an unreadable wrapper goes to the error queue as it is (it can be
+    /// neither delivered nor answered); the only error left is a transient one.
+    async fn one(&self, msg: &InboundMessage) -> Result<(), HandlerError> {
+        match parse_wrapper(&msg.payload) {
+            Ok(wrapper) => {
+                self.service
+                    .dispatch(&wrapper, msg.correlation_id.as_deref())
+                    .await
+            }
+            Err(why) => {
+                let failure = Failure::new("INVALID_WRAPPER", why);
+                self.service
+                    .raw_to_error_queue(
+                        msg.key.as_deref(),
+                        &msg.payload,
+                        &failure,
+                        msg.correlation_id.as_deref(),
+                    )
+                    .await
+            }
+        }
+    }
+}
+
 impl MessageHandler for ExchangeConsumer {
     async fn handle(&self, msg: &InboundMessage) -> Result<(), HandlerError> {
-        let wrapper = parse_wrapper(&msg.payload).map_err(HandlerError::permanent)?;
-        self.service
-            .dispatch(&wrapper, msg.correlation_id.as_deref())
+        self.one(msg).await
+    }
+
+    fn batch_limit(&self, _topic: &str) -> usize {
+        self.service.settings.batch
+    }
+
+    /// The batch's messages grouped by key (`message_id`): groups in parallel, each
+    /// group's messages in offset order. A transient failure retries the whole batch
+    /// (deliveries that went through are then answered as replays or by the receiving
+    /// service's inbox).
+    async fn handle_batch(&self, batch: &[InboundMessage]) -> Result<(), HandlerError> {
+        let mut groups: Vec<(Option<&str>, Vec<&InboundMessage>)> = Vec::new();
+        for msg in batch {
+            let key = msg.key.as_deref();
+            match groups.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
+                Some((_, group)) => group.push(msg),
+                None => groups.push((key, vec![msg])),
+            }
+        }
+        let runs = groups.iter().map(|(_, group)| async move {
+            for msg in group {
+                self.one(msg).await?;
+            }
+            Ok::<(), HandlerError>(())
+        });
+        futures::future::join_all(runs)
             .await
+            .into_iter()
+            .find(Result::is_err)
+            .unwrap_or(Ok(()))
     }
 }
 
 /// Registers the consumer of `exchange-topic` (group `EXCHANGE_KAFKA_GROUP_ID`) as a
-/// supervised worker; unreadable wrappers are dead-lettered to the error topic.
+/// supervised worker.
 pub fn register_consumer(platform: &digit_runtime::Platform, service: &ExchangeService) {
     let kafka = platform.kafka.clone();
     let service = service.clone();
@@ -324,12 +381,8 @@ pub fn register_consumer(platform: &digit_runtime::Platform, service: &ExchangeS
                     &settings.group_id,
                     &[settings.topics.exchange.as_str()],
                 )?;
-                let dead = digit_kafka::DeadLetters::new(
-                    service.producer.clone(),
-                    settings.topics.error.clone(),
-                );
                 runner
-                    .run(ExchangeConsumer { service }, Some(dead), async move {
+                    .run(ExchangeConsumer { service }, None, async move {
                         shutdown.wait().await;
                     })
                     .await

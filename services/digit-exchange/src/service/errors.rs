@@ -115,26 +115,33 @@ impl ExchangeService {
         correlation: Option<&str>,
     ) -> Result<(), HandlerError> {
         let payload = wrapper.to_json().to_string();
+        let key = wrapper.message.header.message_id.as_str();
+        self.raw_to_error_queue(Some(key), payload.as_bytes(), failure, correlation)
+            .await
+    }
+
+    /// [`ExchangeService::to_error_queue`] of raw bytes (an unreadable wrapper as it was).
+    pub async fn raw_to_error_queue(
+        &self,
+        key: Option<&str>,
+        payload: &[u8],
+        failure: &Failure,
+        correlation: Option<&str>,
+    ) -> Result<(), HandlerError> {
         let reason = failure.status_message();
         let mut headers: Vec<(&str, &[u8])> = vec![(ERROR_HEADER, reason.as_bytes())];
         if let Some(c) = correlation {
             headers.push((digit_kafka::CORRELATION_ID_HEADER, c.as_bytes()));
         }
-        let key = wrapper.message.header.message_id.as_str();
         let mut last = None;
         for attempt in 1..=ERROR_QUEUE_ATTEMPTS {
             match self
                 .producer
-                .send_raw(
-                    &self.settings.topics.error,
-                    Some(key),
-                    payload.as_bytes(),
-                    &headers,
-                )
+                .send_raw(&self.settings.topics.error, key, payload, &headers)
                 .await
             {
                 Ok(_) => {
-                    tracing::warn!(message_id = key, reason = %reason, "Message put on the error queue.");
+                    tracing::warn!(message_id = key.unwrap_or(""), reason = %reason, "Message put on the error queue.");
                     self.metrics.event("error_queue");
                     return Ok(());
                 }

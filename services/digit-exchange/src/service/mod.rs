@@ -50,7 +50,7 @@ pub const ERROR_TOPIC: EnvVar = EnvVar {
     name: "APP_ERROR_TOPIC_NAME",
     aliases: &[],
     default: "exchange-error-queue",
-    help: "Topic of messages that could not be delivered nor answered with an error reply (the wrapper; header x-exchange-error says why)",
+    help: "Topic of messages that could not be delivered nor answered with an error reply (the wrapper, or an unreadable record as it was; header x-exchange-error says why)",
 };
 /// upstream `app.events.log.topic.name`.
 pub const EVENTS_TOPIC: EnvVar = EnvVar {
@@ -115,6 +115,13 @@ pub const DELIVERY_TIMEOUT_MS: EnvVar = EnvVar {
     default: "15000",
     help: "How long one delivery attempt may take (connect to last byte; the connect bound is HTTP_CLIENT_CONNECT_TIMEOUT_MS)",
 };
+/// Messages delivered at once.
+pub const DELIVERY_BATCH: EnvVar = EnvVar {
+    name: "EXCHANGE_DELIVERY_BATCH",
+    aliases: &[],
+    default: "16",
+    help: "Up to this many already-fetched messages are delivered at once: different message_ids in parallel, the same message_id in order; their offsets are committed together after all of them (1: one at a time)",
+};
 /// Roles a local sender's token must have one of.
 pub const SENDER_ROLES: EnvVar = EnvVar {
     name: "EXCHANGE_SENDER_ROLES",
@@ -145,6 +152,7 @@ pub const VARS: &[EnvVar] = &[
     DELIVERY_BACKOFF_MS,
     DELIVERY_BACKOFF_MAX_MS,
     DELIVERY_TIMEOUT_MS,
+    DELIVERY_BATCH,
     SENDER_ROLES,
     OPEN_ACCESS,
 ];
@@ -200,6 +208,8 @@ pub struct ExchangeSettings {
     pub outbound_token: Option<String>,
     /// Retries.
     pub delivery: DeliveryPolicy,
+    /// Messages delivered at once (≥ 1).
+    pub batch: usize,
     /// Roles of local senders.
     pub sender_roles: Vec<String>,
     /// Local senders need no token.
@@ -229,6 +239,10 @@ impl ExchangeSettings {
             attempts >= 1,
             "EXCHANGE_DELIVERY_ATTEMPTS must be at least 1"
         );
+        let batch: usize = env
+            .parse(&DELIVERY_BATCH)
+            .context("EXCHANGE_DELIVERY_BATCH")?;
+        anyhow::ensure!(batch >= 1, "EXCHANGE_DELIVERY_BATCH must be at least 1");
         let partitions: i32 = env
             .parse(&TOPIC_PARTITIONS)
             .context("EXCHANGE_TOPIC_PARTITIONS")?;
@@ -254,6 +268,7 @@ impl ExchangeSettings {
                 backoff_max: ms(&DELIVERY_BACKOFF_MAX_MS)?,
                 timeout: ms(&DELIVERY_TIMEOUT_MS)?,
             },
+            batch,
             sender_roles: env.list(&SENDER_ROLES),
             open_access: env.flag(&OPEN_ACCESS).context("EXCHANGE_OPEN_ACCESS")?,
         })
