@@ -135,6 +135,14 @@ async fn malformed_envelopes_are_digit_400s() {
     );
 
     let mut body = upstream_message(&stack, "program");
+    body["message"] = json!("not JSON");
+    let (status, answer) = stack.post("program", None, &body).await;
+    assert_eq!(
+        (status.as_u16(), answer["Errors"][0]["code"].clone()),
+        (400, json!("INVALID_MESSAGE"))
+    );
+
+    let mut body = upstream_message(&stack, "program");
     body["message"] = serde_json::from_str(VECTOR_MESSAGE).unwrap();
     let (status, answer) = stack.post("program", None, &body).await;
     assert_eq!(

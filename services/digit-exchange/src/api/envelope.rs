@@ -175,9 +175,22 @@ pub fn parse_message(value: &Value) -> Result<RequestMessage, ApiError> {
     })
 }
 
-/// A request body.
+/// `INVALID_MESSAGE`: `message` is not the text of a JSON object.
+pub const INVALID_MESSAGE: &str = "INVALID_MESSAGE";
+
+/// A request body. Beyond upstream, `message` must be the text of a JSON object (every
+/// iFIX entity, criteria and encrypted message is one): anything else could be neither
+/// delivered to a local service nor answered with an error reply.
 pub fn parse_body(bytes: &[u8]) -> Result<RequestMessage, ApiError> {
-    parse_message(&parse_value(bytes)?)
+    let msg = parse_message(&parse_value(bytes)?)?;
+    let object = serde_json::from_str::<Value>(&msg.message).is_ok_and(|v| v.is_object());
+    if !object {
+        return Err(ApiError::bad_request(
+            INVALID_MESSAGE,
+            "message must be a JSON object serialized as a string",
+        ));
+    }
+    Ok(msg)
 }
 
 #[cfg(test)]
@@ -266,5 +279,10 @@ mod tests {
             [codes::MISSING_JSON]
         );
         assert_eq!(codes_of(parse_body(b"{").unwrap_err()), [codes::JSON_PARSE]);
+        for m in ["not json", "[1]", "\"x\"", ""] {
+            let body = json!({"header": header(), "message": m});
+            let err = parse_body(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(codes_of(err), [INVALID_MESSAGE], "{m}");
+        }
     }
 }
