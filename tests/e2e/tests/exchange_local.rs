@@ -257,3 +257,21 @@ async fn an_unreadable_wrapper_goes_to_the_error_queue_and_the_consumer_moves_on
     assert_eq!(status, 200);
     assert_eq!(local.wait_for(1, WAIT).await.len(), 1);
 }
+
+#[tokio::test]
+async fn with_validation_off_as_upstream_an_unsigned_message_from_anyone_is_delivered() {
+    let local = LocalService::start().await;
+    let stack =
+        ExchangeStack::start(2, &local.base_url, &[("APP_AUTH_SIGN_VALIDATION", "false")]).await;
+    let body = envelope(
+        "on-disburse",
+        "update",
+        "program@https://unknown.example.org/digit-exchange",
+        &stack.program_id(),
+        &program_message("P"),
+    );
+    let (status, answer) = stack.post_http("on-disburse", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let got = local.wait_for(1, WAIT).await;
+    assert_eq!(got[0].path, "/program-service/v1/on-disburse/_update");
+}
