@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
+pub mod exchange;
 pub mod program;
 
 /// JWT secret of the test gate.

@@ -1,0 +1,321 @@
+//! The exchange's wire models (spec §2.2): the fourteen exchange types, the action, the
+//! header, the envelope with `message` as a JSON *string*, and the Kafka wrapper.
+
+use serde::{Serialize, Serializer};
+use serde_json::{json, Value};
+
+/// upstream `ExchangeType`: what a message is. Parsed case-insensitively; written in
+/// lower case with the `on-` prefix of replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExchangeType {
+    /// `program`
+    Program,
+    /// `on-program`
+    OnProgram,
+    /// `sanction`
+    Sanction,
+    /// `on-sanction`
+    OnSanction,
+    /// `allocation`
+    Allocation,
+    /// `on-allocation`
+    OnAllocation,
+    /// `disburse`
+    Disburse,
+    /// `on-disburse`
+    OnDisburse,
+    /// `demand`
+    Demand,
+    /// `on-demand`
+    OnDemand,
+    /// `receipt`
+    Receipt,
+    /// `on-receipt`
+    OnReceipt,
+    /// `bill`
+    Bill,
+    /// `on-bill`
+    OnBill,
+}
+
+impl ExchangeType {
+    /// Every type, requests and replies.
+    pub const ALL: [Self; 14] = [
+        Self::Program,
+        Self::OnProgram,
+        Self::Sanction,
+        Self::OnSanction,
+        Self::Allocation,
+        Self::OnAllocation,
+        Self::Disburse,
+        Self::OnDisburse,
+        Self::Demand,
+        Self::OnDemand,
+        Self::Receipt,
+        Self::OnReceipt,
+        Self::Bill,
+        Self::OnBill,
+    ];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Program => "program",
+            Self::OnProgram => "on-program",
+            Self::Sanction => "sanction",
+            Self::OnSanction => "on-sanction",
+            Self::Allocation => "allocation",
+            Self::OnAllocation => "on-allocation",
+            Self::Disburse => "disburse",
+            Self::OnDisburse => "on-disburse",
+            Self::Demand => "demand",
+            Self::OnDemand => "on-demand",
+            Self::Receipt => "receipt",
+            Self::OnReceipt => "on-receipt",
+            Self::Bill => "bill",
+            Self::OnBill => "on-bill",
+        }
+    }
+
+    /// upstream `ExchangeType.fromValue`: case-insensitive; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether this is a reply (`on-…`; upstream: the type's text contains `on-`).
+    pub fn is_reply(self) -> bool {
+        self.as_str().starts_with("on-")
+    }
+
+    /// The reply type (`program` → `on-program`); a reply type is its own.
+    pub fn reply(self) -> Self {
+        match self {
+            Self::Program => Self::OnProgram,
+            Self::Sanction => Self::OnSanction,
+            Self::Allocation => Self::OnAllocation,
+            Self::Disburse => Self::OnDisburse,
+            Self::Demand => Self::OnDemand,
+            Self::Receipt => Self::OnReceipt,
+            Self::Bill => Self::OnBill,
+            reply => reply,
+        }
+    }
+}
+
+impl std::fmt::Display for ExchangeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ExchangeType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// upstream `Action`: `create`, `update` or `search` (accepted in any case, as the
+/// program service does; written in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `create`
+    Create,
+    /// `update`
+    Update,
+    /// `search`
+    Search,
+}
+
+impl Action {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Search => "search",
+        }
+    }
+
+    /// Case-insensitive; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Create, Self::Update, Self::Search]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The message header (§1.4/§2.2), as parsed by `api::envelope` and written back in
+/// upstream's field order (no duplicate `msgEncrypted`; readers ignore unknown keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestHeader {
+    /// The sender's message id.
+    pub message_id: String,
+    /// Epoch milliseconds (`0` when missing, as upstream's primitive `long`).
+    pub message_ts: i64,
+    /// What the message is (routing uses this one).
+    pub message_type: ExchangeType,
+    /// What to do with it.
+    pub action: Action,
+    /// `<service>@<exchange base URL>` of the sender.
+    pub sender_id: String,
+    /// Passed through, never used for routing.
+    pub sender_uri: Option<String>,
+    /// `<service>@<exchange base URL>` of the receiver.
+    pub receiver_id: String,
+    /// `message` is encrypted for the receiving domain (§2.5).
+    pub is_msg_encrypted: bool,
+}
+
+/// upstream `RequestMessage`: the envelope between exchanges, `message` a JSON string.
+/// `seal` is our extension (upstream's Jackson ignores it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestMessage {
+    /// Base64 SHA256withRSA over `message` (set by the originating exchange).
+    pub signature: Option<String>,
+    /// The header.
+    pub header: RequestHeader,
+    /// The entity JSON as a string (ciphertext JSON when encrypted).
+    pub message: String,
+    /// Our seal over the message digest and the header (see `security::seal`).
+    pub seal: Option<String>,
+}
+
+impl RequestMessage {
+    /// `{signature, header, message}` — what upstream sends and echoes (no `seal`).
+    pub fn upstream_json(&self) -> Value {
+        json!({
+            "signature": self.signature,
+            "header": self.header,
+            "message": self.message,
+        })
+    }
+
+    /// `{signature, header, message, seal}` — between exchanges and in the Kafka wrapper;
+    /// `seal` only when there is one.
+    pub fn wire_json(&self) -> Value {
+        let mut v = self.upstream_json();
+        if let Some(seal) = &self.seal {
+            v["seal"] = Value::String(seal.clone());
+        }
+        v
+    }
+
+    /// `{signature, header, message: <object>}` — upstream `JsonMessage`, what local
+    /// services receive and what the event log records.
+    pub fn with_object(&self, message: Value) -> Value {
+        json!({
+            "signature": self.signature,
+            "header": self.header,
+            "message": message,
+        })
+    }
+}
+
+/// upstream `RequestMessageWrapper`: the value on `exchange-topic` (and on
+/// `exchange-error-queue`), `{"type": <path type>, "message": <RequestMessage>}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrapper {
+    /// The type of the path the message came in on (decides whether it is a reply).
+    pub exchange_type: ExchangeType,
+    /// The envelope.
+    pub message: RequestMessage,
+}
+
+impl Wrapper {
+    /// The JSON on the topic.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "type": self.exchange_type,
+            "message": self.message.wire_json(),
+        })
+    }
+
+    /// Whether upstream treats it as a reply (the wrapper type, not the header's).
+    pub fn is_reply(&self) -> bool {
+        self.exchange_type.is_reply()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn fourteen_types_parse_case_insensitively_and_reply() {
+        for t in ExchangeType::ALL {
+            assert_eq!(ExchangeType::parse(t.as_str()), Some(t));
+            assert_eq!(ExchangeType::parse(&t.as_str().to_uppercase()), Some(t));
+            assert_eq!(t.is_reply(), t.as_str().starts_with("on-"));
+            assert!(t.reply().is_reply());
+            if !t.is_reply() {
+                assert_eq!(t.reply().as_str(), format!("on-{t}"));
+            }
+        }
+        assert_eq!(
+            ExchangeType::parse("On-Disburse"),
+            Some(ExchangeType::OnDisburse)
+        );
+        assert_eq!(ExchangeType::parse("estimate"), None);
+        assert_eq!(ExchangeType::parse("on-on-program"), None);
+        assert_eq!(Action::parse("CREATE"), Some(Action::Create));
+        assert_eq!(Action::parse("delete"), None);
+    }
+
+    #[test]
+    fn wrapper_shape() {
+        let m = RequestMessage {
+            signature: Some("s".into()),
+            header: RequestHeader {
+                message_id: "1".into(),
+                message_ts: 5,
+                message_type: ExchangeType::Program,
+                action: Action::Create,
+                sender_id: "program@http://a".into(),
+                sender_uri: None,
+                receiver_id: "program@http://b".into(),
+                is_msg_encrypted: false,
+            },
+            message: "{\"a\":1}".into(),
+            seal: None,
+        };
+        let w = Wrapper {
+            exchange_type: ExchangeType::Program,
+            message: m,
+        };
+        assert_eq!(
+            w.to_json(),
+            json!({"type": "program", "message": {"signature": "s", "header": {
+                "message_id": "1", "message_ts": 5, "message_type": "program", "action": "create",
+                "sender_id": "program@http://a", "sender_uri": null, "receiver_id": "program@http://b",
+                "is_msg_encrypted": false}, "message": "{\"a\":1}"}})
+        );
+        let json = w.to_json();
+        let keys: Vec<&String> = json["message"]["header"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "message_id",
+                "message_ts",
+                "message_type",
+                "action",
+                "sender_id",
+                "sender_uri",
+                "receiver_id",
+                "is_msg_encrypted"
+            ]
+        );
+    }
+}
