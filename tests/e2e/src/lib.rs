@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 pub mod exchange;
+pub mod ifix;
 pub mod program;
 
 /// JWT secret of the test gate.
