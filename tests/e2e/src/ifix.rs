@@ -6,7 +6,9 @@
 //! the settings are made, so participant ids (`program@http://127.0.0.1:<port>/digit-exchange`),
 //! MDMS `exchange.ExchangeServers` and the exchanges' receiver maps name the real ports.
 
-use crate::{database, kafka, platform_with_mdms, repo_root, shipped_mdms_documents, tag, token, user};
+use crate::{
+    database, kafka, platform_with_mdms, repo_root, shipped_mdms_documents, tag, token, user,
+};
 use axum::Router;
 use digit_core::{UserInfo, UserType};
 use digit_mdms::{EmbeddedMdms, MdmsSource};
@@ -125,7 +127,10 @@ fn seed(dir: &std::path::Path, name: &str, host_url: &str, public_pem: &str) -> 
 impl TwoDomains {
     /// Starts both domains (workers running) with extra settings for both program
     /// services (`program_settings`) and both exchanges (`exchange_settings`).
-    pub async fn start(program_settings: &[(&str, &str)], exchange_settings: &[(&str, &str)]) -> Self {
+    pub async fn start(
+        program_settings: &[(&str, &str)],
+        exchange_settings: &[(&str, &str)],
+    ) -> Self {
         let t = tag();
         let (dp_l, dp) = listener().await;
         let (dx_l, dx) = listener().await;
@@ -136,11 +141,30 @@ impl TwoDomains {
         let mdms = mdms(&d_ex, &t_ex);
         let dir = std::env::temp_dir().join(format!("ifix-{t}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let program_token = service_token("66666666-6666-4666-8666-000000000001", "IFIX_PROGRAM_SERVICE");
+        let program_token = service_token(
+            "66666666-6666-4666-8666-000000000001",
+            "IFIX_PROGRAM_SERVICE",
+        );
         let exchange_token = service_token("66666666-6666-4666-8666-000000000002", "IFIX_EXCHANGE");
         let sides = [
-            ("mukta", dp, dx, &d_ex, "sample_private_key1.pem", &t_ex, "sample_public_key-2.pem"),
-            ("ifms", tp, tx, &t_ex, "sample_private_key-2.pem", &d_ex, "sample_public_key1.pem"),
+            (
+                "mukta",
+                dp,
+                dx,
+                &d_ex,
+                "sample_private_key1.pem",
+                &t_ex,
+                "sample_public_key-2.pem",
+            ),
+            (
+                "ifms",
+                tp,
+                tx,
+                &t_ex,
+                "sample_private_key-2.pem",
+                &d_ex,
+                "sample_public_key1.pem",
+            ),
         ];
         let mut built = Vec::new();
         for (side, p_port, x_port, own, key, peer, peer_key) in sides {
@@ -158,15 +182,23 @@ impl TwoDomains {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-            penv.extend(program_settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            penv.extend(
+                program_settings
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
             let mut xenv: Vec<(String, String)> = [
                 ("SERVICE_HOST_URL", own.clone()),
                 (
                     "APP_RECEIVER_ENDPOINTS",
-                    json!({"program": format!("http://127.0.0.1:{p_port}/program-service/v1/")}).to_string(),
+                    json!({"program": format!("http://127.0.0.1:{p_port}/program-service/v1/")})
+                        .to_string(),
                 ),
                 ("APP_AUTH_PRIVATE_KEY", pem(key)),
-                ("EXCHANGE_REGISTRY_SEED", seed(&dir, &format!("{side}.json"), peer, &pem(peer_key))),
+                (
+                    "EXCHANGE_REGISTRY_SEED",
+                    seed(&dir, &format!("{side}.json"), peer, &pem(peer_key)),
+                ),
                 ("EXCHANGE_OUTBOUND_TOKEN", exchange_token.clone()),
                 ("KAFKA_TOPIC_PREFIX", format!("{side}-{t}")),
                 ("EXCHANGE_KAFKA_GROUP_ID", format!("exchange-{side}-{t}")),
@@ -174,14 +206,35 @@ impl TwoDomains {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-            xenv.extend(exchange_settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            xenv.extend(
+                exchange_settings
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
             let _ = kafka();
-            let program = platform_with_mdms(&program::INFO, program::NEEDS, &program_db, penv, mdms.clone()).await;
-            let exchange =
-                platform_with_mdms(&digit_exchange::INFO, digit_exchange::NEEDS, &exchange_db, xenv, mdms.clone()).await;
-            let p_app = digit_runtime::app(&program, &program::NEEDS, program::routes(program.clone()).await.unwrap())
-                .await
-                .unwrap();
+            let program = platform_with_mdms(
+                &program::INFO,
+                program::NEEDS,
+                &program_db,
+                penv,
+                mdms.clone(),
+            )
+            .await;
+            let exchange = platform_with_mdms(
+                &digit_exchange::INFO,
+                digit_exchange::NEEDS,
+                &exchange_db,
+                xenv,
+                mdms.clone(),
+            )
+            .await;
+            let p_app = digit_runtime::app(
+                &program,
+                &program::NEEDS,
+                program::routes(program.clone()).await.unwrap(),
+            )
+            .await
+            .unwrap();
             let x_app = digit_runtime::app(
                 &exchange,
                 &digit_exchange::NEEDS,
@@ -193,13 +246,42 @@ impl TwoDomains {
                 program.workers.start(&program.shutdown),
                 exchange.workers.start(&exchange.shutdown),
             ];
-            built.push((own.clone(), url(p_port, "/program-service"), program, exchange, program_db, exchange_db, workers, p_app, x_app));
+            built.push((
+                own.clone(),
+                url(p_port, "/program-service"),
+                program,
+                exchange,
+                program_db,
+                exchange_db,
+                workers,
+                p_app,
+                x_app,
+            ));
         }
         let mut apps = Vec::new();
         let mut domains = Vec::new();
-        for (exchange_url, program_url, program, exchange, program_db, exchange_db, workers, p_app, x_app) in built {
+        for (
+            exchange_url,
+            program_url,
+            program,
+            exchange,
+            program_db,
+            exchange_db,
+            workers,
+            p_app,
+            x_app,
+        ) in built
+        {
             apps.push((p_app, x_app));
-            domains.push(Domain { exchange_url, program_url, program, exchange, program_db, exchange_db, workers });
+            domains.push(Domain {
+                exchange_url,
+                program_url,
+                program,
+                exchange,
+                program_db,
+                exchange_db,
+                workers,
+            });
         }
         let mut listeners = vec![(dp_l, dx_l), (tp_l, tx_l)].into_iter();
         for (p_app, x_app) in apps {
