@@ -179,7 +179,7 @@ impl Relay {
             tx.commit().await?;
             return Ok(0);
         }
-        let outcomes = futures::future::join_all(rows.iter().map(|r| self.deliver(r))).await;
+        let outcomes = self.deliver_in_order(&rows).await;
         let now = now_ms();
         let mut delivered = Vec::new();
         for (row, outcome) in rows.iter().zip(outcomes) {
@@ -205,6 +205,37 @@ impl Relay {
         }
         tx.commit().await?;
         Ok(rows.len())
+    }
+
+    /// Delivers `rows` (claimed in id order): rows for one destination — a Kafka topic, an
+    /// HTTP authority — one after another in id order, so a receiver sees a service's
+    /// messages in the order they were written (a sanction before its allocation);
+    /// different destinations in parallel. Returns the outcomes in `rows`' order.
+    async fn deliver_in_order(&self, rows: &[Row]) -> Vec<Result<(), DeliveryFailure>> {
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let key = destination_key(row);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        let runs = groups.iter().map(|(_, members)| async move {
+            let mut out = Vec::with_capacity(members.len());
+            for &i in members {
+                out.push((i, self.deliver(&rows[i]).await));
+            }
+            out
+        });
+        let mut outcomes: Vec<Option<Result<(), DeliveryFailure>>> =
+            rows.iter().map(|_| None).collect();
+        for (i, outcome) in futures::future::join_all(runs).await.into_iter().flatten() {
+            outcomes[i] = Some(outcome);
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(DeliveryFailure::transient("not attempted"))))
+            .collect()
     }
 
     async fn record_failure(
@@ -302,5 +333,22 @@ impl Relay {
             }
             other => Err(DeliveryFailure::permanent(format!("unknown kind {other}"))),
         }
+    }
+}
+
+/// What orders deliveries: the Kafka topic, or the HTTP URL's scheme and authority.
+fn destination_key(row: &Row) -> String {
+    match (&row.topic, &row.http_url) {
+        (Some(topic), _) => format!("kafka:{topic}"),
+        (None, Some(url)) => match digit_http::Url::parse(url) {
+            Ok(u) => format!(
+                "http:{}://{}:{}",
+                u.scheme(),
+                u.host_str().unwrap_or_default(),
+                u.port_or_known_default().unwrap_or_default()
+            ),
+            Err(_) => format!("http:{url}"),
+        },
+        (None, None) => String::new(),
     }
 }

@@ -254,3 +254,39 @@ async fn a_relay_for_a_source_delivers_only_that_services_rows() {
     assert_eq!(status_of(&db, "unmarked").await.0, "pending");
     db.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_receivers_messages_arrive_in_the_order_they_were_written() {
+    let db = TestDb::migrated(&[&OUTBOX_MIGRATOR]).await.unwrap();
+    // The receiver answers slowly for early messages, so parallel delivery would reorder.
+    let receiver = Receiver::start_with_hook(
+        StatusCode::OK,
+        std::sync::Arc::new(|n| {
+            if n % 3 == 1 {
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }),
+    )
+    .await;
+    let mut tx = db.pool().begin().await.unwrap();
+    for n in 0..12 {
+        // Different paths on one authority (the exchange's /on-sanction, /on-allocation …).
+        let url = format!("{}?type={n}", receiver.url);
+        let m = OutboxMessage::http_json("POST", &url, &json!({"n": n})).unwrap();
+        enqueue(&mut tx, &m).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (relay, _metrics) = relay(&db, OutboxSettings::default());
+    assert_eq!(relay.run_once().await.unwrap(), 12);
+    let order: Vec<i64> = receiver
+        .seen()
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["n"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(order, (0..12).collect::<Vec<_>>());
+    db.cleanup().await.unwrap();
+}

@@ -65,7 +65,7 @@ async fn an_upstream_peers_message_reaches_the_local_service_as_an_object_with_t
     let vector: Value = serde_json::from_str(VECTOR_MESSAGE).unwrap();
     assert_eq!(r.body["message"], vector, "message as a JSON object");
 
-    // The Kafka wrapper: {"type", "message"} keyed by message_id.
+    // The Kafka wrapper: {"type", "message"} keyed by receiver_id (per-receiver order).
     let topic = stack.topic("exchange-topic");
     let wanted = id.clone();
     let wrappers = topic_records(
@@ -76,7 +76,10 @@ async fn an_upstream_peers_message_reaches_the_local_service_as_an_object_with_t
     )
     .await;
     assert_eq!(wrappers.len(), 1);
-    assert_eq!(wrappers[0].key.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        wrappers[0].key.as_deref(),
+        body["header"]["receiver_id"].as_str()
+    );
     assert_eq!(
         wrappers[0].value,
         json!({"type": "program", "message": body})

@@ -20,7 +20,8 @@
 //! for its next attempt is left uncommitted and delivered again by the group.
 //!
 //! Up to `EXCHANGE_DELIVERY_BATCH` already-fetched messages are handled at once: messages
-//! with different keys (`message_id`) in parallel, those with the same key in offset order,
+//! with different keys (`receiver_id`) in parallel, those with the same key — one receiver's
+//! — in offset order (causal order: a sanction is delivered before its allocation),
 //! the offsets committed together after all of them. A wrapper that cannot be read goes to
 //! the error queue as it was (`x-exchange-error: INVALID_WRAPPER …`).
 
@@ -337,7 +338,7 @@ impl MessageHandler for ExchangeConsumer {
         self.service.settings.batch
     }
 
-    /// The batch's messages grouped by key (`message_id`): groups in parallel, each
+    /// The batch's messages grouped by key (`receiver_id`): groups in parallel, each
     /// group's messages in offset order. A transient failure retries the whole batch
     /// (deliveries that went through are then answered as replays or by the receiving
     /// service's inbox).

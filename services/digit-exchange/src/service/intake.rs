@@ -15,7 +15,9 @@
 //!    a local service must open with this exchange's key (400 `DECRYPTION_FAILED`), so a
 //!    sender learns at once rather than through an error reply.
 //! 4. **Queue**: the wrapper `{"type": <path type>, "message": <envelope>}` to
-//!    `exchange-topic`, keyed by `message_id`, acknowledged by the broker (503 otherwise).
+//!    `exchange-topic`, keyed by `receiver_id` (so each receiver gets its messages in the
+//!    order they arrived: an on-allocation never overtakes its on-sanction), acknowledged by
+//!    the broker (503 otherwise).
 //!    A refusal after step 1 withdraws the replay record, so the sender may send again.
 //! 5. **Event** (§2.6) and the 200 echo `{signature, header, message}`.
 
@@ -183,7 +185,7 @@ impl ExchangeService {
             .producer
             .send_json(
                 &self.settings.topics.exchange,
-                Some(&wrapper.message.header.message_id),
+                Some(&wrapper.message.header.receiver_id),
                 &wrapper.to_json(),
                 correlation,
             )

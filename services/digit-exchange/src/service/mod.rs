@@ -43,7 +43,7 @@ pub const EXCHANGE_TOPIC: EnvVar = EnvVar {
     name: "APP_EXCHANGE_TOPIC_NAME",
     aliases: &[],
     default: "exchange-topic",
-    help: "Topic between the HTTP edge and the delivery consumer ({type, message} wrappers keyed by message_id)",
+    help: "Topic between the HTTP edge and the delivery consumer ({type, message} wrappers keyed by receiver_id: per-receiver order)",
 };
 /// upstream `app.error.topic.name`.
 pub const ERROR_TOPIC: EnvVar = EnvVar {
@@ -78,7 +78,7 @@ pub const TOPIC_PARTITIONS: EnvVar = EnvVar {
     name: "EXCHANGE_TOPIC_PARTITIONS",
     aliases: &[],
     default: "1",
-    help: "Partitions of the exchange topic when the service creates it at start (messages are keyed by message_id)",
+    help: "Partitions of the exchange topic when the service creates it at start (messages are keyed by receiver_id)",
 };
 /// Bearer token for local services.
 pub const OUTBOUND_TOKEN: EnvVar = EnvVar {
