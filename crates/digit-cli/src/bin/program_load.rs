@@ -7,6 +7,8 @@
 //! `i % S` (or none with `--auto-pick`: the service picks the oldest sanction with enough
 //! balance). Prints disbursements/s, p50/p95/p99/max of disburse/_create, and checks that
 //! every sanction's balance equals its funding minus what was accepted — exactly.
+//! `--round-trip` measures the two-domain path instead: a program created on the
+//! department comes back with the treasury's code (through both exchanges).
 
 #[path = "../load_common.rs"]
 mod load_common;
@@ -28,6 +30,8 @@ Usage: program-load [options]
   --users C            payments in flight (default 10)
   --amount A           gross amount of each payment (default 10.01)
   --auto-pick          let the service choose the sanction
+  --round-trip         instead: N program creates on the department (--base-url), each
+                       waiting until the treasury's code came back through both exchanges
   --secret S           JWT secret (default $JWT_SECRET or the dev secret)
 ";
 
@@ -43,6 +47,7 @@ struct Options {
     users: usize,
     amount: String,
     auto_pick: bool,
+    round_trip: bool,
     secret: String,
 }
 
@@ -55,6 +60,7 @@ fn parse() -> Result<Options, String> {
         users: 10,
         amount: "10.01".into(),
         auto_pick: false,
+        round_trip: false,
         secret: std::env::var("JWT_SECRET").unwrap_or_else(|_| "digit-dev-secret-change-me".into()),
     };
     let mut i = 0;
@@ -78,6 +84,11 @@ fn parse() -> Result<Options, String> {
             "--secret" => o.secret = value()?,
             "--auto-pick" => {
                 o.auto_pick = true;
+                i += 1;
+                continue;
+            }
+            "--round-trip" => {
+                o.round_trip = true;
                 i += 1;
                 continue;
             }
@@ -209,7 +220,125 @@ struct Samples {
     errors: Vec<String>,
 }
 
+/// One program created on the department and its code back from the treasury: four
+/// messages through two exchanges (program → treasury, on-program → department).
+async fn round_trip(
+    client: &reqwest::Client,
+    o: &Options,
+    bearer: &str,
+    n: usize,
+) -> Result<Duration, String> {
+    let started = Instant::now();
+    let url = |p: &str| format!("{}/program-service/v1/{p}", o.base);
+    let (created, _) = call(
+        client,
+        &url("program/_create"),
+        Some(bearer),
+        &envelope(
+            "program",
+            "create",
+            OWN,
+            OTHER,
+            json!({
+            "location_code": LOCATION, "name": format!("rt {n}"), "start_date": 1_672_531_200_i64}),
+        ),
+    )
+    .await?;
+    let id = created["message"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    loop {
+        let (found, _) = call(
+            client,
+            &url("program/_search"),
+            Some(bearer),
+            &envelope(
+                "program",
+                "search",
+                OWN,
+                OWN,
+                json!({"ids": [id], "location_code": LOCATION}),
+            ),
+        )
+        .await?;
+        if found["programs"][0]["program_code"].is_string() {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!("no code for {id} after 30 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn run_round_trips(o: Options) -> Result<(), String> {
+    let bearer = Arc::new(token(
+        &o.secret,
+        ADMIN,
+        UserType::Employee,
+        &[("IFIX_PROGRAM_ADMIN", "pg")],
+    )?);
+    let client = reqwest::Client::new();
+    let next = Arc::new(AtomicUsize::new(0));
+    let o = Arc::new(o);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..o.users {
+        let (o, bearer, next, client) = (o.clone(), bearer.clone(), next.clone(), client.clone());
+        workers.push(tokio::spawn(async move {
+            let mut s = Samples::default();
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= o.disbursements {
+                    break;
+                }
+                match round_trip(&client, &o, &bearer, n).await {
+                    Ok(took) => s.took.push(took),
+                    Err(e) => s.errors.push(e),
+                }
+            }
+            s
+        }));
+    }
+    let mut all = Samples::default();
+    for w in workers {
+        let s = w.await.map_err(|e| e.to_string())?;
+        all.took.extend(s.took);
+        all.errors.extend(s.errors);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.took.sort();
+    let done = all.took.len();
+    let out = format!(
+        "round trips: {done} ok, {} failed, {} users, {elapsed:.1} s → {:.1} round trips/s ({:.1} messages/s through the exchanges)\n\
+         create → code back ms: p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}\n{}",
+        all.errors.len(),
+        o.users,
+        done as f64 / elapsed,
+        4.0 * done as f64 / elapsed,
+        percentile(&all.took, 50.0),
+        percentile(&all.took, 95.0),
+        percentile(&all.took, 99.0),
+        percentile(&all.took, 100.0),
+        all.errors
+            .first()
+            .map(|e| format!("first failure: {e}\n"))
+            .unwrap_or_default(),
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if all.errors.is_empty() {
+        Ok(())
+    } else {
+        Err("some round trips failed".into())
+    }
+}
+
 async fn run(o: Options) -> Result<(), String> {
+    if o.round_trip {
+        return run_round_trips(o).await;
+    }
     let bearer = token(
         &o.secret,
         ADMIN,
