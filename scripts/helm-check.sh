@@ -44,7 +44,7 @@ cases = {
 }
 # By default only what is built is deployed: a `helm install` into a DIGIT cluster must not
 # replace egov-indexer (or program-service, ...) with a service that answers only /health.
-DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "egov-persister"}
+DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "egov-persister"}
 failed = False
 for name, values in cases.items():
     report = lint(path, values, strict=True)
