@@ -8,6 +8,157 @@
 //! §1.2, and then compare the parsed URLs with the scheme and host case-insensitively
 //! (the path stays case-sensitive, as URLs are).
 
+use serde::{Serialize, Serializer};
+
+/// What a message is (upstream `MessageType` of the program service, `ExchangeType` of
+/// the exchange): parsed case-insensitively, written in lower case with the `on-` prefix
+/// of replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageType {
+    /// `program`
+    Program,
+    /// `on-program`
+    OnProgram,
+    /// `sanction`
+    Sanction,
+    /// `on-sanction`
+    OnSanction,
+    /// `allocation`
+    Allocation,
+    /// `on-allocation`
+    OnAllocation,
+    /// `disburse`
+    Disburse,
+    /// `on-disburse`
+    OnDisburse,
+    /// `demand`
+    Demand,
+    /// `on-demand`
+    OnDemand,
+    /// `receipt`
+    Receipt,
+    /// `on-receipt`
+    OnReceipt,
+    /// `bill`
+    Bill,
+    /// `on-bill`
+    OnBill,
+}
+
+impl MessageType {
+    /// Every type, requests and replies.
+    pub const ALL: [Self; 14] = [
+        Self::Program,
+        Self::OnProgram,
+        Self::Sanction,
+        Self::OnSanction,
+        Self::Allocation,
+        Self::OnAllocation,
+        Self::Disburse,
+        Self::OnDisburse,
+        Self::Demand,
+        Self::OnDemand,
+        Self::Receipt,
+        Self::OnReceipt,
+        Self::Bill,
+        Self::OnBill,
+    ];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Program => "program",
+            Self::OnProgram => "on-program",
+            Self::Sanction => "sanction",
+            Self::OnSanction => "on-sanction",
+            Self::Allocation => "allocation",
+            Self::OnAllocation => "on-allocation",
+            Self::Disburse => "disburse",
+            Self::OnDisburse => "on-disburse",
+            Self::Demand => "demand",
+            Self::OnDemand => "on-demand",
+            Self::Receipt => "receipt",
+            Self::OnReceipt => "on-receipt",
+            Self::Bill => "bill",
+            Self::OnBill => "on-bill",
+        }
+    }
+
+    /// upstream `MessageType.fromValue`: case-insensitive; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether this is a reply (`on-…`; upstream: the type's text contains `on-`).
+    pub fn is_reply(self) -> bool {
+        self.as_str().starts_with("on-")
+    }
+
+    /// The reply type (`program` → `on-program`); a reply type is its own.
+    pub fn reply(self) -> Self {
+        match self {
+            Self::Program => Self::OnProgram,
+            Self::Sanction => Self::OnSanction,
+            Self::Allocation => Self::OnAllocation,
+            Self::Disburse => Self::OnDisburse,
+            Self::Demand => Self::OnDemand,
+            Self::Receipt => Self::OnReceipt,
+            Self::Bill => Self::OnBill,
+            reply => reply,
+        }
+    }
+}
+
+impl std::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for MessageType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// upstream `Action`: `create`, `update` or `search` (accepted in any case, as the
+/// program service does; written in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `create`
+    Create,
+    /// `update`
+    Update,
+    /// `search`
+    Search,
+}
+
+impl Action {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Search => "search",
+        }
+    }
+
+    /// Case-insensitive; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Create, Self::Update, Self::Search]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// The exchange URL of a participant id (or of a bare URL), normalised for comparison;
 /// `None` when there is no `http(s)://` URL.
 pub fn host_url(participant: &str) -> Option<String> {
