@@ -2,7 +2,7 @@
 # Run upstream's own "Program Service" Postman collection (byte-identical, under
 # ../shared/upstream/ifix/postman/, copied into tests/postman/upstream/) with newman against a
 # program service started for it in the documented open mode (PROGRAM_OPEN_ACCESS=true:
-# upstream's collection carries no token), on the suite's database and broker.
+# upstream's collection carries no token), on a fresh database of its own and the suite's broker.
 #
 #   scripts/postman-upstream.sh            needs the suite's Postgres and Kafka (make up / make test)
 #
@@ -38,6 +38,11 @@ for row in doc["ExchangeServers"]:
 p.write_text(json.dumps(doc, indent=2))
 PY
 
+# A database of its own: its idgen codes must not meet the two-domain suite's programs.
+db="${STACK_DB_NAME:-digit}_postman_upstream"
+psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
+
 pidfile="$run_dir/program.pid"
 logfile="$DIGIT_RUN_DIR/logs/program-upstream-postman.log"
 cleanup() { stop_pidfile "$pidfile" program-upstream || true; }
@@ -46,7 +51,7 @@ log "program (open access) on :$port for upstream's collection"
 start_bg "$pidfile" "$logfile" env \
     -u SERVER_CONTEXTPATH -u SERVER_SERVLET_CONTEXT_PATH \
     SERVER_PORT="$port" SERVER_CONTEXT_PATH=/program-service \
-    DB_URL="${DB_URL:-postgres://postgres@$PG_HOST:$PG_PORT/${STACK_DB_NAME:-digit}}" \
+    DB_URL="postgres://postgres@$PG_HOST:$PG_PORT/$db" \
     KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$KAFKA_HOST:$KAFKA_PORT}" \
     JWT_SECRET="${JWT_SECRET:-digit-dev-secret-change-me}" \
     PROGRAM_PII_KEYS="${PROGRAM_PII_KEYS:-dev:ZGlnaXQtcnMtZGV2LXBpaS1rZXktMzItYnl0ZXMhISE=}" \
