@@ -1,0 +1,69 @@
+//! The `jit-simulator` binary: settings → listener → [`jit_simulator::serve`] until SIGTERM/SIGINT.
+
+use digit_service::config::{vars, Env, LogFormat};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--help" | "-h" | "help") => {
+            print_out(&jit_simulator::settings::help_text());
+            return ExitCode::SUCCESS;
+        }
+        Some("--version" | "-V") => {
+            print_out(&format!("jit-simulator {}\n", env!("CARGO_PKG_VERSION")));
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("unknown argument '{other}'; see --help");
+            return ExitCode::from(2);
+        }
+    }
+    let env = Env::process();
+    let format = match env.get_or_default(&vars::LOG_FORMAT).as_str() {
+        "pretty" => LogFormat::Pretty,
+        _ => LogFormat::Json,
+    };
+    digit_service::telemetry::init("jit-simulator", format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(&env))
+}
+
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+async fn run(env: &Env) -> ExitCode {
+    let settings = match jit_simulator::settings::Settings::from_env(env) {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(%error, "Invalid settings.");
+            eprintln!("jit-simulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(&settings.bind).await {
+        Ok(l) => l,
+        Err(error) => {
+            tracing::error!(%error, bind = %settings.bind, "Cannot bind.");
+            eprintln!("jit-simulator: cannot bind {}: {error}", settings.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let handle = jit_simulator::serve(listener, settings.config).await;
+    tracing::info!(url = %handle.base_url(), "JIT simulator listening.");
+    digit_service::Shutdown::new().on_os_signals().wait().await;
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}
