@@ -23,6 +23,7 @@ pub mod commit;
 pub mod error;
 pub mod idgen;
 pub mod migrate;
+pub mod pii;
 pub mod pool;
 pub mod settings;
 #[cfg(feature = "test-util")]
@@ -35,6 +36,7 @@ pub use idgen::{
     IdgenSettings, InMemoryMasters, MastersError, SystemClock,
 };
 pub use migrate::{run_migrations, IDGEN_MIGRATOR};
+pub use pii::{PiiCipher, PiiError};
 pub use pool::{connect, ensure_database_exists, ensure_database_exists_with};
 pub use settings::DbSettings;
 pub use sqlx::PgPool;
