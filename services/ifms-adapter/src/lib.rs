@@ -85,6 +85,7 @@ pub fn service_with(
         pii,
         settings: Arc::new(settings),
         authorizer: platform.gate.authorizer(),
+        http: digit_http::HttpClient::from_env("program-service", env, &platform.metrics)?,
     })
 }
 

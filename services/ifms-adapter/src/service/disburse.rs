@@ -244,10 +244,7 @@ impl AdapterService {
         let program = if tenant.trim().is_empty() {
             None
         } else {
-            self.ssus(tenant.trim(), true)
-                .await?
-                .first()
-                .and_then(|s| field(s, "programCode"))
+            self.program_code(tenant.trim()).await?
         };
         let checked = disbursement::check(
             text("sender_id"),

@@ -262,6 +262,8 @@ pub struct AdapterService {
     pub settings: Arc<AdapterSettings>,
     /// Role-action authorization per tenant (`None`: open).
     pub authorizer: Option<Arc<Authorizer>>,
+    /// The program service (program lookups).
+    pub http: digit_http::HttpClient,
 }
 
 impl std::fmt::Debug for AdapterService {
@@ -323,6 +325,47 @@ impl AdapterService {
                 .unwrap_or(i64::MAX)
         });
         Ok(hoas)
+    }
+}
+
+impl AdapterService {
+    /// The program of a tenant: its SSU's `programCode` in MDMS, else (a standalone suite,
+    /// where program codes are assigned when a program is created) the newest program of
+    /// the tenant in the program service.
+    pub async fn program_code(&self, tenant: &str) -> Result<Option<String>, IfmsError> {
+        if let Some(code) = self
+            .ssus(tenant, true)
+            .await?
+            .first()
+            .and_then(|s| field(s, "programCode"))
+            .filter(|c| !c.trim().is_empty())
+        {
+            return Ok(Some(code));
+        }
+        let body = serde_json::json!({"signature": null,
+            "header": {"message_id": new_id(), "message_ts": now_ms(), "message_type": "program",
+                "action": "search", "sender_id": "ifms-adapter", "receiver_id": "ifms-adapter"},
+            "message": {"location_code": tenant,
+                "pagination": {"limit": 20, "offset": 0, "sort_by": "created_time", "sort_order": "DESC"}}});
+        let mut call = self
+            .http
+            .post(format!("{}program/_search", self.settings.program_base))
+            .json(&body)
+            .idempotent();
+        if let Some(token) = &self.settings.program_token {
+            call = call.header("Authorization", &format!("Bearer {token}"));
+        }
+        let found: Value = call
+            .send_json()
+            .await
+            .map_err(|e| IfmsError::Dependency(digit_core::infra::chain(&e)))?;
+        Ok(found
+            .get("programs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| field(p, "program_code"))
+            .find(|c| !c.trim().is_empty()))
     }
 }
 

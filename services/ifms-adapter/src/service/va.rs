@@ -103,10 +103,24 @@ impl AdapterService {
         let mut report = VaReport::default();
         for tenant in &tenants {
             let ssus = self.ssus(tenant, false).await?;
+            if ssus.is_empty() {
+                continue;
+            }
+            let program = match self.program_code(tenant).await {
+                Ok(p) => p,
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::error!(tenant = %tenant, error = %e, "VA: the tenant's program is unknown; skipped.");
+                    continue;
+                }
+            };
             for ssu in &ssus {
                 for hoa in &hoas {
                     report.polled += 1;
-                    if let Err(e) = self.va_for(&caller, tenant, ssu, hoa, &mut report).await {
+                    if let Err(e) = self
+                        .va_for(&caller, tenant, ssu, hoa, program.as_deref(), &mut report)
+                        .await
+                    {
                         report.failed += 1;
                         tracing::error!(tenant = %tenant, hoa = ?field(hoa, "code"),
                             ddo = ?field(ssu, "ddoCode"), error = %e, "VA failed; the next run retries it.");
@@ -124,12 +138,13 @@ impl AdapterService {
         tenant: &str,
         ssu: &Value,
         hoa: &Value,
+        program: Option<&str>,
         report: &mut VaReport,
     ) -> Result<(), IfmsError> {
         let hoa_code = field(hoa, "code").unwrap_or_default();
         let ddo = field(ssu, "ddoCode").unwrap_or_default();
         let grantee = field(ssu, "granteeAgCode").unwrap_or_default();
-        let program = field(ssu, "programCode");
+        let program = field(ssu, "programCode").or_else(|| program.map(str::to_owned));
         let key = (tenant, hoa_code.as_str(), ddo.as_str(), grantee.as_str());
         let mut conn = self.pool.acquire().await?;
         let from = funds::va_watermark(&mut conn, key.0, key.1, key.2, key.3)
