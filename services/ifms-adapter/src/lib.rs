@@ -108,7 +108,26 @@ pub fn treasury(platform: &Platform) -> anyhow::Result<Arc<dyn Treasury>> {
 /// The routes, the outbox relay and the pollers' timers as supervised workers.
 pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     let treasury = treasury(&platform)?;
-    let service = service_with(&platform, treasury)?;
+    Ok(assemble(&platform, treasury).await?.routes)
+}
+
+/// What [`assemble`] builds.
+pub struct Assembled {
+    /// The protected routes.
+    pub routes: Router,
+    /// The pipelines (tests call them directly).
+    pub service: AdapterService,
+    /// The pollers' runners.
+    pub scheduler: service::jobs::Scheduler,
+}
+
+/// The service on `treasury`: topics, the outbox relay and the timed pollers registered as
+/// workers, and the routes behind the gate.
+pub async fn assemble(
+    platform: &Platform,
+    treasury: Arc<dyn Treasury>,
+) -> anyhow::Result<Assembled> {
+    let service = service_with(platform, treasury)?;
     let producer = platform
         .producer
         .clone()
@@ -117,7 +136,7 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
         tracing::warn!(error = %e, "Could not create the IFMS index topic.");
     }
-    register_workers(&platform, &service, producer)?;
+    register_workers(platform, &service, producer)?;
     let scheduler = service::jobs::Scheduler::new(
         &service,
         &platform.env,
@@ -133,8 +152,16 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
                 async move { runner.run(shutdown).await }
             });
     }
-    let routes = api::router(&platform.settings.context_path, service, scheduler);
-    Ok(platform.protect(routes))
+    let routes = platform.protect(api::router(
+        &platform.settings.context_path,
+        service.clone(),
+        scheduler.clone(),
+    ));
+    Ok(Assembled {
+        routes,
+        service,
+        scheduler,
+    })
 }
 
 /// The outbox relay of this service's rows.

@@ -29,6 +29,7 @@ use tower::ServiceExt;
 
 pub mod exchange;
 pub mod ifix;
+pub mod ifms;
 pub mod program;
 
 /// JWT secret of the test gate.

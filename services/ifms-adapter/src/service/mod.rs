@@ -95,6 +95,13 @@ pub const FD_WINDOW_DAYS: EnvVar = EnvVar {
     default: "7",
     help: "FD asks JIT for the failures of each voucher date of the last N days (upstream: one date, 5 days ago)",
 };
+/// VA overlap.
+pub const VA_OVERLAP_DAYS: EnvVar = EnvVar {
+    name: "IFMS_VA_OVERLAP_DAYS",
+    aliases: &[],
+    default: "7",
+    help: "VA asks JIT from the watermark less this many days (allotments are applied once, so the overlap only catches late postings)",
+};
 /// Re-push delay.
 pub const REPUSH_AFTER_MS: EnvVar = EnvVar {
     name: "IFMS_REPUSH_AFTER_MS",
@@ -143,6 +150,7 @@ pub const VARS: &[EnvVar] = &[
     PI_EXPIRE_FY_MONTH,
     PI_EXPIRE_FY_DATE,
     FD_WINDOW_DAYS,
+    VA_OVERLAP_DAYS,
     REPUSH_AFTER_MS,
     POLL_BATCH,
     PII_KEYS,
@@ -167,6 +175,8 @@ pub struct AdapterSettings {
     pub cor_window: CorWindow,
     /// FD window in days.
     pub fd_window_days: i64,
+    /// VA overlap in days.
+    pub va_overlap_days: i64,
     /// Re-push delay.
     pub repush_after_ms: i64,
     /// Poll batch.
@@ -207,6 +217,7 @@ impl AdapterSettings {
                 fy_day: env.parse(&PI_EXPIRE_FY_DATE)?,
             },
             fd_window_days: env.parse::<i64>(&FD_WINDOW_DAYS)?.clamp(1, 60),
+            va_overlap_days: env.parse::<i64>(&VA_OVERLAP_DAYS)?.clamp(0, 366),
             repush_after_ms: env.parse(&REPUSH_AFTER_MS)?,
             poll_batch: env.parse::<i64>(&POLL_BATCH)?.clamp(1, 10_000),
             search_default_limit: env.parse::<i64>(&SEARCH_DEFAULT_LIMIT)?.max(1),

@@ -147,10 +147,13 @@ impl AdapterService {
         let program = field(ssu, "programCode").or_else(|| program.map(str::to_owned));
         let key = (tenant, hoa_code.as_str(), ddo.as_str(), grantee.as_str());
         let mut conn = self.pool.acquire().await?;
-        let from = funds::va_watermark(&mut conn, key.0, key.1, key.2, key.3)
-            .await?
-            .or_else(|| hoa.get("effectiveFrom").and_then(Value::as_i64))
-            .unwrap_or(0);
+        // From the watermark less an overlap (applying an allotment twice is impossible, so
+        // asking again costs nothing, and one JIT posts late within the overlap is not lost).
+        let overlap = self.settings.va_overlap_days * 86_400_000;
+        let from = match funds::va_watermark(&mut conn, key.0, key.1, key.2, key.3).await? {
+            Some(mark) => mark - overlap,
+            None => hoa.get("effectiveFrom").and_then(Value::as_i64).unwrap_or(0),
+        };
         drop(conn);
         let params = json!({"hoa": hoa_code, "fromDate": ist_date_time(from), "ddoCode": ddo,
             "granteCode": grantee});
@@ -225,7 +228,8 @@ impl AdapterService {
         }
         if let Some(at) = latest {
             // The start of the newest allotment's day: the next run asks again from there
-            // (repeated items are recognised), so nothing on the boundary is missed.
+            // (less the overlap; repeated items are recognised), so nothing on the boundary
+            // is missed.
             funds::advance_va_watermark(&mut tx, key, at, &by, now).await?;
         }
         let mut outbox = Vec::new();
