@@ -211,7 +211,7 @@ impl AdapterService {
                 }
                 let (log, details) = self.apply_post(p, answer, by, now);
                 Change {
-                    log,
+                    log: Some(log),
                     details,
                     changed: true,
                 }

@@ -38,8 +38,8 @@ pub struct PollReport {
 /// A change to apply to a locked PI: the status log, its details, and whether the PI
 /// changed (else only the log is written).
 pub struct Change {
-    /// `STATUS_LOG_…`.
-    pub log: String,
+    /// `STATUS_LOG_…` (`None`: nothing to log, e.g. a failure FD already reported).
+    pub log: Option<String>,
     /// What JIT said.
     pub details: Option<Value>,
     /// Whether the PI changed.
@@ -50,7 +50,7 @@ impl Change {
     /// Only a log.
     pub fn unchanged(log: String) -> Self {
         Self {
-            log,
+            log: Some(log),
             details: None,
             changed: false,
         }
@@ -171,16 +171,9 @@ impl AdapterService {
         }
         let before = pi.row.status();
         let change = f(&mut pi, &by, now);
-        store::log(
-            &mut tx,
-            pi_id,
-            service.as_str(),
-            &change.log,
-            change.details,
-            &by,
-            now,
-        )
-        .await?;
+        if let Some(log) = &change.log {
+            store::log(&mut tx, pi_id, service.as_str(), log, change.details, &by, now).await?;
+        }
         if change.changed {
             pi.row.audit.touch(&by, now);
             store::update(&mut tx, &pi).await?;
@@ -264,7 +257,7 @@ impl AdapterService {
                         |pi, by, now| {
                             let (log, details) = self.apply_post(pi, answer, by, now);
                             Change {
-                                log,
+                                log: Some(log),
                                 details,
                                 changed: true,
                             }
@@ -491,7 +484,7 @@ impl AdapterService {
                     settle(pi);
                 }
                 Change {
-                    log: status_log(service.as_str(), LogOutcome::Success),
+                    log: changed.then(|| status_log(service.as_str(), LogOutcome::Success)),
                     details: Some(json!({"failedBeneficiaries": item.get("benfDtls").map(|b| b.as_array().map_or(0, Vec::len))})),
                     changed,
                 }
@@ -631,7 +624,7 @@ fn pis_outcome(
 ) -> Change {
     match answer {
         Err(e) => Change {
-            log: status_log("PIS", LogOutcome::Error),
+            log: Some(status_log("PIS", LogOutcome::Error)),
             details: Some(json!({"error": e.message()})),
             changed: false,
         },
@@ -645,18 +638,18 @@ fn pis_outcome(
                     b.audit.touch(by, now);
                 }
                 Change {
-                    log: status_log("PIS", LogOutcome::Rejected),
+                    log: Some(status_log("PIS", LogOutcome::Rejected)),
                     details: Some(json!({"error": m})),
                     changed: true,
                 }
             }
             Some(m) => Change {
-                log: status_log("PIS", LogOutcome::Error),
+                log: Some(status_log("PIS", LogOutcome::Error)),
                 details: Some(json!({"error": m})),
                 changed: false,
             },
             None if r.data.is_empty() => Change {
-                log: status_log("PIS", LogOutcome::NoResponse),
+                log: Some(status_log("PIS", LogOutcome::NoResponse)),
                 details: None,
                 changed: false,
             },
@@ -666,7 +659,7 @@ fn pis_outcome(
                 pi.row.piapprovaldate = text(item, "payInstDate");
                 pi.row.set_status(PiStatus::Approved);
                 Change {
-                    log: status_log("PIS", LogOutcome::Success),
+                    log: Some(status_log("PIS", LogOutcome::Success)),
                     details: None,
                     changed: true,
                 }
@@ -685,24 +678,24 @@ fn data_outcome(
 ) -> Change {
     match answer {
         Err(e) => Change {
-            log: status_log(service, LogOutcome::Error),
+            log: Some(status_log(service, LogOutcome::Error)),
             details: Some(json!({"error": e.message()})),
             changed: false,
         },
         Ok(r) if r.error_msg.is_some() => Change {
-            log: status_log(service, LogOutcome::Error),
+            log: Some(status_log(service, LogOutcome::Error)),
             details: Some(json!({"error": r.error_text()})),
             changed: false,
         },
         Ok(r) if r.data.is_empty() => Change {
-            log: status_log(service, LogOutcome::NoResponse),
+            log: Some(status_log(service, LogOutcome::NoResponse)),
             details: None,
             changed: false,
         },
         Ok(r) => {
             let changed = apply(pi, &r.data);
             Change {
-                log: status_log(service, LogOutcome::Success),
+                log: Some(status_log(service, LogOutcome::Success)),
                 details: None,
                 changed,
             }
