@@ -3,7 +3,10 @@
 //! tests. The program service is not running here unless a test starts one: callbacks stay
 //! in the outbox (pending, unreachable host) where the tests read them.
 
-use crate::{database, kafka, platform_with_mdms, repo_root, send, shipped_mdms_documents, tag, token, user, vars};
+use crate::{
+    database, kafka, platform_with_mdms, repo_root, send, shipped_mdms_documents, tag, token, user,
+    vars,
+};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -50,7 +53,15 @@ pub struct IfmsStack {
 }
 
 /// One VA item of the SSU.
-pub fn va_item(kind: &str, master: &str, serial: u32, id: &str, amount: &str, balance: &str, date: &str) -> Value {
+pub fn va_item(
+    kind: &str,
+    master: &str,
+    serial: u32,
+    id: &str,
+    amount: &str,
+    balance: &str,
+    date: &str,
+) -> Value {
     json!({"ddoCode": DDO, "schemeCode": "13145", "schemeName": "MUKTA", "granteeAgCode": "GOHUDULBMPL0036",
         "granteeName": "ANGUL MUNICIPALITY", "ssuId": "1621", "ssuOffice": "angul_op",
         "allotmentDate": date, "allotmentTxnSlNo": serial.to_string(), "allotmentAmount": amount,
@@ -104,7 +115,12 @@ pub fn line(id: &str, account: &str, amount: &str) -> Value {
 pub fn disbursement(id: &str, payment: &str, sanction: &str, lines: Vec<Value>) -> Value {
     let total: rust_decimal::Decimal = lines
         .iter()
-        .map(|l| l["net_amount"].to_string().parse::<rust_decimal::Decimal>().unwrap())
+        .map(|l| {
+            l["net_amount"]
+                .to_string()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
         .sum();
     let total: Value = serde_json::from_str(&total.to_string()).unwrap();
     json!({"signature": "sig", "header": {"message_id": uuid::Uuid::new_v4().to_string(), "message_ts": 1,
@@ -117,8 +133,21 @@ pub fn disbursement(id: &str, payment: &str, sanction: &str, lines: Vec<Value>) 
 }
 
 impl IfmsStack {
-    /// Starts the simulator with `scenario` and the adapter with extra `settings`.
+    /// Starts the simulator with `scenario` and the adapter with extra `settings` (the
+    /// SSU's program is [`PROGRAM`]).
     pub async fn start(scenario: Value, settings: &[(&str, &str)]) -> Self {
+        Self::start_in(scenario, settings, Some(PROGRAM), None).await
+    }
+
+    /// [`IfmsStack::start`] with the SSU's `programCode` (`None`: looked up in the program
+    /// service) and, for two real domains, `exchanges` = (department, treasury) exchange
+    /// URLs for MDMS `exchange.ExchangeServers`.
+    pub async fn start_in(
+        scenario: Value,
+        settings: &[(&str, &str)],
+        program_code: Option<&str>,
+        exchanges: Option<(&str, &str)>,
+    ) -> Self {
         let needs = ifms_adapter::NEEDS;
         let db = database(&needs).await;
         let mut config = SimulatorConfig::dev().unwrap();
@@ -134,20 +163,40 @@ impl IfmsStack {
             ("IFMS_JIT_CLIENT_SECRET", "digit-rs-dev-secret".to_owned()),
             (
                 "IFMS_JIT_PUBLIC_KEY_PATH",
-                root.join("configs/ifms/jit-simulator-public.pem").display().to_string(),
+                root.join("configs/ifms/jit-simulator-public.pem")
+                    .display()
+                    .to_string(),
             ),
-            ("EGOV_PROGRAM_SERVICE_HOST", "http://127.0.0.1:9/".to_owned()),
-            ("IFMS_PI_INDEX_ENRICH_TOPIC", format!("ifms-pi-index-enrich-{tag}")),
+            (
+                "EGOV_PROGRAM_SERVICE_HOST",
+                "http://127.0.0.1:9/".to_owned(),
+            ),
+            (
+                "IFMS_PI_INDEX_ENRICH_TOPIC",
+                format!("ifms-pi-index-enrich-{tag}"),
+            ),
             ("OUTBOX_POLL_INTERVAL_MS", "50".to_owned()),
         ]);
         for var in ifms_adapter::service::jobs::JOB_VARS {
             env.push((var.name.to_owned(), "off".to_owned()));
         }
-        env.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let _ = kafka();
         let docs = shipped_mdms_documents().into_iter().map(|mut d| {
             if d["moduleName"] == "ifms" && d["tenantId"] == TENANT {
-                d["SSUDetails"][0]["programCode"] = json!(PROGRAM);
+                if let Some(code) = program_code {
+                    d["SSUDetails"][0]["programCode"] = json!(code);
+                }
+            }
+            if let (Some((department, treasury)), true) = (exchanges, d["moduleName"] == "exchange") {
+                d["ExchangeServers"] = json!([
+                    {"id": "1", "code": "IFMS", "hostUrl": treasury, "contextPath": "/digit-exchange", "active": true},
+                    {"id": "2", "code": "MUKTA", "hostUrl": department, "contextPath": "/digit-exchange", "active": true}
+                ]);
             }
             d
         });
@@ -155,7 +204,9 @@ impl IfmsStack {
         let platform = platform_with_mdms(&ifms_adapter::INFO, needs, &db, env, mdms).await;
         let treasury = ifms_adapter::treasury(&platform).unwrap();
         let built = ifms_adapter::assemble(&platform, treasury).await.unwrap();
-        let app = digit_runtime::app(&platform, &needs, built.routes).await.unwrap();
+        let app = digit_runtime::app(&platform, &needs, built.routes)
+            .await
+            .unwrap();
         Self {
             app,
             service: built.service,
@@ -167,6 +218,11 @@ impl IfmsStack {
         }
     }
 
+    /// Starts the registered workers (the outbox relay).
+    pub fn start_workers(&self) -> digit_runtime::RunningWorkers {
+        self.platform.workers.start(&self.platform.shutdown)
+    }
+
     /// POSTs `body` to `/ifms{path}` with `as_user`'s bearer token.
     pub async fn post(&self, path: &str, as_user: &UserInfo, body: &Value) -> (StatusCode, Value) {
         let req = Request::post(format!("/ifms{path}"))
@@ -175,12 +231,16 @@ impl IfmsStack {
             .body(Body::from(body.to_string()))
             .unwrap();
         let (status, bytes) = send(&self.app, req).await;
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// `disburse/_create` as the program service.
     pub async fn disburse(&self, body: &Value) -> (StatusCode, Value) {
-        self.post("/v1/disburse/_create", &program_service(), body).await
+        self.post("/v1/disburse/_create", &program_service(), body)
+            .await
     }
 
     /// Runs VA and returns the one sanction of the General head (its id).
@@ -242,11 +302,47 @@ impl IfmsStack {
         .fetch_all(self.db.pool())
         .await
         .unwrap();
-        rows.iter().map(|p| serde_json::from_slice(p).unwrap()).collect()
+        rows.iter()
+            .map(|p| serde_json::from_slice(p).unwrap())
+            .collect()
+    }
+
+    /// Waits until the PI of disbursement `id` exists (the program service's relay called).
+    pub async fn await_pi(&self, id: &str) {
+        let started = std::time::Instant::now();
+        loop {
+            let n: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM jit_payment_inst_details WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(self.db.pool())
+                    .await
+                    .unwrap();
+            if n == 1 {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(40),
+                "no PI for {id}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The outbox rows as `(destination, status, last_error)` (for failure messages).
+    pub async fn outbox_state(&self) -> Vec<(String, String, Option<String>)> {
+        sqlx::query_as(
+            "SELECT COALESCE(http_url, topic), status, last_error FROM digit_outbox ORDER BY id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap()
     }
 
     /// A count.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
     }
 }

@@ -12,7 +12,15 @@ use digit_e2e::ifms::{
 use serde_json::{json, Value};
 
 fn funded() -> Value {
-    scenario(vec![va_item("Initial Allotment", "5001", 0, "6001", "1000", "0", "2026-05-01")])
+    scenario(vec![va_item(
+        "Initial Allotment",
+        "5001",
+        0,
+        "6001",
+        "1000",
+        "0",
+        "2026-05-01",
+    )])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,13 +43,21 @@ async fn a_disbursement_becomes_one_posted_pi_with_its_debit() {
     assert_eq!(m["status"]["status_code"], "INITIATED", "{reply}");
     let pi_number = m["transaction_id"].as_str().unwrap().to_owned();
     assert!(pi_number.starts_with("PI-CITYA/"), "{pi_number}");
-    let benef = |i: usize| m["children"][i]["transaction_id"].as_str().unwrap().to_owned();
+    let benef = |i: usize| {
+        m["children"][i]["transaction_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert!(benef(0).starts_with("BN-CITYA/"), "{reply}");
     assert_eq!(benef(0), benef(2), "one beneficiary per account");
     assert_ne!(benef(0), benef(1));
     assert_eq!(m["children"][1]["status"]["status_code"], "INITIATED");
     assert_eq!(reply["header"], body["header"], "the header is echoed");
-    assert_eq!(m["children"][0]["individual"]["name"], "Asha Devi", "the message is echoed");
+    assert_eq!(
+        m["children"][0]["individual"]["name"], "Asha Devi",
+        "the message is echoed"
+    );
 
     // The debit, on the ledger.
     assert_eq!(s.funds(&sanction).await, "1000/699.5");
@@ -63,12 +79,25 @@ async fn a_disbursement_becomes_one_posted_pi_with_its_debit() {
     let (status, again) = s.disburse(&body).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["message"]["transaction_id"], pi_number.as_str());
-    assert_eq!(s.count("SELECT count(*) FROM jit_payment_inst_details").await, 1);
-    assert_eq!(s.count("SELECT count(*) FROM jit_transaction_details").await, 1);
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_payment_inst_details")
+            .await,
+        1
+    );
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_transaction_details")
+            .await,
+        1
+    );
     assert_eq!(s.jit.state().pis.len(), 1);
 
     // Another disbursement for the same payment while this PI is in flight.
-    let other = disbursement("D2", "EP/1", &sanction, vec![line("d", "333@SBIN0000003", "1")]);
+    let other = disbursement(
+        "D2",
+        "EP/1",
+        &sanction,
+        vec![line("d", "333@SBIN0000003", "1")],
+    );
     let (status, out) = s.disburse(&other).await;
     assert_eq!(status, 400, "{out}");
     assert_eq!(out["Errors"][0]["code"], "PI_ALREADY_EXISTS");
@@ -86,11 +115,28 @@ async fn a_disbursement_becomes_one_posted_pi_with_its_debit() {
     assert_eq!(pi["jitBillNo"], pi_number.as_str());
     assert_eq!(pi["piStatus"], "INITIATED");
     assert_eq!(pi["netAmount"].to_string(), "300.50");
-    assert_eq!(pi["beneficiaryDetails"][0]["paymentStatus"], "Payment Initiated");
-    assert_eq!(pi["beneficiaryDetails"][0]["bankAccountId"], "111@SBIN0000001");
-    assert_eq!(pi["beneficiaryDetails"][0]["benfLineItems"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        pi["beneficiaryDetails"][0]["paymentStatus"],
+        "Payment Initiated"
+    );
+    assert_eq!(
+        pi["beneficiaryDetails"][0]["bankAccountId"],
+        "111@SBIN0000001"
+    );
+    assert_eq!(
+        pi["beneficiaryDetails"][0]["benfLineItems"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(pi["transactionDetails"][0]["transactionType"], "DEBIT");
-    assert!(pi["transactionDetails"][0]["transactionDate"].as_i64().unwrap() > 0);
+    assert!(
+        pi["transactionDetails"][0]["transactionDate"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
     assert_eq!(pi["piStatusLogs"][0]["status"], "STATUS_LOG_PI_SUCCESS");
     assert_eq!(pi["paDetails"].as_array().unwrap().len(), 1);
     let stored: Option<String> =
@@ -98,7 +144,10 @@ async fn a_disbursement_becomes_one_posted_pi_with_its_debit() {
             .fetch_one(s.db.pool())
             .await
             .unwrap();
-    assert!(stored.is_some_and(|a| a.starts_with("i1:") && !a.contains("111")), "encrypted at rest");
+    assert!(
+        stored.is_some_and(|a| a.starts_with("i1:") && !a.contains("111")),
+        "encrypted at rest"
+    );
     let index = s.outbox("ifms-pi-index-enrich").await;
     let copy = &index.last().unwrap()["paymentInstruction"];
     assert_eq!(copy["piType"], "ORIGINAL");
@@ -107,7 +156,11 @@ async fn a_disbursement_becomes_one_posted_pi_with_its_debit() {
     assert!(copy.get("paDetails").is_none());
     assert!(copy["beneficiaryDetails"][0].get("bankAccountId").is_none());
     let (status, out) = s
-        .post("/pi/v1/_search", &accountant(), &json!({"RequestInfo": {}, "searchCriteria": {}}))
+        .post(
+            "/pi/v1/_search",
+            &accountant(),
+            &json!({"RequestInfo": {}, "searchCriteria": {}}),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(out["Errors"][0]["code"], "SEARCH_CRITERIA_MANDATORY");
@@ -118,33 +171,73 @@ async fn every_rule_answers_its_code_and_writes_nothing() {
     let s = IfmsStack::start(funded(), &[]).await;
     let sanction = s.funded_sanction().await;
     let one = || vec![line("a", "111@SBIN0000001", "10")];
-    let code = |out: &Value| out["Errors"][0]["code"].as_str().unwrap_or_default().to_owned();
+    let code = |out: &Value| {
+        out["Errors"][0]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
 
-    let (status, out) = s.disburse(&disbursement("X1", "EP/X1", "nope", one())).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "INVALID_SANCTION_ID".into()), "{out}");
     let (status, out) = s
-        .disburse(&disbursement("X2", "EP/X2", &sanction, vec![line("a", "111@SBIN0000001", "1000.01")]))
+        .disburse(&disbursement("X1", "EP/X1", "nope", one()))
         .await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "FUND_NOT_AVAILABLE".into()), "{out}");
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "INVALID_SANCTION_ID".into()),
+        "{out}"
+    );
+    let (status, out) = s
+        .disburse(&disbursement(
+            "X2",
+            "EP/X2",
+            &sanction,
+            vec![line("a", "111@SBIN0000001", "1000.01")],
+        ))
+        .await;
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "FUND_NOT_AVAILABLE".into()),
+        "{out}"
+    );
     let mut wrong_program = disbursement("X3", "EP/X3", &sanction, one());
     wrong_program["message"]["program_code"] = json!("PG/OTHER");
     let (status, out) = s.disburse(&wrong_program).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "INVALID_PROGRAM_CODE".into()), "{out}");
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "INVALID_PROGRAM_CODE".into()),
+        "{out}"
+    );
     let mut same = disbursement("X4", "EP/X4", &sanction, one());
     same["header"]["receiver_id"] = json!(DEPARTMENT);
     let (status, out) = s.disburse(&same).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "INVALID_SENDER_RECEIVER_ID".into()), "{out}");
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "INVALID_SENDER_RECEIVER_ID".into()),
+        "{out}"
+    );
     let mut no_lines = disbursement("X5", "EP/X5", &sanction, one());
     no_lines["message"]["children"] = json!([]);
     let (status, out) = s.disburse(&no_lines).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "INVALID_CHILD_DISBURSEMENTS".into()), "{out}");
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "INVALID_CHILD_DISBURSEMENTS".into()),
+        "{out}"
+    );
     let mut sums = disbursement("X6", "EP/X6", &sanction, one());
     sums["message"]["net_amount"] = json!(11);
     sums["message"]["gross_amount"] = json!(11);
     let (status, out) = s.disburse(&sums).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "INVALID_AMOUNT".into()), "{out}");
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "INVALID_AMOUNT".into()),
+        "{out}"
+    );
     let (status, out) = s.disburse(&json!({"message": {}})).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "PARSING_ERROR".into()), "{out}");
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "PARSING_ERROR".into()),
+        "{out}"
+    );
 
     // A sanction whose head of account is not in MDMS.
     sqlx::query(
@@ -155,8 +248,14 @@ async fn every_rule_answers_its_code_and_writes_nothing() {
     .execute(s.db.pool())
     .await
     .unwrap();
-    let (status, out) = s.disburse(&disbursement("X7", "EP/X7", "S-NOHOA", one())).await;
-    assert_eq!((status.as_u16(), code(&out)), (400, "HOA_NOT_FOUND".into()), "{out}");
+    let (status, out) = s
+        .disburse(&disbursement("X7", "EP/X7", "S-NOHOA", one()))
+        .await;
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "HOA_NOT_FOUND".into()),
+        "{out}"
+    );
 
     // A caller whose role is only at another city.
     let elsewhere = digit_e2e::user(
@@ -165,17 +264,33 @@ async fn every_rule_answers_its_code_and_writes_nothing() {
         &[("IFIX_PROGRAM_SERVICE", "pg.cityb")],
     );
     let (status, out) = s
-        .post("/v1/disburse/_create", &elsewhere, &disbursement("X8", "EP/X8", &sanction, one()))
+        .post(
+            "/v1/disburse/_create",
+            &elsewhere,
+            &disbursement("X8", "EP/X8", &sanction, one()),
+        )
         .await;
     assert_eq!(status, 403, "{out}");
     // The cron user may not disburse.
     let (status, _) = s
-        .post("/v1/disburse/_create", &digit_e2e::ifms::scheduler_user(), &disbursement("X9", "EP/X9", &sanction, one()))
+        .post(
+            "/v1/disburse/_create",
+            &digit_e2e::ifms::scheduler_user(),
+            &disbursement("X9", "EP/X9", &sanction, one()),
+        )
         .await;
     assert_eq!(status, 403);
 
-    assert_eq!(s.count("SELECT count(*) FROM jit_payment_inst_details").await, 0);
-    assert_eq!(s.count("SELECT count(*) FROM jit_transaction_details").await, 0);
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_payment_inst_details")
+            .await,
+        0
+    );
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_transaction_details")
+            .await,
+        0
+    );
     assert_eq!(s.funds(&sanction).await, "1000/1000");
     assert!(s.jit.state().pis.is_empty());
 }
@@ -186,29 +301,63 @@ async fn a_pi_jit_refuses_is_failed_and_its_debit_reversed_once() {
     sc["invalidIfsc"] = json!(["BADC0000001"]);
     let s = IfmsStack::start(sc, &[]).await;
     let sanction = s.funded_sanction().await;
-    let body = disbursement("R1", "EP/R", &sanction, vec![line("a", "111@BADC0000001", "250")]);
+    let body = disbursement(
+        "R1",
+        "EP/R",
+        &sanction,
+        vec![line("a", "111@BADC0000001", "250")],
+    );
     let (status, reply) = s.disburse(&body).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["message"]["status"]["status_code"], "FAILED", "{reply}");
-    assert!(reply["message"]["status"]["status_message"].as_str().unwrap().contains("340"), "{reply}");
-    assert_eq!(reply["message"]["children"][0]["status"]["status_code"], "FAILED");
+    assert_eq!(
+        reply["message"]["status"]["status_code"], "FAILED",
+        "{reply}"
+    );
+    assert!(
+        reply["message"]["status"]["status_message"]
+            .as_str()
+            .unwrap()
+            .contains("340"),
+        "{reply}"
+    );
+    assert_eq!(
+        reply["message"]["children"][0]["status"]["status_code"],
+        "FAILED"
+    );
     assert_eq!(s.funds(&sanction).await, "1000/1000");
     assert_eq!(s.ledger_available(&sanction).await, "1000");
-    assert_eq!(s.count("SELECT count(*) FROM jit_transaction_details WHERE transactiontype = 'REVERSAL'").await, 1);
-    let active: bool = sqlx::query_scalar("SELECT isactive FROM jit_payment_inst_details WHERE id = 'R1'")
-        .fetch_one(s.db.pool())
-        .await
-        .unwrap();
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_transaction_details WHERE transactiontype = 'REVERSAL'")
+            .await,
+        1
+    );
+    let active: bool =
+        sqlx::query_scalar("SELECT isactive FROM jit_payment_inst_details WHERE id = 'R1'")
+            .fetch_one(s.db.pool())
+            .await
+            .unwrap();
     assert!(!active);
     // Redelivered: still one reversal.
     let (_, again) = s.disburse(&body).await;
     assert_eq!(again["message"]["status"]["status_code"], "FAILED");
-    assert_eq!(s.count("SELECT count(*) FROM jit_transaction_details WHERE transactiontype = 'REVERSAL'").await, 1);
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_transaction_details WHERE transactiontype = 'REVERSAL'")
+            .await,
+        1
+    );
     // A FAILED PI does not block the payment: corrected, it is paid.
-    let fixed = disbursement("R2", "EP/R", &sanction, vec![line("a", "111@SBIN0000001", "250")]);
+    let fixed = disbursement(
+        "R2",
+        "EP/R",
+        &sanction,
+        vec![line("a", "111@SBIN0000001", "250")],
+    );
     let (status, reply) = s.disburse(&fixed).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["message"]["status"]["status_code"], "INITIATED", "{reply}");
+    assert_eq!(
+        reply["message"]["status"]["status_code"], "INITIATED",
+        "{reply}"
+    );
     assert_eq!(s.funds(&sanction).await, "1000/750");
     assert_eq!(s.ledger_available(&sanction).await, "750");
 }
@@ -219,30 +368,43 @@ async fn a_post_whose_answer_is_lost_stays_initiated_and_is_posted_again() {
     sc["delayMs"] = json!(1500);
     let s = IfmsStack::start(
         sc,
-        &[("HTTP_CLIENT_TIMEOUT_MS", "500"), ("IFMS_REPUSH_AFTER_MS", "0")],
+        &[
+            ("HTTP_CLIENT_TIMEOUT_MS", "500"),
+            ("IFMS_REPUSH_AFTER_MS", "0"),
+        ],
     )
     .await;
     // VA is slow too: fund the sanction directly through VA without the delay first.
     let mut quick = funded();
     quick["delayMs"] = json!(0);
-    s.jit.set_scenario(serde_json::from_value(quick.clone()).unwrap());
+    s.jit
+        .set_scenario(serde_json::from_value(quick.clone()).unwrap());
     let sanction = s.funded_sanction().await;
     let mut slow = quick;
     slow["delayMs"] = json!(1500);
     s.jit.set_scenario(serde_json::from_value(slow).unwrap());
 
-    let body = disbursement("T1", "EP/T", &sanction, vec![line("a", "111@SBIN0000001", "100")]);
+    let body = disbursement(
+        "T1",
+        "EP/T",
+        &sanction,
+        vec![line("a", "111@SBIN0000001", "100")],
+    );
     let (status, reply) = s.disburse(&body).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["message"]["status"]["status_code"], "INITIATED", "{reply}");
+    assert_eq!(
+        reply["message"]["status"]["status_code"], "INITIATED",
+        "{reply}"
+    );
     assert_eq!(
         reply["message"]["status"]["status_message"],
         "Posted to JIT; awaiting its acknowledgement"
     );
-    let posted: bool = sqlx::query_scalar("SELECT jitposted FROM jit_payment_inst_details WHERE id = 'T1'")
-        .fetch_one(s.db.pool())
-        .await
-        .unwrap();
+    let posted: bool =
+        sqlx::query_scalar("SELECT jitposted FROM jit_payment_inst_details WHERE id = 'T1'")
+            .fetch_one(s.db.pool())
+            .await
+            .unwrap();
     assert!(!posted);
     // Not refunded: JIT may have booked it (here it did, after the timeout).
     assert_eq!(s.funds(&sanction).await, "1000/900");
@@ -254,18 +416,25 @@ async fn a_post_whose_answer_is_lost_stays_initiated_and_is_posted_again() {
     s.jit.set_scenario(serde_json::from_value(quick).unwrap());
     let report = s.service.run_repost().await.unwrap();
     assert_eq!((report.polled, report.changed), (1, 1), "{report:?}");
-    let posted: bool = sqlx::query_scalar("SELECT jitposted FROM jit_payment_inst_details WHERE id = 'T1'")
-        .fetch_one(s.db.pool())
-        .await
-        .unwrap();
+    let posted: bool =
+        sqlx::query_scalar("SELECT jitposted FROM jit_payment_inst_details WHERE id = 'T1'")
+            .fetch_one(s.db.pool())
+            .await
+            .unwrap();
     assert!(posted);
     assert_eq!(s.pi_status("T1").await, "INITIATED");
     assert_eq!(s.funds(&sanction).await, "1000/900");
-    assert_eq!(s.count("SELECT count(*) FROM jit_transaction_details").await, 1);
-    let logs: Vec<String> = sqlx::query_scalar("SELECT status FROM jit_pi_status_logs WHERE piid = 'T1' ORDER BY createdtime")
-        .fetch_all(s.db.pool())
-        .await
-        .unwrap();
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_transaction_details")
+            .await,
+        1
+    );
+    let logs: Vec<String> = sqlx::query_scalar(
+        "SELECT status FROM jit_pi_status_logs WHERE piid = 'T1' ORDER BY createdtime",
+    )
+    .fetch_all(s.db.pool())
+    .await
+    .unwrap();
     assert_eq!(logs, ["STATUS_LOG_PI_NO_RESPONSE", "STATUS_LOG_PI_SUCCESS"]);
     // The program service hears the state the reply could not give.
     assert_eq!(s.outbox("on-disburse/_update").await.len(), 1);

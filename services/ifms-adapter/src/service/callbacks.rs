@@ -51,7 +51,7 @@ fn money(d: rust_decimal::Decimal) -> Value {
 
 impl AdapterService {
     /// `program@<hostUrl>` of the MDMS `exchange.ExchangeServers` rows IFMS and MUKTA.
-    async fn participants(&self) -> Result<(String, String, String), IfmsError> {
+    pub(crate) async fn participants(&self) -> Result<(String, String, String), IfmsError> {
         let servers = self
             .mdms
             .master(
@@ -172,13 +172,10 @@ impl AdapterService {
         caller: &Caller,
         pi: &Pi,
     ) -> Result<Option<OutboxMessage>, IfmsError> {
-        let Some(kept) = pi.row.disbursement.as_ref().map(|j| &j.0) else {
+        let Some((header, mut message)) = self.kept_message(pi)? else {
             return Ok(None);
         };
-        let (Some(header), Some(message)) = (kept.get("header"), kept.get("message")) else {
-            return Ok(None);
-        };
-        let mut message = message.clone();
+        let header = &header;
         disbursement_status(pi, &mut message, None);
         let text = |k: &str| header.get(k).and_then(Value::as_str).unwrap_or_default();
         let header = json!({"message_id": new_id(), "message_ts": now_ms(),

@@ -312,27 +312,44 @@ impl AdapterService {
         Ok(self.idgen.generate(tenant, Some(name), None, count).await?)
     }
 
-    fn kept(&self, request: &Request) -> Value {
+    /// The disbursement kept with its PI: the header, and the message (payees and accounts
+    /// included: the program service's `on-disburse` needs the whole disbursement back)
+    /// sealed like every other PII at rest.
+    fn kept(&self, request: &Request) -> Result<Value, IfmsError> {
         let mut message = request.message.clone();
-        let strip = |m: &mut Value| {
-            if let Some(o) = m.as_object_mut() {
-                o.remove("individual");
-                o.remove("account_code");
-            }
-        };
-        strip(&mut message);
         if message.get("id").is_none_or(Value::is_null) {
             message["id"] = json!(request.checked.id);
         }
         if let Some(children) = message.get_mut("children").and_then(Value::as_array_mut) {
             for (child, line) in children.iter_mut().zip(&request.checked.lines) {
-                strip(child);
                 if child.get("id").is_none_or(Value::is_null) {
                     child["id"] = json!(line.id);
                 }
             }
         }
-        json!({"header": request.header, "message": message})
+        let sealed = self
+            .pii
+            .encrypt(&message.to_string())
+            .map_err(|e| IfmsError::Corrupt(e.to_string()))?;
+        Ok(json!({"header": request.header, "sealedMessage": sealed}))
+    }
+
+    /// The kept disbursement message of a PI (decrypted).
+    pub fn kept_message(&self, pi: &Pi) -> Result<Option<(Value, Value)>, IfmsError> {
+        let Some(kept) = pi.row.disbursement.as_ref().map(|j| &j.0) else {
+            return Ok(None);
+        };
+        let (Some(header), Some(sealed)) = (
+            kept.get("header"),
+            kept.get("sealedMessage").and_then(Value::as_str),
+        ) else {
+            return Ok(None);
+        };
+        let text = self
+            .pii
+            .decrypt(sealed)
+            .map_err(|e| IfmsError::Corrupt(e.to_string()))?;
+        Ok(Some((header.clone(), serde_json::from_str(&text)?)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -344,9 +361,9 @@ impl AdapterService {
         pi_type: &str,
         beneficiaries: usize,
         now: i64,
-    ) -> PiRow {
+    ) -> Result<PiRow, IfmsError> {
         let c = &request.checked;
-        PiRow {
+        Ok(PiRow {
             id: c.id.clone(),
             tenantid: c.tenant_id.clone(),
             pinumber: pi_number,
@@ -373,10 +390,10 @@ impl AdapterService {
             ssuiaid: None,
             jitbilldate: ist_date_time(now),
             jitposted: false,
-            disbursement: Some(Json(self.kept(request))),
+            disbursement: Some(Json(self.kept(request)?)),
             jitrequest: None,
             audit: Audit::new(&caller.uuid(), now),
-        }
+        })
     }
 
     fn beneficiary(
@@ -464,7 +481,7 @@ impl AdapterService {
             self.only_failed_lines(c, last).await?;
         }
         let payees = disbursement::group_by_account(&c.lines);
-        let mut row = self.pi_row(caller, request, pi_number, ORIGINAL, payees.len(), now);
+        let mut row = self.pi_row(caller, request, pi_number, ORIGINAL, payees.len(), now)?;
         row.hoacode = Some(sanction.hoacode.clone());
         row.ddocode = Some(sanction.ddocode.clone());
         row.ssuiaid = field(&ssu, "ssuId");
@@ -559,7 +576,7 @@ impl AdapterService {
         let (Some(original_pi), Some(last_pi)) = (original_pi, last_pi) else {
             return Err(IfmsError::rule(codes::ERROR_REVISED_PI));
         };
-        let mut row = self.pi_row(caller, request, pi_number, REVISED, 0, now);
+        let mut row = self.pi_row(caller, request, pi_number, REVISED, 0, now)?;
         row.parentpinumber = Some(last.pinumber.clone());
         row.originalpiid = Some(original.id.clone());
         row.previouspiid = Some(last.id.clone());

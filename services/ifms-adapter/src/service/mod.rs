@@ -353,9 +353,11 @@ impl AdapterService {
         {
             return Ok(Some(code));
         }
+        let (own, own_uri, _) = self.participants().await?;
         let body = serde_json::json!({"signature": null,
             "header": {"message_id": new_id(), "message_ts": now_ms(), "message_type": "program",
-                "action": "search", "sender_id": "ifms-adapter", "receiver_id": "ifms-adapter"},
+                "action": "search", "sender_id": own, "sender_uri": own_uri, "receiver_id": own,
+                "is_msg_encrypted": false},
             "message": {"location_code": tenant,
                 "pagination": {"limit": 20, "offset": 0, "sort_by": "created_time", "sort_order": "DESC"}}});
         let mut call = self

@@ -172,7 +172,16 @@ impl AdapterService {
         let before = pi.row.status();
         let change = f(&mut pi, &by, now);
         if let Some(log) = &change.log {
-            store::log(&mut tx, pi_id, service.as_str(), log, change.details, &by, now).await?;
+            store::log(
+                &mut tx,
+                pi_id,
+                service.as_str(),
+                log,
+                change.details,
+                &by,
+                now,
+            )
+            .await?;
         }
         if change.changed {
             pi.row.audit.touch(&by, now);

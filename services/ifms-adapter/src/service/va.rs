@@ -106,8 +106,16 @@ impl AdapterService {
             if ssus.is_empty() {
                 continue;
             }
+            // Sanctions name a program the program service knows; without one VA waits
+            // (nothing recorded, the watermark unmoved) rather than record sanctions whose
+            // callbacks the program service must refuse.
             let program = match self.program_code(tenant).await {
-                Ok(p) => p,
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    report.failed += 1;
+                    tracing::warn!(tenant = %tenant, "VA: the tenant has no program yet (MDMS SSUDetails.programCode or the program service); skipped.");
+                    continue;
+                }
                 Err(e) => {
                     report.failed += 1;
                     tracing::error!(tenant = %tenant, error = %e, "VA: the tenant's program is unknown; skipped.");
@@ -118,7 +126,7 @@ impl AdapterService {
                 for hoa in &hoas {
                     report.polled += 1;
                     if let Err(e) = self
-                        .va_for(&caller, tenant, ssu, hoa, program.as_deref(), &mut report)
+                        .va_for(&caller, tenant, ssu, hoa, Some(&program), &mut report)
                         .await
                     {
                         report.failed += 1;
@@ -152,7 +160,10 @@ impl AdapterService {
         let overlap = self.settings.va_overlap_days * 86_400_000;
         let from = match funds::va_watermark(&mut conn, key.0, key.1, key.2, key.3).await? {
             Some(mark) => mark - overlap,
-            None => hoa.get("effectiveFrom").and_then(Value::as_i64).unwrap_or(0),
+            None => hoa
+                .get("effectiveFrom")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
         };
         drop(conn);
         let params = json!({"hoa": hoa_code, "fromDate": ist_date_time(from), "ddoCode": ddo,
