@@ -51,7 +51,7 @@ fn money(d: rust_decimal::Decimal) -> Value {
 
 impl AdapterService {
     /// `program@<hostUrl>` of the MDMS `exchange.ExchangeServers` rows IFMS and MUKTA.
-    async fn participants(&self) -> Result<(String, String, String), IfmsError> {
+    pub(crate) async fn participants(&self) -> Result<(String, String, String), IfmsError> {
         let servers = self
             .mdms
             .master(

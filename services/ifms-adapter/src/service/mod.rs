@@ -342,9 +342,12 @@ impl AdapterService {
         {
             return Ok(Some(code));
         }
+        // The program service wants participant ids (`…@…`); a search may name itself twice.
+        let (sender, sender_uri, _) = self.participants().await?;
         let body = serde_json::json!({"signature": null,
             "header": {"message_id": new_id(), "message_ts": now_ms(), "message_type": "program",
-                "action": "search", "sender_id": "ifms-adapter", "receiver_id": "ifms-adapter"},
+                "action": "search", "sender_id": sender, "sender_uri": sender_uri,
+                "receiver_id": sender},
             "message": {"location_code": tenant,
                 "pagination": {"limit": 20, "offset": 0, "sort_by": "created_time", "sort_order": "DESC"}}});
         let mut call = self
