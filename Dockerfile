@@ -5,6 +5,7 @@
 #   build    compiles every binary of the workspace once (release profile); the stage does
 #            not depend on SERVICE, so building the seven service images reuses it
 #   runtime  one small image per service:  --target runtime --build-arg SERVICE=pgr
+#            (also SERVICE=jit-simulator: the JIT treasury stand-in, development only)
 #
 #   docker build --target runtime --build-arg SERVICE=persister -t digit-rs/persister .
 #
@@ -27,7 +28,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bins \
     && mkdir -p /out \
-    && for bin in pgr sor-rates program digit-exchange ifms-adapter persister indexer digitctl; do \
+    && for bin in pgr sor-rates program digit-exchange ifms-adapter jit-simulator persister indexer digitctl; do \
          cp "target/release/$bin" /out/; \
        done
 

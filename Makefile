@@ -17,7 +17,7 @@ NEWMAN_ENV ?= tests/postman/local.postman_environment.json
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-up: ## build the binaries, start Apache Kafka, osmem and the seven services; wait until healthy
+up: ## build the binaries, start Apache Kafka, osmem, the seven services, the treasury side and the JIT simulator; wait until healthy
 	@scripts/deps.sh run
 	@scripts/stack.sh up
 

@@ -41,10 +41,14 @@ cases = {
     },
     # The services that are not built yet, switched on by hand.
     "all-enabled": {"services": {n: {"enabled": True} for n in ("program", "digit-exchange", "ifms-adapter", "indexer")}},
+    # Upstream's cron contract instead of the adapter's internal scheduler.
+    "ifms-cronjobs": {"ifms": {"cronJobs": {"enabled": True, "timeZone": "Asia/Kolkata"},
+                               "jit": {"hostname": "https://jit.example.org", "clientId": "c"}}},
 }
+IFMS_POLLERS = {"VA", "PIS", "PAG", "PD", "FD", "FTPS", "FTFPS"}
 # By default only what is built is deployed: a `helm install` into a DIGIT cluster must not
 # replace egov-indexer (or program-service, ...) with a service that answers only /health.
-DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "egov-persister"}
+DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "ifms-adapter", "egov-persister"}
 failed = False
 for name, values in cases.items():
     report = lint(path, values, strict=True)
@@ -58,6 +62,8 @@ for name, values in cases.items():
     manifests = Chart.load(path).render(values, name="digit", namespace="egov")
     kinds = []
     deployments = set()
+    cronjobs = {}
+    adapter_env = {}
     for tpl, text in sorted(manifests.items()):
         if tpl.endswith("NOTES.txt"):
             continue
@@ -69,8 +75,19 @@ for name, values in cases.items():
                 failed = True
                 continue
             kinds.append(doc["kind"])
+            if doc["kind"] == "CronJob":
+                c = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+                env = {e["name"]: e.get("value") for e in c["env"]}
+                body = json.loads(env["REQUEST_BODY"])
+                if "RequestInfo" not in body or not env["ADAPTER_URL"].endswith("/ifms"):
+                    print(f"[helm-check] {name}: {doc['metadata']['name']}: bad request {env}", file=sys.stderr)
+                    failed = True
+                cronjobs[env["SERVICE_ID"]] = doc["spec"]["schedule"]
             if doc["kind"] == "Deployment":
                 deployments.add(doc["metadata"]["name"])
+                if doc["metadata"]["name"] == "ifms-adapter":
+                    c = doc["spec"]["template"]["spec"]["containers"][0]
+                    adapter_env = {e["name"]: e.get("value") for e in c["env"]}
                 for c in doc["spec"]["template"]["spec"]["containers"]:
                     live = c["livenessProbe"]["httpGet"]["path"]
                     ready = c["readinessProbe"]["httpGet"]["path"]
@@ -81,6 +98,16 @@ for name, values in cases.items():
     print(f"[helm-check] {name}: rendered {json.dumps(counts)}", file=sys.stderr)
     if counts.get("Deployment", 0) == 0 or counts.get("Service", 0) == 0:
         print(f"[helm-check] {name}: no Deployment/Service rendered", file=sys.stderr)
+        failed = True
+    # CronJobs only when asked for, one per poller, and then the internal schedules are off.
+    want_cron = name == "ifms-cronjobs"
+    off = {k for k, v in adapter_env.items() if k.startswith("IFMS_SCHEDULE_") and v == "off"}
+    if want_cron != bool(cronjobs) or (want_cron and (set(cronjobs) != IFMS_POLLERS
+            or off != {f"IFMS_SCHEDULE_{p}" for p in IFMS_POLLERS} or cronjobs["VA"] != "0 8 * * *")):
+        print(f"[helm-check] {name}: ifms CronJobs {cronjobs}, adapter schedules off {sorted(off)}", file=sys.stderr)
+        failed = True
+    if "IFMS_JIT_PUBLIC_KEY_PATH" not in adapter_env and "ifms-adapter" in deployments:
+        print(f"[helm-check] {name}: ifms-adapter without IFMS_JIT_PUBLIC_KEY_PATH", file=sys.stderr)
         failed = True
     if name == "defaults" and deployments != DEFAULT_DEPLOYMENTS:
         print(f"[helm-check] defaults: deployments {sorted(deployments)}, want {sorted(DEFAULT_DEPLOYMENTS)}", file=sys.stderr)

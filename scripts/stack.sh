@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the whole suite locally: infra (scripts/infra.sh) plus the seven services, and the
-# treasury side of iFIX (a second program service and exchange: the IFMS domain).
+# Run the whole suite locally: infra (scripts/infra.sh) plus the seven services, the
+# treasury side of iFIX (a second program service and exchange: the IFMS domain) and the
+# JIT treasury simulator the IFMS adapter talks to (dev only).
 #
 #   scripts/stack.sh up       build once (cargo build --bins), start what is not running,
 #                             wait until every /<ctx>/health says UP, print the URLs
@@ -19,6 +20,7 @@
 #   PGR_PORT SOR_RATES_PORT PROGRAM_PORT DIGIT_EXCHANGE_PORT IFMS_ADAPTER_PORT
 #   PERSISTER_PORT INDEXER_PORT   per-service host ports (8081..8087)
 #   PROGRAM_IFMS_PORT DIGIT_EXCHANGE_IFMS_PORT   the treasury side's (8093, 8094)
+#   JIT_SIMULATOR_PORT            the JIT simulator's (8095; health on /health, no context)
 #   and every service setting (DB_URL, KAFKA_BOOTSTRAP_SERVERS, JWT_SECRET, RUST_LOG, ...)
 #   which is passed through to all services; see README.md "Configuration".
 set -euo pipefail
@@ -35,7 +37,9 @@ STACK_DB_NAME="${STACK_DB_NAME:-digit}"
 # Two iFIX domains: the department (MUKTA: program + digit-exchange, database $STACK_DB_NAME,
 # topics as upstream names them) and the treasury (IFMS: program-ifms + digit-exchange-ifms,
 # database ${STACK_DB_NAME}_ifms, topics prefixed `ifms-`), each exchange holding the other's
-# public key (configs/exchange/registry-*.json).
+# public key (configs/exchange/registry-*.json). The IFMS adapter is the treasury's: it
+# shares the treasury database and topic prefix and talks to the JIT simulator (started
+# before it; context `/`, its health is /health).
 SERVICES=(
     "persister            ${PERSISTER_PORT:-8086}             /common-persist"
     "indexer              ${INDEXER_PORT:-8087}               /egov-indexer"
@@ -43,6 +47,7 @@ SERVICES=(
     "sor-rates            ${SOR_RATES_PORT:-8082}             /sor-rates"
     "program              ${PROGRAM_PORT:-8083}               /program-service"
     "digit-exchange       ${DIGIT_EXCHANGE_PORT:-8084}        /digit-exchange"
+    "jit-simulator        ${JIT_SIMULATOR_PORT:-8095}         /"
     "ifms-adapter         ${IFMS_ADAPTER_PORT:-8085}          /ifms"
     "program-ifms         ${PROGRAM_IFMS_PORT:-8093}          /program-service  program"
     "digit-exchange-ifms  ${DIGIT_EXCHANGE_IFMS_PORT:-8094}   /digit-exchange   digit-exchange"
@@ -82,6 +87,27 @@ instance_env() {
                 PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
             )
             ;;
+        jit-simulator)
+            # Its defaults: configs/ifms/jit-scenario.json, the dev key pair of configs/ifms/,
+            # client digit-rs-dev / digit-rs-dev-secret (configs/ifms/README.md).
+            INSTANCE_ENV=(
+                JIT_SIMULATOR_PORT="${JIT_SIMULATOR_PORT:-8095}"
+            )
+            ;;
+        ifms-adapter)
+            INSTANCE_ENV=(
+                DB_URL="$IFMS_DB_URL"
+                KAFKA_TOPIC_PREFIX=ifms
+                IFMS_JIT_HOSTNAME="http://127.0.0.1:${JIT_SIMULATOR_PORT:-8095}"
+                IFMS_JIT_CLIENT_ID="${JIT_SIMULATOR_CLIENT_ID:-digit-rs-dev}"
+                IFMS_JIT_CLIENT_SECRET="${JIT_SIMULATOR_CLIENT_SECRET:-digit-rs-dev-secret}"
+                IFMS_JIT_PUBLIC_KEY_PATH="$REPO_ROOT/configs/ifms/jit-simulator-public.pem"
+                # Dev-only key for beneficiary accounts at rest; production supplies its own.
+                IFMS_PII_KEYS="${IFMS_PII_KEYS:-dev:ZGlnaXQtcnMtZGV2LWlmbXMtcGlpLWtleS0zMmJ5dCE=}"
+                EGOV_PROGRAM_SERVICE_HOST="http://127.0.0.1:${PROGRAM_IFMS_PORT:-8093}/"
+                IFMS_OUTBOUND_TOKEN="${STACK_ADAPTER_TOKEN:-}"
+            )
+            ;;
         digit-exchange-ifms)
             INSTANCE_ENV=(
                 DB_URL="$IFMS_DB_URL"
@@ -97,8 +123,9 @@ instance_env() {
     esac
 }
 
-# Service identities on both sides: the program services' token for their exchange (role
-# IFIX_PROGRAM_SERVICE) and the exchanges' for their program service (IFIX_EXCHANGE), minted
+# Service identities on both sides: the program services' token for their exchange and the
+# IFMS adapter (role IFIX_PROGRAM_SERVICE), the exchanges' for their program service
+# (IFIX_EXCHANGE) and the adapter's for the treasury's program service (IFIX_ADAPTER), minted
 # with the dev JWT secret. A caller's own values win.
 mint_service_tokens() {
     local digitctl
@@ -111,6 +138,10 @@ mint_service_tokens() {
     if [[ -z ${STACK_EXCHANGE_TOKEN:-} ]]; then
         STACK_EXCHANGE_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000002 \
             --user-type SYSTEM --roles IFIX_EXCHANGE --tenant pg --secret "$JWT_SECRET" --ttl-seconds 31536000)
+    fi
+    if [[ -z ${STACK_ADAPTER_TOKEN:-} ]]; then
+        STACK_ADAPTER_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000003 \
+            --user-type SYSTEM --roles IFIX_ADAPTER --tenant pg --secret "$JWT_SECRET" --ttl-seconds 31536000)
     fi
 }
 
@@ -128,7 +159,8 @@ log_tail() {
     { tac "$1" | sed '/^===== /q' | tac | tail -n "${2:-40}" >&2; } || true
 }
 
-health_url() { echo "http://127.0.0.1:$1$2/health"; }
+# A context path of `/` (the JIT simulator) has its health at /health.
+health_url() { echo "http://127.0.0.1:$1${2%/}/health"; }
 
 healthy() {
     local body
