@@ -95,9 +95,10 @@ instance_env() {
             )
             ;;
         ifms-adapter)
+            # Only the treasury has an adapter: its topic keeps upstream's name
+            # (ifms-pi-index-enrich), without the treasury's `ifms` prefix.
             INSTANCE_ENV=(
                 DB_URL="$IFMS_DB_URL"
-                KAFKA_TOPIC_PREFIX=ifms
                 IFMS_JIT_HOSTNAME="http://127.0.0.1:${JIT_SIMULATOR_PORT:-8095}"
                 IFMS_JIT_CLIENT_ID="${JIT_SIMULATOR_CLIENT_ID:-digit-rs-dev}"
                 IFMS_JIT_CLIENT_SECRET="${JIT_SIMULATOR_CLIENT_SECRET:-digit-rs-dev-secret}"
