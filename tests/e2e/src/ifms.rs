@@ -148,6 +148,17 @@ impl IfmsStack {
         program_code: Option<&str>,
         exchanges: Option<(&str, &str)>,
     ) -> Self {
+        Self::start_full(scenario, settings, program_code, exchanges, Vec::new()).await
+    }
+
+    /// [`IfmsStack::start_in`] with extra MDMS documents (e.g. `ifms.JitMockResponse`).
+    pub async fn start_full(
+        scenario: Value,
+        settings: &[(&str, &str)],
+        program_code: Option<&str>,
+        exchanges: Option<(&str, &str)>,
+        extra_docs: Vec<Value>,
+    ) -> Self {
         let needs = ifms_adapter::NEEDS;
         let db = database(&needs).await;
         let mut config = SimulatorConfig::dev().unwrap();
@@ -200,7 +211,9 @@ impl IfmsStack {
             }
             d
         });
-        let mdms = Arc::new(EmbeddedMdms::from_documents(docs.collect::<Vec<_>>()));
+        let mut docs: Vec<Value> = docs.collect();
+        docs.extend(extra_docs);
+        let mdms = Arc::new(EmbeddedMdms::from_documents(docs));
         let platform = platform_with_mdms(&ifms_adapter::INFO, needs, &db, env, mdms).await;
         let treasury = ifms_adapter::treasury(&platform).unwrap();
         let built = ifms_adapter::assemble(&platform, treasury).await.unwrap();

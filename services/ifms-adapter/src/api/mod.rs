@@ -144,5 +144,14 @@ async fn scheduler_run(
         .await
         .map_err(|e| IfmsError::Corrupt(digit_core::infra::chain(&e)))?;
     tracing::info!(service_id = %which, ?outcome, "Scheduler call.");
-    Ok(Json(response_info(&b.request_info)))
+    // A run that failed as a whole (e.g. MDMS unreachable) says so; per-PI failures are
+    // logged and retried by the next run, as upstream.
+    let status = match outcome {
+        Some(digit_jobs::TickOutcome::Ran { ok: false }) => ResponseStatus::Failed,
+        _ => ResponseStatus::Successful,
+    };
+    Ok(Json(ResponseInfo::from_request(
+        Some(&b.request_info),
+        status,
+    )))
 }
