@@ -319,3 +319,74 @@ async fn a_partial_pi_past_its_cor_window_is_replaced_without_a_second_debit() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_that_fails_again_is_partial_and_corrected_again() {
+    let s = IfmsStack::start(
+        funded(
+            json!({"failAccounts": {"222": "Account does not exist", "333": "Account is Frozen"}}),
+        ),
+        &[],
+    )
+    .await;
+    let sanction = s.funded_sanction().await;
+    s.disburse(&disbursement(
+        "F1",
+        "EP/F",
+        &sanction,
+        vec![
+            line("a", "111@SBIN0000001", "70"),
+            line("b", "222@SBIN0000002", "30"),
+        ],
+    ))
+    .await;
+    s.service.run_pis().await.unwrap();
+    s.service.run_pag().await.unwrap();
+    s.service.run_pd().await.unwrap();
+    s.service.run_fd().await.unwrap();
+    assert_eq!(s.pi_status("F1").await, "PARTIAL");
+    // The first correction goes to another bad account.
+    let (_, r) = s
+        .disburse(&disbursement(
+            "F2",
+            "EP/F",
+            &sanction,
+            vec![line("b", "333@SBIN0000003", "30")],
+        ))
+        .await;
+    assert_eq!(r["message"]["status"]["status_code"], "INITIATED", "{r}");
+    s.service.run_ftps().await.unwrap();
+    assert_eq!(s.pi_status("F2").await, "INITIATED", "nothing paid");
+    let r = s.service.run_ftfps().await.unwrap();
+    assert_eq!(r.changed, 1, "{r:?}");
+    assert_eq!(s.pi_status("F2").await, "PARTIAL");
+    assert_eq!(statuses(&s, "F2").await, ["FAILED"]);
+    // The second correction pays it; the first is COMPLETED; one debit all along.
+    let (_, r) = s
+        .disburse(&disbursement(
+            "F3",
+            "EP/F",
+            &sanction,
+            vec![line("b", "444@SBIN0000004", "30")],
+        ))
+        .await;
+    assert_eq!(r["message"]["status"]["status_code"], "INITIATED", "{r}");
+    assert_eq!(s.pi_status("F2").await, "COMPLETED");
+    let cor = &s.jit.state().cors[1].params;
+    assert_eq!(
+        cor["jitOrgBillNo"],
+        body_pi_number(&s, "F1").await.as_str(),
+        "the chain's original"
+    );
+    assert_eq!(cor["beneficiaryDtls"][0]["orgAccountNo"], "222");
+    assert_eq!(cor["beneficiaryDtls"][0]["curAccountNo"], "333");
+    assert_eq!(cor["beneficiaryDtls"][0]["correctedAccountNo"], "444");
+    s.service.run_ftps().await.unwrap();
+    assert_eq!(s.pi_status("F3").await, "SUCCESSFUL");
+    assert_eq!(s.funds(&sanction).await, "1000/900");
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_transaction_details")
+            .await,
+        1
+    );
+}

@@ -547,24 +547,26 @@ impl AdapterService {
                             "FTPS",
                             answer,
                             |pi, data| {
-                                let mut changed = false;
+                                let (mut paid, mut advised) = (false, false);
                                 for item in
                                     data.iter().filter(|i| text(i, "jitCorBillNo").is_some())
                                 {
                                     if let Some(pa) = pi.pa.as_mut() {
-                                        pa.pabillrefnumber = text(item, "billRefNo");
+                                        let bill_ref = text(item, "billRefNo");
+                                        advised |= pa.pabillrefnumber != bill_ref;
+                                        pa.pabillrefnumber = bill_ref;
                                         pa.patokennumber = text(item, "tokenNumber");
                                         pa.patokendate = text(item, "tokenDate");
                                     }
-                                    changed |= mark_paid(pi, item, by, now);
+                                    paid |= mark_paid(pi, item, by, now);
                                 }
-                                if changed {
+                                if paid {
                                     // Paid lines make the correction SUCCESSFUL; the rest are
                                     // reported by FTFPS.
                                     pi.row.set_status(PiStatus::Successful);
                                     settle(pi);
                                 }
-                                changed
+                                paid || advised
                             },
                             pi,
                         )
@@ -576,13 +578,19 @@ impl AdapterService {
         Ok(report)
     }
 
-    /// FTFPS: failures of paid correction PIs (within the window).
+    /// FTFPS: failures of correction PIs (accepted or paid, within the window: a correction
+    /// whose every line failed again is never paid, so FTFPS asks about INITIATED ones too).
     pub async fn run_ftfps(&self) -> Result<PollReport, IfmsError> {
         let caller = Caller::job("FTFPS");
         let mut report = PollReport::default();
         let window_start = now_ms() - self.settings.fd_window_days * 86_400_000;
         for id in self
-            .ids(&[PiStatus::Successful], REVISED, true, now_ms())
+            .ids(
+                &[PiStatus::Initiated, PiStatus::Successful],
+                REVISED,
+                true,
+                now_ms(),
+            )
             .await?
         {
             let Some(pi) = self.load_one(&id).await? else {
