@@ -231,11 +231,11 @@ async fn run(o: Options) -> Result<(), String> {
                     Ok((v, t)) if v["message"]["status"]["status_code"] == "INITIATED" => took.push(t),
                     Ok((v, _)) => {
                         failed += 1;
-                        esay(format!("not initiated: {}", v["message"]["status"]));
+                        eprintln!("not initiated: {}", v["message"]["status"]);
                     }
                     Err(e) => {
                         failed += 1;
-                        esay(format!("create failed: {e}"));
+                        eprintln!("create failed: {e}");
                     }
                 }
             }
