@@ -439,3 +439,26 @@ async fn a_post_whose_answer_is_lost_stays_initiated_and_is_posted_again() {
     // The program service hears the state the reply could not give.
     assert_eq!(s.outbox("on-disburse/_update").await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_pi_numbers_nothing_is_recorded() {
+    // No id formats (idgen reads its table, which is empty): upstream's `IDGEN ERROR`.
+    let s = IfmsStack::start(funded(), &[("IDFORMAT_FROM_MDMS", "false")]).await;
+    let sanction = s.funded_sanction().await;
+    let (status, out) = s
+        .disburse(&disbursement(
+            "G1",
+            "EP/G",
+            &sanction,
+            vec![line("a", "111@SBIN0000001", "10")],
+        ))
+        .await;
+    assert_eq!(status, 502, "{out}");
+    assert_eq!(out["Errors"][0]["code"], "IDGEN ERROR");
+    assert_eq!(
+        s.count("SELECT count(*) FROM jit_payment_inst_details")
+            .await,
+        0
+    );
+    assert_eq!(s.funds(&sanction).await, "1000/1000");
+}
