@@ -6,8 +6,8 @@ use crate::domain::codes;
 use crate::domain::model::{PaymentInstruction, SanctionDetail};
 use crate::error::IfmsError;
 use crate::service::{AdapterService, Caller};
-use crate::store::funds::{self, FundsCriteria};
 use crate::store::pi::{self as store, PiCriteria};
+use crate::store::sanctions::{self, FundsCriteria};
 
 impl AdapterService {
     /// Keeps the items whose tenant the caller may act at (`tenant` of each).
@@ -99,7 +99,7 @@ impl AdapterService {
             self.authorize(caller, t.trim()).await?;
         }
         let mut conn = self.pool.acquire().await?;
-        let found = funds::search(
+        let found = sanctions::search(
             &mut conn,
             criteria,
             self.settings.search_default_limit,

@@ -12,6 +12,7 @@ use crate::error::IfmsError;
 use crate::service::callbacks::{AllotmentNote, SanctionNote};
 use crate::service::{field, new_id, now_ms, AdapterService, Caller};
 use crate::store::funds::{self, NewAllotment, NewSanction};
+use crate::store::{sanctions, va_log};
 use digit_jit::ServiceId;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -158,7 +159,7 @@ impl AdapterService {
         // From the watermark less an overlap (applying an allotment twice is impossible, so
         // asking again costs nothing, and one JIT posts late within the overlap is not lost).
         let overlap = self.settings.va_overlap_days * 86_400_000;
-        let from = match funds::va_watermark(&mut conn, key.0, key.1, key.2, key.3).await? {
+        let from = match va_log::va_watermark(&mut conn, key.0, key.1, key.2, key.3).await? {
             Some(mark) => mark - overlap,
             None => hoa
                 .get("effectiveFrom")
@@ -218,7 +219,7 @@ impl AdapterService {
             .await?;
         }
         // Items kept earlier whose sanction now exists.
-        for (id, raw) in funds::resolvable_unmatched(&mut tx, tenant, &hoa_code, &ddo).await? {
+        for (id, raw) in va_log::resolvable_unmatched(&mut tx, tenant, &hoa_code, &ddo).await? {
             let item: VaItem = serde_json::from_value(raw.clone())?;
             self.apply(
                 &mut tx,
@@ -235,13 +236,13 @@ impl AdapterService {
                 report,
             )
             .await?;
-            funds::drop_unmatched(&mut tx, &id).await?;
+            va_log::drop_unmatched(&mut tx, &id).await?;
         }
         if let Some(at) = latest {
             // The start of the newest allotment's day: the next run asks again from there
             // (less the overlap; repeated items are recognised), so nothing on the boundary
             // is missed.
-            funds::advance_va_watermark(&mut tx, key, at, &by, now).await?;
+            va_log::advance_va_watermark(&mut tx, key, at, &by, now).await?;
         }
         let mut outbox = Vec::new();
         outbox.extend(self.on_sanction(caller, &sanctions).await?);
@@ -314,9 +315,9 @@ impl AdapterService {
             }
         }
         let Some((sanction_id, sanction_program)) =
-            funds::sanction_of_master(tx, tenant, hoa, ddo, master).await?
+            sanctions::sanction_of_master(tx, tenant, hoa, ddo, master).await?
         else {
-            if funds::keep_unmatched(
+            if va_log::keep_unmatched(
                 tx,
                 tenant,
                 hoa,
