@@ -11,7 +11,7 @@ use crate::service::{field, new_id, AdapterService, Caller};
 use crate::store::pi::{
     self as store, jit_amount, Audit, BeneficiaryRow, Pi, PiRow, ORIGINAL, REVISED,
 };
-use crate::store::sanctions;
+use crate::store::sanctions::{self, SanctionForPi};
 use digit_jit::ServiceId;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -202,30 +202,22 @@ impl AdapterService {
             let lines: Vec<&CheckedLine> = payee.lines.iter().collect();
             beneficiaries.push(self.beneficiary(&row, number, &lines, payee.amount)?);
         }
-        let items: Vec<Value> = payees
+        let jit: Vec<JitPayee> = payees
             .iter()
             .zip(&beneficiaries)
-            .map(|(p, b)| {
-                json!({"benefId": b.beneficiarynumber, "benefName": p.first.name,
-                    "benfAcctNo": p.first.account, "benfBankIfscCode": p.first.ifsc,
-                    "benfMobileNo": p.first.phone, "benfEmailId": p.first.email,
-                    "benfAddress": p.first.address,
-                    "benfAccountType": p.first.account_type.clone().unwrap_or_else(|| "Saving".into()),
-                    "benfAmount": jit_amount(p.amount), "pranNo": "", "adhaarNumber": "",
-                    "purpose": "Mukta Payment"})
+            .map(|(p, b)| JitPayee {
+                benef_id: b.beneficiarynumber.clone(),
+                name: p.first.name.clone(),
+                account: p.first.account.clone(),
+                ifsc: p.first.ifsc.clone(),
+                mobile: p.first.phone.clone(),
+                email: p.first.email.clone(),
+                address: p.first.address.clone(),
+                account_type: p.first.account_type.clone(),
+                amount: p.amount,
             })
             .collect();
-        let params = json!({
-            "jitBillNo": row.pinumber, "jitBillDate": row.jitbilldate,
-            "jitBillDdoCode": sanction.ddocode, "granteeAgCode": field(&ssu, "granteeAgCode"),
-            "schemeCode": field(&hoa, "schemeCode"), "hoa": sanction.hoacode,
-            "ssuIaId": field(&ssu, "ssuId"), "mstAllotmentDistId": sanction.masterallotmentid,
-            "ssuAllotmentId": sanction.ssuallotmentid,
-            "allotmentTxnSlNo": sanction.allotmentserialno.map(|s| s.to_string()),
-            "billGrossAmount": jit_amount(c.amount), "billNetAmount": jit_amount(c.amount),
-            "billNumberOfBenf": items.len().to_string(), "purpose": "Mukta Payment",
-            "beneficiaryDetails": items,
-        });
+        let params = pi_params(&row, &sanction, &hoa, &ssu, &jit);
         row.jitrequest = Some(self.seal(ServiceId::PI, &params)?);
         Ok(Pi::new(row, beneficiaries))
     }
@@ -362,7 +354,7 @@ impl AdapterService {
     }
 
     /// `{service, params}` sealed for storage.
-    pub(super) fn seal(&self, service: ServiceId, params: &Value) -> Result<String, IfmsError> {
+    pub(crate) fn seal(&self, service: ServiceId, params: &Value) -> Result<String, IfmsError> {
         let text = json!({"serviceId": service.as_str(), "params": params}).to_string();
         self.pii
             .encrypt(&text)
@@ -386,4 +378,59 @@ impl AdapterService {
         };
         Ok((service, v.get("params").cloned().unwrap_or(Value::Null)))
     }
+}
+
+/// A beneficiary as the JIT PI request names it.
+#[derive(Debug, Clone)]
+pub(crate) struct JitPayee {
+    /// The beneficiary number.
+    pub benef_id: String,
+    /// Name.
+    pub name: String,
+    /// Account number.
+    pub account: String,
+    /// IFSC.
+    pub ifsc: String,
+    /// Mobile.
+    pub mobile: String,
+    /// E-mail.
+    pub email: String,
+    /// Address.
+    pub address: String,
+    /// Account type.
+    pub account_type: Option<String>,
+    /// Amount.
+    pub amount: Decimal,
+}
+
+/// The JIT `PI` params (A1.2) of a PI paying `payees` from `sanction`.
+pub(crate) fn pi_params(
+    row: &PiRow,
+    sanction: &SanctionForPi,
+    hoa: &Value,
+    ssu: &Value,
+    payees: &[JitPayee],
+) -> Value {
+    let items: Vec<Value> = payees
+        .iter()
+        .map(|p| {
+            json!({"benefId": p.benef_id, "benefName": p.name, "benfAcctNo": p.account,
+                "benfBankIfscCode": p.ifsc, "benfMobileNo": p.mobile, "benfEmailId": p.email,
+                "benfAddress": p.address,
+                "benfAccountType": p.account_type.clone().unwrap_or_else(|| "Saving".into()),
+                "benfAmount": jit_amount(p.amount), "pranNo": "", "adhaarNumber": "",
+                "purpose": "Mukta Payment"})
+        })
+        .collect();
+    json!({
+        "jitBillNo": row.pinumber, "jitBillDate": row.jitbilldate,
+        "jitBillDdoCode": sanction.ddocode, "granteeAgCode": field(ssu, "granteeAgCode"),
+        "schemeCode": field(hoa, "schemeCode"), "hoa": sanction.hoacode,
+        "ssuIaId": field(ssu, "ssuId"), "mstAllotmentDistId": sanction.masterallotmentid,
+        "ssuAllotmentId": sanction.ssuallotmentid,
+        "allotmentTxnSlNo": sanction.allotmentserialno.map(|s| s.to_string()),
+        "billGrossAmount": jit_amount(row.grossamount), "billNetAmount": jit_amount(row.netamount),
+        "billNumberOfBenf": items.len().to_string(), "purpose": "Mukta Payment",
+        "beneficiaryDetails": items,
+    })
 }
