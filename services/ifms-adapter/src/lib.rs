@@ -43,6 +43,8 @@ pub const INFO: ServiceInfo = ServiceInfo {
         digit_jit::JIT_VARS,
         service::VARS,
         service::jobs::JOB_VARS,
+        service::mukta::MUKTA_VARS,
+        service::payment::consumer::CONSUMER_VARS,
     ],
 };
 
@@ -86,6 +88,10 @@ pub fn service_with(
         settings: Arc::new(settings),
         authorizer: platform.gate.authorizer(),
         http: digit_http::HttpClient::from_env("program-service", env, &platform.metrics)?,
+        mukta: service::mukta::Mukta::from_env(
+            env,
+            digit_http::HttpClient::from_env("mukta", env, &platform.metrics)?,
+        )?,
     })
 }
 
@@ -136,7 +142,8 @@ pub async fn assemble(
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
         tracing::warn!(error = %e, "Could not create the IFMS index topic.");
     }
-    register_workers(platform, &service, producer)?;
+    register_workers(platform, &service, producer.clone())?;
+    service::payment::consumer::register(platform, &service, producer, &platform.env);
     let scheduler = service::jobs::Scheduler::new(
         &service,
         &platform.env,

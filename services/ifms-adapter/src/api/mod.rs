@@ -4,6 +4,7 @@
 //! | path | body | answer |
 //! |---|---|---|
 //! | `POST /v1/disburse/_create` | `{signature, header, message}` (iFIX disbursement) | the envelope with statuses and transaction ids |
+//! | `POST /pi/v1/_create` | `{RequestInfo, tenantId, referenceId}`, `{RequestInfo, tenantId, parentPI}` or `{RequestInfo, payment}` | `{ResponseInfo, paymentInstruction}` |
 //! | `POST /pi/v1/_search` | `{RequestInfo, searchCriteria}` | `{ResponseInfo, paymentInstructions}` |
 //! | `POST /funds/v1/_search` | `{RequestInfo, searchCriteria}` | `{ResponseInfo, funds}` |
 //! | `POST /_scheduler?serviceId=VA\|PIS\|PAG\|PD\|FD\|FTPS\|FTFPS` | `{RequestInfo}` | a bare `ResponseInfo` |
@@ -50,6 +51,7 @@ pub fn router(context: &str, service: AdapterService, scheduler: Scheduler) -> R
     for ctx in contexts {
         routes = routes
             .route(&format!("{ctx}/v1/disburse/_create"), post(disburse_create))
+            .route(&format!("{ctx}/pi/v1/_create"), post(pi_create))
             .route(&format!("{ctx}/pi/v1/_search"), post(pi_search))
             .route(&format!("{ctx}/funds/v1/_search"), post(funds_search))
             .route(&format!("{ctx}/_scheduler"), post(scheduler_run));
@@ -74,6 +76,28 @@ async fn disburse_create(
 ) -> Result<Json<Value>, ApiError> {
     let who = caller(&ctx, &uri);
     Ok(Json(s.service.disburse_create(&who, &body).await?))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    #[serde(rename = "RequestInfo", alias = "requestInfo")]
+    request_info: RequestInfo,
+    #[serde(flatten)]
+    request: crate::service::payment::PaymentRequest,
+}
+
+async fn pi_create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: CreateBody = parse_envelope(&body)?;
+    let who = caller(&ctx, &uri);
+    let pi = s.service.pi_create(&who, b.request).await?;
+    Ok(Json(
+        json!({"ResponseInfo": response_info(&b.request_info), "paymentInstruction": pi}),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -107,3 +107,20 @@ pub const INVALID_SERVICE_ID: Code = ("INVALID_SERVICE_ID", "Service id is not v
 pub const PARSING_ERROR: Code = ("PARSING_ERROR", "The request could not be parsed.");
 /// idgen failed (upstream's code has a space).
 pub const IDGEN_ERROR: Code = ("IDGEN ERROR", "Error while generating ids.");
+/// The payment already has a PI that is not FAILED (C.1 item 19: COMPLETED included).
+pub const PI_DUPLICATE_ERROR: Code = (
+    "PI_DUPLICATE_ERROR",
+    "PI is already created for Payment Advice",
+);
+/// The expense service has no such payment.
+pub const PAYMENT_NOT_FIND_ERROR: Code = ("PAYMENT_NOT_FIND_ERROR", "Payment not found");
+/// A revised PI cannot be made for this PI.
+pub const REVISED_PI_GEN_ERROR: Code = (
+    "REVISED_PI_GEN_ERROR",
+    "Revised PI can not be generated for this PI",
+);
+/// `/pi/v1/_create` without `referenceId`, `parentPI` or `payment` (with `tenantId`).
+pub const PI_REQUEST_INVALID_PARAMS: Code = (
+    "PI_REQUEST_INVALID_PARAMS",
+    "Either tenantId with referenceId or parentPI, or payment is required",
+);

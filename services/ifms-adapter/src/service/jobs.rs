@@ -63,6 +63,12 @@ schedule_var!(
     "FTPS (correction payments)"
 );
 schedule_var!(
+    PA_SCHEDULE,
+    "IFMS_SCHEDULE_PA",
+    "0 7 * * *",
+    "PA (payments for approved bills)"
+);
+schedule_var!(
     FTFPS_SCHEDULE,
     "IFMS_SCHEDULE_FTFPS",
     "30 12 * * *",
@@ -71,6 +77,7 @@ schedule_var!(
 
 /// The schedule settings.
 pub const JOB_VARS: &[EnvVar] = &[
+    PA_SCHEDULE,
     VA_SCHEDULE,
     PIS_SCHEDULE,
     PAG_SCHEDULE,
@@ -81,7 +88,8 @@ pub const JOB_VARS: &[EnvVar] = &[
 ];
 
 /// The pollers a scheduler runs, with their settings.
-pub const POLLERS: [(ServiceId, EnvVar); 7] = [
+pub const POLLERS: [(ServiceId, EnvVar); 8] = [
+    (ServiceId::PA, PA_SCHEDULE),
     (ServiceId::VA, VA_SCHEDULE),
     (ServiceId::PIS, PIS_SCHEDULE),
     (ServiceId::PAG, PAG_SCHEDULE),
@@ -118,9 +126,9 @@ impl AdapterService {
             ServiceId::FD => self.run_fd().await.map(|_| ()),
             ServiceId::FTPS => self.run_ftps().await.map(|_| ()),
             ServiceId::FTFPS => self.run_ftfps().await.map(|_| ()),
-            // PI and COR are accepted and do nothing (upstream); PA belongs to the payment
-            // path.
-            ServiceId::PI | ServiceId::COR | ServiceId::PA => Ok(()),
+            ServiceId::PA => self.run_pa().await.map(|_| ()),
+            // PI and COR are accepted and do nothing (upstream).
+            ServiceId::PI | ServiceId::COR => Ok(()),
         }
     }
 }

@@ -8,6 +8,8 @@
 pub mod callbacks;
 pub mod disburse;
 pub mod jobs;
+pub mod mukta;
+pub mod payment;
 pub mod pollers;
 pub mod search;
 pub mod treasury;
@@ -275,6 +277,8 @@ pub struct AdapterService {
     pub authorizer: Option<Arc<Authorizer>>,
     /// The program service (program lookups).
     pub http: digit_http::HttpClient,
+    /// MUKTA's expense, bank account, individual, organisation and audit log services.
+    pub mukta: mukta::Mukta,
 }
 
 impl std::fmt::Debug for AdapterService {

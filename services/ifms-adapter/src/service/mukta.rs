@@ -16,15 +16,34 @@ macro_rules! host_var {
             name: $env,
             aliases: &[],
             default: "http://127.0.0.1:8096/",
-            help: concat!($what, " host (the MUKTA services simulator of `make up` by default)"),
+            help: concat!(
+                $what,
+                " host (the MUKTA services simulator of `make up` by default)"
+            ),
         };
     };
 }
 
-host_var!(BILL_HOST, "EGOV_BILL_HOST", "Expense service (bills and payments)");
-host_var!(BANK_ACCOUNT_HOST, "EGOV_BANK_ACCOUNT_HOST", "Bank account service");
-host_var!(INDIVIDUAL_HOST, "EGOV_INDIVIDUAL_HOST", "Individual service");
-host_var!(ORGANISATION_HOST, "EGOV_ORGANISATION_HOST", "Organisation service");
+host_var!(
+    BILL_HOST,
+    "EGOV_BILL_HOST",
+    "Expense service (bills and payments)"
+);
+host_var!(
+    BANK_ACCOUNT_HOST,
+    "EGOV_BANK_ACCOUNT_HOST",
+    "Bank account service"
+);
+host_var!(
+    INDIVIDUAL_HOST,
+    "EGOV_INDIVIDUAL_HOST",
+    "Individual service"
+);
+host_var!(
+    ORGANISATION_HOST,
+    "EGOV_ORGANISATION_HOST",
+    "Organisation service"
+);
 host_var!(AUDIT_LOG_HOST, "EGOV_AUDIT_LOG_HOST", "Audit log service");
 
 /// Page size of the PA bill search (upstream `egov.bill.search.limit`).
@@ -60,7 +79,9 @@ pub struct Mukta {
 
 impl std::fmt::Debug for Mukta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mukta").field("bill", &self.bill).finish_non_exhaustive()
+        f.debug_struct("Mukta")
+            .field("bill", &self.bill)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +114,13 @@ impl Mukta {
         })
     }
 
-    async fn search(&self, host: &str, path: &str, body: &Value, key: &str) -> Result<Vec<Value>, IfmsError> {
+    async fn search(
+        &self,
+        host: &str,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Vec<Value>, IfmsError> {
         let url = digit_http::join_url(host, path);
         let answer: Value = self
             .http
@@ -129,14 +156,16 @@ impl Mukta {
         }
         let body = json!({"RequestInfo": {}, "billCriteria": {"tenantId": tenant, "ids": ids},
             "pagination": {"limit": ids.len(), "offSet": 0}});
-        self.search(&self.bill, "expense/bill/v1/_search", &body, "bills").await
+        self.search(&self.bill, "expense/bill/v1/_search", &body, "bills")
+            .await
     }
 
     /// A page of the tenant's bills without a payment status.
     pub async fn unpaid_bills(&self, tenant: &str, offset: i64) -> Result<Vec<Value>, IfmsError> {
         let body = json!({"RequestInfo": {}, "billCriteria": {"tenantId": tenant, "isPaymentStatusNull": true},
             "pagination": {"limit": self.bill_search_limit, "offSet": offset}});
-        self.search(&self.bill, "expense/bill/v1/_search", &body, "bills").await
+        self.search(&self.bill, "expense/bill/v1/_search", &body, "bills")
+            .await
     }
 
     /// Creates a payment (expense publishes `expense-payment-create`).
@@ -149,18 +178,30 @@ impl Mukta {
             .send_json()
             .await
             .map_err(dependency)?;
-        Ok(list(answer, "payments").into_iter().next().unwrap_or(Value::Null))
+        Ok(list(answer, "payments")
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null))
     }
 
     /// Bank accounts of payees (by reference id).
-    pub async fn bank_accounts(&self, tenant: &str, references: &[String]) -> Result<Vec<Value>, IfmsError> {
+    pub async fn bank_accounts(
+        &self,
+        tenant: &str,
+        references: &[String],
+    ) -> Result<Vec<Value>, IfmsError> {
         if references.is_empty() {
             return Ok(Vec::new());
         }
         let body = json!({"RequestInfo": {}, "bankAccountDetails": {"tenantId": tenant, "referenceId": references},
             "pagination": {"limit": references.len(), "offSet": 0, "order": "ASC"}});
-        self.search(&self.bank, "bankaccount-service/bankaccount/v1/_search", &body, "bankAccounts")
-            .await
+        self.search(
+            &self.bank,
+            "bankaccount-service/bankaccount/v1/_search",
+            &body,
+            "bankAccounts",
+        )
+        .await
     }
 
     /// Individuals by id.
@@ -173,18 +214,28 @@ impl Mukta {
             ids.len()
         );
         let body = json!({"RequestInfo": {}, "Individual": {"id": ids}});
-        self.search(&self.individual, &path, &body, "Individual").await
+        self.search(&self.individual, &path, &body, "Individual")
+            .await
     }
 
     /// Organisations by id.
-    pub async fn organisations(&self, tenant: &str, ids: &[String]) -> Result<Vec<Value>, IfmsError> {
+    pub async fn organisations(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<Value>, IfmsError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let body = json!({"RequestInfo": {}, "SearchCriteria": {"tenantId": tenant, "id": ids},
             "Pagination": {"limit": ids.len(), "offSet": 0}});
-        self.search(&self.organisation, "org-services/organisation/v1/_search", &body, "organisations")
-            .await
+        self.search(
+            &self.organisation,
+            "org-services/organisation/v1/_search",
+            &body,
+            "organisations",
+        )
+        .await
     }
 
     /// The audit log of an object (a bank account), any order.
@@ -192,6 +243,7 @@ impl Mukta {
         let path = format!(
             "audit-service/log/v1/_search?tenantId={tenant}&offset=0&limit=1000&objectId={object_id}"
         );
-        self.search(&self.audit, &path, &json!({"RequestInfo": {}}), "AuditLogs").await
+        self.search(&self.audit, &path, &json!({"RequestInfo": {}}), "AuditLogs")
+            .await
     }
 }

@@ -165,7 +165,24 @@ pub async fn debit(
     by: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let taken = sqlx::query(
+    let taken = debit_guard(conn, tenant_id, sanction_id, amount, by, now).await?;
+    if taken {
+        debit_record(conn, tenant_id, sanction_id, pi_id, amount, by, now).await?;
+    }
+    Ok(taken)
+}
+
+/// The guarded relative update of a debit (`false`: the funds do not cover `amount`). The
+/// caller writes its DEBIT row ([`debit_record`]) in the same transaction.
+pub async fn debit_guard(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    sanction_id: &str,
+    amount: Decimal,
+    by: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
         "UPDATE jit_funds_summary SET availableamount = availableamount - $1,
             lastmodifiedtime = $4, lastmodifiedby = $5
          WHERE tenantid = $2 AND sanctionid = $3 AND availableamount >= $1",
@@ -178,21 +195,30 @@ pub async fn debit(
     .execute(&mut *conn)
     .await?
     .rows_affected()
-        == 1;
-    if taken {
-        insert_transaction(
-            conn,
-            tenant_id,
-            sanction_id,
-            pi_id,
-            amount,
-            "DEBIT",
-            by,
-            now,
-        )
-        .await?;
-    }
-    Ok(taken)
+        == 1)
+}
+
+/// The DEBIT row of a guarded debit.
+pub async fn debit_record(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    sanction_id: &str,
+    pi_id: &str,
+    amount: Decimal,
+    by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    insert_transaction(
+        conn,
+        tenant_id,
+        sanction_id,
+        pi_id,
+        amount,
+        "DEBIT",
+        by,
+        now,
+    )
+    .await
 }
 
 /// Gives a PI's debit back (a REVERSAL row and the credit), once: `None` when the PI has no

@@ -252,3 +252,31 @@ pub async fn sanction_for_pi(
     .fetch_optional(conn)
     .await
 }
+
+/// The sanctions of a tenant × DDO × head of account whose available funds cover `amount`,
+/// newest first (A1.6 step 6: the first of them pays; the guarded debit decides).
+pub async fn with_funds(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    ddo_code: &str,
+    hoa_code: &str,
+    amount: Decimal,
+) -> Result<Vec<SanctionForPi>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, s.hoacode, s.ddocode, s.masterallotmentid, s.programcode,
+                a.ssuallotmentid, a.allotmentserialno
+         FROM jit_sanction_details s
+         JOIN jit_funds_summary f ON f.sanctionid = s.id
+         LEFT JOIN LATERAL (SELECT ssuallotmentid, allotmentserialno FROM jit_allotment_details
+                WHERE sanctionid = s.id AND allotmenttransactiontype NOT ILIKE 'Allotment withdrawal'
+                ORDER BY allotmentserialno DESC, createdtime DESC LIMIT 1) a ON TRUE
+         WHERE s.tenantid = $1 AND s.ddocode = $2 AND s.hoacode = $3 AND f.availableamount >= $4
+         ORDER BY s.lastmodifiedtime DESC, s.id",
+    )
+    .bind(tenant_id)
+    .bind(ddo_code)
+    .bind(hoa_code)
+    .bind(amount)
+    .fetch_all(conn)
+    .await
+}

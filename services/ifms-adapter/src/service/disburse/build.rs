@@ -344,7 +344,9 @@ impl AdapterService {
 
     /// The stored account of a beneficiary, decrypted.
     pub fn account_of(&self, b: &BeneficiaryRow) -> Result<(String, String), IfmsError> {
-        let stored = b.bankaccountcode.as_deref().unwrap_or_default();
+        let Some(stored) = b.bankaccountcode.as_deref() else {
+            return Ok((String::new(), String::new()));
+        };
         let plain = self
             .pii
             .decrypt(stored)

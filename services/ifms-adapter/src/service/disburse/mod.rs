@@ -26,6 +26,8 @@ use serde_json::{json, Value};
 mod build;
 mod post;
 
+pub(crate) use build::{pi_params, JitPayee};
+
 /// How a disbursement is paid, decided from the payment's PIs (newest first).
 #[derive(Debug, Clone)]
 pub enum Plan {

@@ -201,6 +201,7 @@ impl AdapterService {
             for p in &reloaded {
                 if notify {
                     outbox.extend(self.on_disburse(caller, p)?);
+                    outbox.extend(self.payment_update(caller, p)?);
                 }
                 outbox.push(self.index_copy(p)?);
             }
