@@ -138,9 +138,18 @@ pub async fn assemble(
         .producer
         .clone()
         .ok_or_else(|| anyhow::anyhow!("ifms-adapter needs a Kafka producer"))?;
-    let topics = [(service.settings.index_topic.as_str(), 1)];
+    let payment_topic = platform
+        .env
+        .get_or_default(&service::payment::consumer::PAYMENT_CREATE_TOPIC);
+    let error_topic = platform
+        .env
+        .get_or_default(&service::payment::consumer::ERROR_QUEUE_TOPIC);
+    let mut topics = vec![(service.settings.index_topic.as_str(), 1), (error_topic.as_str(), 1)];
+    if !payment_topic.trim().is_empty() {
+        topics.push((payment_topic.as_str(), 1));
+    }
     if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
-        tracing::warn!(error = %e, "Could not create the IFMS index topic.");
+        tracing::warn!(error = %e, "Could not create the IFMS topics.");
     }
     register_workers(platform, &service, producer.clone())?;
     service::payment::consumer::register(platform, &service, producer, &platform.env);
