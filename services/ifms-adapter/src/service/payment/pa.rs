@@ -92,3 +92,25 @@ impl AdapterService {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::payment_of;
+    use serde_json::json;
+
+    #[test]
+    fn a_bill_is_paid_whole_by_its_active_payable_line_items() {
+        let bill = json!({"id": "B1", "tenantId": "pg.citya", "totalAmount": 1500.50, "wfStatus": "APPROVED",
+            "billDetails": [{"id": "D1", "totalAmount": 1500.50, "payableLineItems": [
+                {"id": "L1", "amount": 1400.50, "status": "ACTIVE"},
+                {"id": "L2", "amount": 100, "status": "ACTIVE"},
+                {"id": "L3", "amount": 7, "status": "INACTIVE"}]}]});
+        let p = payment_of(&bill);
+        assert_eq!(p["netPayableAmount"].to_string(), "1500.5");
+        assert_eq!(p["bills"][0]["billId"], "B1");
+        assert_eq!(p["bills"][0]["totalPaidAmount"], p["bills"][0]["totalAmount"]);
+        let items = p["bills"][0]["billDetails"][0]["payableLineItems"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0], json!({"lineItemId": "L1", "paidAmount": 1400.50, "tenantId": "pg.citya"}));
+    }
+}
