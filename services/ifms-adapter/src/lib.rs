@@ -144,7 +144,10 @@ pub async fn assemble(
     let error_topic = platform
         .env
         .get_or_default(&service::payment::consumer::ERROR_QUEUE_TOPIC);
-    let mut topics = vec![(service.settings.index_topic.as_str(), 1), (error_topic.as_str(), 1)];
+    let mut topics = vec![
+        (service.settings.index_topic.as_str(), 1),
+        (error_topic.as_str(), 1),
+    ];
     if !payment_topic.trim().is_empty() {
         topics.push((payment_topic.as_str(), 1));
     }

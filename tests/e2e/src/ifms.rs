@@ -187,9 +187,15 @@ impl IfmsStack {
                 format!("ifms-pi-index-enrich-{tag}"),
             ),
             ("OUTBOX_POLL_INTERVAL_MS", "50".to_owned()),
-            ("PAYMENT_CREATE_TOPIC", format!("expense-payment-create-{tag}")),
+            (
+                "PAYMENT_CREATE_TOPIC",
+                format!("expense-payment-create-{tag}"),
+            ),
             ("IFMS_CONSUMER_GROUP_ID", format!("ifms-adapter-{tag}")),
-            ("IFIX_ADAPTER_ERROR_QUEUE_TOPIC", format!("ifms-adapter-error-queue-{tag}")),
+            (
+                "IFIX_ADAPTER_ERROR_QUEUE_TOPIC",
+                format!("ifms-adapter-error-queue-{tag}"),
+            ),
         ]);
         for var in ifms_adapter::service::jobs::JOB_VARS {
             env.push((var.name.to_owned(), "off".to_owned()));

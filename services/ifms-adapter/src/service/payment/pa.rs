@@ -108,9 +108,18 @@ mod tests {
         let p = payment_of(&bill);
         assert_eq!(p["netPayableAmount"].to_string(), "1500.5");
         assert_eq!(p["bills"][0]["billId"], "B1");
-        assert_eq!(p["bills"][0]["totalPaidAmount"], p["bills"][0]["totalAmount"]);
-        let items = p["bills"][0]["billDetails"][0]["payableLineItems"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            p["bills"][0]["totalPaidAmount"],
+            p["bills"][0]["totalAmount"]
+        );
+        let items = p["bills"][0]["billDetails"][0]["payableLineItems"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0], json!({"lineItemId": "L1", "paidAmount": 1400.50, "tenantId": "pg.citya"}));
+        assert_eq!(
+            items[0],
+            json!({"lineItemId": "L1", "paidAmount": 1400.50, "tenantId": "pg.citya"})
+        );
     }
 }
