@@ -48,6 +48,7 @@ SERVICES=(
     "program              ${PROGRAM_PORT:-8083}               /program-service"
     "digit-exchange       ${DIGIT_EXCHANGE_PORT:-8084}        /digit-exchange"
     "jit-simulator        ${JIT_SIMULATOR_PORT:-8095}         /"
+    "mukta-simulator      ${MUKTA_SIMULATOR_PORT:-8096}       /"
     "ifms-adapter         ${IFMS_ADAPTER_PORT:-8085}          /ifms"
     "program-ifms         ${PROGRAM_IFMS_PORT:-8093}          /program-service  program"
     "digit-exchange-ifms  ${DIGIT_EXCHANGE_IFMS_PORT:-8094}   /digit-exchange   digit-exchange"
@@ -87,6 +88,13 @@ instance_env() {
                 PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
             )
             ;;
+        mukta-simulator)
+            # MUKTA's expense, bank account, individual, organisation and audit-log services
+            # (configs/mukta/README.md); payments it creates go to expense-payment-create.
+            INSTANCE_ENV=(
+                MUKTA_SIMULATOR_PORT="${MUKTA_SIMULATOR_PORT:-8096}"
+            )
+            ;;
         jit-simulator)
             # Its defaults: configs/ifms/jit-scenario.json, the dev key pair of configs/ifms/,
             # client digit-rs-dev / digit-rs-dev-secret (configs/ifms/README.md).
@@ -107,6 +115,11 @@ instance_env() {
                 IFMS_PII_KEYS="${IFMS_PII_KEYS:-dev:ZGlnaXQtcnMtZGV2LWlmbXMtcGlpLWtleS0zMmJ5dCE=}"
                 EGOV_PROGRAM_SERVICE_HOST="http://127.0.0.1:${PROGRAM_IFMS_PORT:-8093}/"
                 IFMS_OUTBOUND_TOKEN="${STACK_ADAPTER_TOKEN:-}"
+                EGOV_BILL_HOST="http://127.0.0.1:${MUKTA_SIMULATOR_PORT:-8096}/"
+                EGOV_BANK_ACCOUNT_HOST="http://127.0.0.1:${MUKTA_SIMULATOR_PORT:-8096}/"
+                EGOV_INDIVIDUAL_HOST="http://127.0.0.1:${MUKTA_SIMULATOR_PORT:-8096}/"
+                EGOV_ORGANISATION_HOST="http://127.0.0.1:${MUKTA_SIMULATOR_PORT:-8096}/"
+                EGOV_AUDIT_LOG_HOST="http://127.0.0.1:${MUKTA_SIMULATOR_PORT:-8096}/"
             )
             ;;
         digit-exchange-ifms)
