@@ -323,6 +323,19 @@ impl AdapterService {
             .collect())
     }
 
+    /// The ULB tenants of the state (MDMS `tenant.tenants` without the state itself).
+    pub async fn tenants(&self) -> Result<Vec<String>, IfmsError> {
+        let state = &self.settings.state_tenant;
+        Ok(self
+            .mdms
+            .master(state, "tenant", "tenants", None)
+            .await?
+            .iter()
+            .filter_map(|t| field(t, "code"))
+            .filter(|c| c != state)
+            .collect())
+    }
+
     /// The active heads of account of the state, by `sequence`.
     pub async fn heads_of_account(&self) -> Result<Vec<Value>, IfmsError> {
         let mut hoas = self

@@ -91,15 +91,7 @@ impl AdapterService {
     /// One VA run over every tenant × SSU × head of account.
     pub async fn run_va(&self) -> Result<VaReport, IfmsError> {
         let caller = Caller::job("VA");
-        let state = self.settings.state_tenant.clone();
-        let tenants: Vec<String> = self
-            .mdms
-            .master(&state, "tenant", "tenants", None)
-            .await?
-            .iter()
-            .filter_map(|t| field(t, "code"))
-            .filter(|c| *c != state)
-            .collect();
+        let tenants = self.tenants().await?;
         let hoas = self.heads_of_account().await?;
         let mut report = VaReport::default();
         for tenant in &tenants {

@@ -14,10 +14,9 @@
 
 use crate::domain::codes::{self, Rule};
 use crate::domain::disbursement::{self, Checked, Line};
-use crate::domain::status::{status_log, LogOutcome, PiStatus};
+use crate::domain::status::PiStatus;
 use crate::error::IfmsError;
 use crate::service::callbacks::disbursement_status;
-use crate::service::pollers::Change;
 use crate::service::{new_id, now_ms, AdapterService, Caller};
 use crate::store::funds;
 use crate::store::pi::{self as store, PiRow};
@@ -196,25 +195,8 @@ impl AdapterService {
 
         // 3. Record the outcome (unless a re-post already did: the PI is locked and must
         //    still be unacknowledged). The reply carries the state to the program service.
-        self.change(
-            caller,
-            &pi.row.id,
-            service,
-            &[PiStatus::Initiated],
-            false,
-            |p, by, now| {
-                if p.row.jitposted {
-                    return Change::unchanged(status_log(service.as_str(), LogOutcome::Success));
-                }
-                let (log, details) = self.apply_post(p, answer, by, now);
-                Change {
-                    log: Some(log),
-                    details,
-                    changed: true,
-                }
-            },
-        )
-        .await?;
+        self.record_post(caller, &pi.row.id, service, answer, false)
+            .await?;
         self.reply_from(&request, &pi.row.id).await
     }
 

@@ -3,13 +3,46 @@
 
 use crate::domain::status::{status_log, BeneficiaryStatus, LogOutcome, PiStatus};
 use crate::error::IfmsError;
+use crate::service::pollers::Change;
 use crate::service::treasury::CallFailure;
 use crate::service::{field, AdapterService, Caller};
 use crate::store::pi::{self as store, Pi};
-use digit_jit::JitResponse;
+use digit_jit::{JitResponse, ServiceId};
 use digit_outbox::OutboxMessage;
 use serde_json::{json, Value};
 impl AdapterService {
+    /// Records the answer of a post on the PI (unless a re-post already did: the PI is
+    /// locked and must still be INITIATED and unacknowledged); `notify` also tells the
+    /// program service or the expense service.
+    pub(crate) async fn record_post(
+        &self,
+        caller: &Caller,
+        pi_id: &str,
+        service: ServiceId,
+        answer: Result<JitResponse, CallFailure>,
+        notify: bool,
+    ) -> Result<bool, IfmsError> {
+        self.change(
+            caller,
+            pi_id,
+            service,
+            &[PiStatus::Initiated],
+            notify,
+            |p, by, now| {
+                if p.row.jitposted {
+                    return Change::unchanged(status_log(service.as_str(), LogOutcome::Success));
+                }
+                let (log, details) = self.apply_post(p, answer, by, now);
+                Change {
+                    log: Some(log),
+                    details,
+                    changed: true,
+                }
+            },
+        )
+        .await
+    }
+
     /// Applies a post's outcome to the PI in memory; returns the status log and its details.
     pub fn apply_post(
         &self,

@@ -10,7 +10,6 @@ use crate::domain::codes;
 use crate::domain::status::{status_log, BeneficiaryStatus, LogOutcome, PiStatus};
 use crate::error::IfmsError;
 use crate::service::disburse::{pi_params, JitPayee};
-use crate::service::pollers::Change;
 use crate::service::{field, new_id, now_ms, AdapterService, Caller};
 use crate::store::funds;
 use crate::store::pi::{self as store, Audit, BeneficiaryRow, Pi, PiRow, ORIGINAL};
@@ -218,25 +217,8 @@ impl AdapterService {
                 tx.commit().await?;
                 let (service, params) = self.jit_request(&pi)?;
                 let answer = self.treasury.call(Some(&tenant), service, params).await;
-                self.change(
-                    caller,
-                    &pi.row.id,
-                    service,
-                    &[PiStatus::Initiated],
-                    true,
-                    |p, by, now| {
-                        if p.row.jitposted {
-                            return Change::unchanged(status_log("PI", LogOutcome::Success));
-                        }
-                        let (log, details) = self.apply_post(p, answer, by, now);
-                        Change {
-                            log: Some(log),
-                            details,
-                            changed: true,
-                        }
-                    },
-                )
-                .await?;
+                self.record_post(caller, &pi.row.id, service, answer, true)
+                    .await?;
                 // A post without an answer leaves the payment INITIATED: tell expense so.
                 let mut conn = self.pool.acquire().await?;
                 let pi = store::load(&mut conn, std::slice::from_ref(&pi.row.id), false)

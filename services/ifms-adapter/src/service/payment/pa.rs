@@ -4,7 +4,7 @@
 //! `expense-payment-create` for the consumer to turn into a PI.
 
 use crate::error::IfmsError;
-use crate::service::{field, AdapterService};
+use crate::service::AdapterService;
 use serde_json::{json, Value};
 
 /// What a PA run did.
@@ -49,15 +49,7 @@ pub fn payment_of(bill: &Value) -> Value {
 impl AdapterService {
     /// One PA run.
     pub async fn run_pa(&self) -> Result<PaReport, IfmsError> {
-        let state = self.settings.state_tenant.clone();
-        let tenants: Vec<String> = self
-            .mdms
-            .master(&state, "tenant", "tenants", None)
-            .await?
-            .iter()
-            .filter_map(|t| field(t, "code"))
-            .filter(|c| *c != state)
-            .collect();
+        let tenants = self.tenants().await?;
         let mut report = PaReport::default();
         for tenant in &tenants {
             let mut offset = 0;
