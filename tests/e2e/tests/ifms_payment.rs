@@ -398,3 +398,78 @@ async fn no_funds_and_unknown_payees_fail_and_a_retry_makes_one_pi() {
     assert_eq!(s.funds(&sc).await, "5000/4000");
     assert_eq!(s.funds(&sanction).await, "100/100");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payees_sharing_an_account_are_one_beneficiary() {
+    let st = start(scenario(vec![va_item(
+        "Initial Allotment",
+        "5001",
+        0,
+        "6001",
+        "10000",
+        "0",
+        "2026-05-01",
+    )]))
+    .await;
+    let s = &st.s;
+    let _workers = s.start_workers();
+    s.funded_sanction().await;
+    // A second individual whose bank account is the first one's (a joint account).
+    let fixtures: Value = serde_json::from_str(
+        &std::fs::read_to_string(digit_e2e::repo_root().join("configs/mukta/fixtures.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut person = fixtures["individuals"][0].clone();
+    person["id"] = json!("ind-joint");
+    let mut account = fixtures["bankAccounts"][0].clone();
+    account["id"] = json!("acct-joint");
+    account["referenceId"] = json!("ind-joint");
+    account["bankAccountDetails"][0]["id"] = json!("acct-joint-d");
+    st.admin(
+        "/simulator/fixtures/_add",
+        &json!({"individuals": [person], "bankAccounts": [account]}),
+    )
+    .await;
+    let detail = |payee: &str, amount: f64| {
+        json!({"totalAmount": amount,
+        "payee": {"type": "INDIVIDUAL", "identifier": payee},
+        "payableLineItems": [{"headCode": "WEG", "amount": amount, "type": "PAYABLE"}]})
+    };
+    let added = st
+        .admin("/simulator/bills", &json!({"bills": [{"tenantId": TENANT, "businessService": "EXPENSE.WAGES",
+            "totalAmount": 30, "billDetails": [detail("7a1c0e52-3b9d-4f6e-8a21-5c4d3e2f1a01", 10.0), detail("ind-joint", 20.0)]}]}))
+        .await;
+    let bill = added["bills"][0]["id"].as_str().unwrap().to_owned();
+    // Pay only the new bill (retry path: the payment is made by expense, the PI on demand).
+    let payment: Value = st
+        .http
+        .post(format!("{}/expense/payment/v1/_create", st.mukta.base_url()))
+        .json(&json!({"RequestInfo": {}, "payment": ifms_adapter::service::payment::pa::payment_of(&added["bills"][0])}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = payment["payments"][0]["paymentNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    st.await_pis(1).await;
+    let (pi, _, status) = st.pi_of(&number).await;
+    assert_eq!(status, "INITIATED", "{bill}");
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT trim_scale(b.amount)::text, (SELECT count(*) FROM jit_beneficiary_lineitems l WHERE l.beneficiaryid = b.id)
+           FROM jit_beneficiary_details b WHERE b.piid = $1",
+    )
+    .bind(&pi)
+    .fetch_all(s.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [("30".to_owned(), 2)],
+        "one beneficiary for one account, both lines"
+    );
+}

@@ -430,10 +430,12 @@ impl AdapterService {
             .find(|t| field(t, "code").as_deref() == Some(tenant));
         let mut out: Vec<Payee> = Vec::new();
         for mut p in payees {
-            let account = accounts
+            let record = accounts
                 .iter()
-                .find(|a| s(a, &["referenceId"]).as_deref() == Some(p.id.as_str()))
-                .and_then(|a| a.get("bankAccountDetails").and_then(|d| d.get(0)));
+                .find(|a| s(a, &["referenceId"]).as_deref() == Some(p.id.as_str()));
+            // The audit log is kept per bank account record (its `id`), not per detail.
+            let record_id = record.and_then(|a| s(a, &["id"]));
+            let account = record.and_then(|a| a.get("bankAccountDetails").and_then(|d| d.get(0)));
             let contact = match p.kind {
                 "IND" => individuals
                     .iter()
@@ -485,7 +487,7 @@ impl AdapterService {
                         account: number,
                         ifsc,
                         account_type: s(a, &["accountType"]),
-                        bank_account_id: s(a, &["id"]),
+                        bank_account_id: record_id.clone(),
                         mobile,
                         address: crate::domain::disbursement::clean(&address),
                     });
