@@ -43,9 +43,15 @@ cases = {
     "all-enabled": {"services": {n: {"enabled": True} for n in ("program", "digit-exchange", "ifms-adapter", "indexer")}},
     # Upstream's cron contract instead of the adapter's internal scheduler.
     "ifms-cronjobs": {"ifms": {"cronJobs": {"enabled": True, "timeZone": "Asia/Kolkata"},
-                               "jit": {"hostname": "https://jit.example.org", "clientId": "c"}}},
+                               "jit": {"hostname": "https://jit.example.org", "clientId": "c"},
+                               "mukta": {"billHost": "http://expense:8080/", "bankAccountHost": "http://bankaccount-service:8080/",
+                                         "individualHost": "http://individual:8080/", "organisationHost": "http://org-services:8080/",
+                                         "auditLogHost": "http://audit-service:8080/"}}},
 }
-IFMS_POLLERS = {"VA", "PIS", "PAG", "PD", "FD", "FTPS", "FTFPS"}
+IFMS_POLLERS = {"PA", "VA", "PIS", "PAG", "PD", "FD", "FTPS", "FTFPS"}
+MUKTA_HOSTS = {"EGOV_BILL_HOST": "http://expense:8080/", "EGOV_BANK_ACCOUNT_HOST": "http://bankaccount-service:8080/",
+               "EGOV_INDIVIDUAL_HOST": "http://individual:8080/", "EGOV_ORGANISATION_HOST": "http://org-services:8080/",
+               "EGOV_AUDIT_LOG_HOST": "http://audit-service:8080/"}
 # By default only what is built is deployed: a `helm install` into a DIGIT cluster must not
 # replace egov-indexer (or program-service, ...) with a service that answers only /health.
 DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "ifms-adapter", "egov-persister"}
@@ -64,8 +70,10 @@ for name, values in cases.items():
     deployments = set()
     cronjobs = {}
     adapter_env = {}
+    notes = ""
     for tpl, text in sorted(manifests.items()):
         if tpl.endswith("NOTES.txt"):
+            notes = text
             continue
         for doc in yaml.safe_load_all(text):
             if not doc:
@@ -108,6 +116,13 @@ for name, values in cases.items():
         failed = True
     if "IFMS_JIT_PUBLIC_KEY_PATH" not in adapter_env and "ifms-adapter" in deployments:
         print(f"[helm-check] {name}: ifms-adapter without IFMS_JIT_PUBLIC_KEY_PATH", file=sys.stderr)
+        failed = True
+    # The MUKTA services: set → passed through; unset → not passed and NOTES.txt warns.
+    mukta = {k: v for k, v in adapter_env.items() if k in MUKTA_HOSTS}
+    warned = "MUKTA services NOT SET" in notes
+    if "ifms-adapter" in deployments and ((name == "ifms-cronjobs") != (mukta == MUKTA_HOSTS)
+            or (name != "ifms-cronjobs") != (not mukta) or (not mukta) != warned):
+        print(f"[helm-check] {name}: ifms-adapter MUKTA hosts {mukta}, NOTES warning {warned}", file=sys.stderr)
         failed = True
     if name == "defaults" and deployments != DEFAULT_DEPLOYMENTS:
         print(f"[helm-check] defaults: deployments {sorted(deployments)}, want {sorted(DEFAULT_DEPLOYMENTS)}", file=sys.stderr)
