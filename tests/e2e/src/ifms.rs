@@ -329,16 +329,19 @@ impl IfmsStack {
             .collect()
     }
 
-    /// Waits until the PI of disbursement `id` exists (the program service's relay called).
+    /// Waits until the PI of disbursement `id` exists and its post was answered (posted,
+    /// or no longer INITIATED): the pollers skip a PI whose post is still in flight.
     pub async fn await_pi(&self, id: &str) {
         let started = std::time::Instant::now();
         loop {
-            let n: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM jit_payment_inst_details WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(self.db.pool())
-                    .await
-                    .unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM jit_payment_inst_details WHERE id = $1
+                   AND (jitposted OR pistatus <> 'INITIATED')",
+            )
+            .bind(id)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap();
             if n == 1 {
                 return;
             }

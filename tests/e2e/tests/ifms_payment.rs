@@ -90,7 +90,11 @@ impl Stacks {
         loop {
             if self
                 .s
-                .count("SELECT count(*) FROM jit_payment_inst_details")
+                // Made, and its post answered: the pollers skip a PI whose post is in flight.
+                .count(
+                    "SELECT count(*) FROM jit_payment_inst_details
+                      WHERE jitposted OR pistatus <> 'INITIATED'",
+                )
                 .await
                 >= n
             {
