@@ -3,7 +3,8 @@
 //! summaries, turns the treasury-side program service's disbursements into payment
 //! instructions (PI) posted to JIT, follows them to their end (PIS → PAG → PD, FD, and
 //! correction PIs through COR → FTPS/FTFPS), and reports every change back to the program
-//! service.
+//! service. The payment path does the same for MUKTA's expense payments
+//! (`expense-payment-create`, `/pi/v1/_create`, PA) and moves the expense payment with its PI.
 //!
 //! `api` holds the endpoints, `domain` the rules and wire models (no I/O), `store` the SQL
 //! (the funds ledger is the only code that changes a balance), `service` the pipelines,

@@ -305,6 +305,18 @@ async fn approved_bills_are_paid_through_pis_to_the_end() {
         (400, Some("PI_REQUEST_INVALID_PARAMS")),
         "{out}"
     );
+    // A payment naming a bill expense does not know is refused whole, not paid in part.
+    let (code, out) = st
+        .create(
+            json!({"payment": {"tenantId": TENANT, "paymentNumber": "EP/GHOST/1",
+            "bills": [{"billId": "no-such-bill", "billDetails": []}]}}),
+        )
+        .await;
+    assert_eq!(
+        (code, out["Errors"][0]["code"].as_str()),
+        (400, Some("PI_REQUEST_INVALID_PARAMS")),
+        "{out}"
+    );
     assert_eq!(s.ledger_available(&sanction).await, "6499.25");
 }
 

@@ -46,7 +46,7 @@ pub const PROGRAM_SERVICE_TOKEN: EnvVar = EnvVar {
     name: "IFMS_OUTBOUND_TOKEN",
     aliases: &[],
     default: "",
-    help: "JWT sent as Authorization: Bearer to the program service (role IFIX_ADAPTER; none when empty)",
+    help: "JWT sent as Authorization: Bearer to the program service (role IFIX_ADAPTER) and with the expense payment updates (none when empty)",
 };
 /// The index topic.
 pub const PI_INDEX_TOPIC: EnvVar = EnvVar {

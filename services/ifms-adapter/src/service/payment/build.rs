@@ -61,15 +61,20 @@ fn s(v: &Value, path: &[&str]) -> Option<String> {
     .filter(|x| !x.trim().is_empty())
 }
 
-fn amount(v: &Value, key: &str) -> Decimal {
-    v.get(key)
-        .map(|a| {
-            a.to_string()
-                .trim_matches('"')
-                .parse::<Decimal>()
-                .unwrap_or_default()
-        })
-        .unwrap_or_default()
+/// An exact amount of an expense record; a missing or unreadable one is an error, never 0.
+fn amount(v: &Value, key: &str) -> Result<Decimal, IfmsError> {
+    let raw = v.get(key).map(|a| a.to_string()).unwrap_or_default();
+    // A rule, not a dependency failure: retrying cannot mend the record (and a consumer
+    // retrying it would hold up every later payment).
+    raw.trim_matches('"').parse::<Decimal>().map_err(|_| {
+        IfmsError::Rule(codes::rule_with(
+            codes::PI_REQUEST_INVALID_PARAMS,
+            format!(
+                "expense: line item {} has no readable {key} ('{raw}')",
+                s(v, &["id"]).unwrap_or_default()
+            ),
+        ))
+    })
 }
 
 impl AdapterService {
@@ -327,8 +332,15 @@ impl AdapterService {
             .collect();
         let mut payees: Vec<Payee> = Vec::new();
         for pb in payment_bills {
+            // A payment names bills expense must know; paying the rest would pay part of it.
             let Some(bill) = bills.iter().find(|b| s(b, &["id"]) == s(pb, &["billId"])) else {
-                continue;
+                return Err(IfmsError::Rule(codes::rule_with(
+                    codes::PI_REQUEST_INVALID_PARAMS,
+                    format!(
+                        "bill {} of the payment is not known to expense",
+                        s(pb, &["billId"]).unwrap_or_default()
+                    ),
+                )));
             };
             for pd in pb
                 .get("billDetails")
@@ -385,7 +397,7 @@ impl AdapterService {
                         )
                     };
                     let line = s(item, &["id"]).unwrap_or_default();
-                    let a = amount(item, "amount");
+                    let a = amount(item, "amount")?;
                     match payees.iter_mut().find(|p| p.id == id) {
                         Some(p) => {
                             p.amount += a;
