@@ -55,6 +55,21 @@ impl Location {
     }
 }
 
+impl Location {
+    /// Like [`Location::resolve`], for writing: the value at this location in `root`.
+    pub fn resolve_mut<'v>(&self, root: &'v mut Value) -> Option<&'v mut Value> {
+        let mut cur = root;
+        for step in &self.0 {
+            cur = match step {
+                PathStep::Key(k) => cur.as_object_mut()?.get_mut(k)?,
+                PathStep::Index(i) => cur.as_array_mut()?.get_mut(*i)?,
+                PathStep::Keys(_) => return None,
+            };
+        }
+        Some(cur)
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("$")?;

@@ -9,6 +9,7 @@
 
 pub mod authz;
 pub mod config;
+pub mod config_files;
 pub mod error;
 pub mod extract;
 pub mod gate;

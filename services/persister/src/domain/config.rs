@@ -782,56 +782,18 @@ pub enum ConfigError {
 ///
 /// Zero files in total is an error, as upstream.
 pub fn load_configs(spec: &str) -> Result<PersisterConfig, ConfigError> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let lower = entry.to_ascii_lowercase();
-        if lower.starts_with("classpath:") {
-            return Err(ConfigError::Unsupported {
-                entry: entry.to_string(),
-                reason: "there is no Java classpath".to_string(),
-            });
+    use digit_service::config_files::{read_yaml_files, ConfigFilesError};
+    let files = read_yaml_files(spec).map_err(|e| match e {
+        ConfigFilesError::NoFiles { spec } => ConfigError::NoFiles { spec },
+        ConfigFilesError::Unsupported { entry, reason } => {
+            ConfigError::Unsupported { entry, reason }
         }
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Err(ConfigError::Unsupported {
-                entry: entry.to_string(),
-                reason: "configs are not fetched over the network".to_string(),
-            });
-        }
-        let path = match entry.strip_prefix("file://") {
-            Some(rest) => PathBuf::from(rest),
-            None if entry.contains("://") || lower.starts_with("file:") => {
-                return Err(ConfigError::Unsupported {
-                    entry: entry.to_string(),
-                    reason: "only file:///absolute/path URLs and plain paths are supported"
-                        .to_string(),
-                })
-            }
-            None => PathBuf::from(entry),
-        };
-        if is_yaml_name(entry) {
-            files.push(path);
-        } else {
-            files.extend(yaml_files_in(&path)?);
-        }
-    }
-    if files.is_empty() {
-        return Err(ConfigError::NoFiles {
-            spec: spec.to_string(),
-        });
-    }
-    let mut texts = Vec::with_capacity(files.len());
-    for f in &files {
-        let text = std::fs::read_to_string(f).map_err(|source| ConfigError::Io {
-            path: f.clone(),
-            source,
-        })?;
-        texts.push(text);
-    }
+        ConfigFilesError::Io { path, source } => ConfigError::Io { path, source },
+    })?;
     PersisterConfig::from_sources(
         files
             .iter()
-            .map(PathBuf::as_path)
-            .zip(texts.iter().map(String::as_str)),
+            .map(|(path, text)| (path.as_path(), text.as_str())),
     )
     .map_err(|e| match e {
         ConfigError::NoFiles { .. } => ConfigError::NoFiles {
@@ -839,30 +801,6 @@ pub fn load_configs(spec: &str) -> Result<PersisterConfig, ConfigError> {
         },
         other => other,
     })
-}
-
-/// Upstream's test: the last `.`-separated segment is `yml` or `yaml`.
-fn is_yaml_name(name: &str) -> bool {
-    matches!(name.rsplit('.').next(), Some("yml" | "yaml"))
-}
-
-fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
-    let io = |source| ConfigError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let is_file = entry.file_type().map_err(io)?.is_file()
-            || std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
-        let name = entry.file_name();
-        if is_file && is_yaml_name(&name.to_string_lossy()) {
-            found.push(entry.path());
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 // ---- raw (serde) shapes -------------------------------------------------------------------
