@@ -5,3 +5,6 @@ pub mod config;
 pub mod transform;
 
 pub use config::{load_configs, ConfigError, ConfigKey, IndexerConfig};
+
+#[cfg(test)]
+mod tests;
