@@ -88,6 +88,20 @@ instance_env() {
                 PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
             )
             ;;
+        indexer)
+            # Upstream's configs name cluster hosts; they map onto pgr, which serves the
+            # workflow, MDMS (v1 and the mdms-v2 path) and boundary APIs. The indexer's service
+            # token reads workflow history (role INDEXER).
+            local pgr="http://127.0.0.1:${PGR_PORT:-8081}"
+            INSTANCE_ENV=(
+                EGOV_INDEXER_YML_REPO_PATH="$REPO_ROOT/configs/indexer"
+                INDEXER_TEMPLATES_PATH="$REPO_ROOT/configs/indexer/templates"
+                INDEXER_HOST_REWRITE="http://egov-workflow-v2.egov:8080=$pgr,http://boundary-service.egov:8080=$pgr,http://mdms-v2.egov:8080=$pgr,http://egov-mdms-service.egov:8080=$pgr"
+                EGOV_MDMS_HOST="$pgr/"
+                EGOV_SERVICE_HOST="$pgr/"
+                INDEXER_OUTBOUND_TOKEN="${STACK_INDEXER_TOKEN:-}"
+            )
+            ;;
         mukta-simulator)
             # MUKTA's expense, bank account, individual, organisation and audit-log services
             # (configs/mukta/README.md); payments it creates go to expense-payment-create.
@@ -139,7 +153,8 @@ instance_env() {
 
 # Service identities on both sides: the program services' token for their exchange and the
 # IFMS adapter (role IFIX_PROGRAM_SERVICE), the exchanges' for their program service
-# (IFIX_EXCHANGE) and the adapter's for the treasury's program service (IFIX_ADAPTER), minted
+# (IFIX_EXCHANGE), the adapter's for the treasury's program service (IFIX_ADAPTER) and the
+# indexer's for the workflow history it puts in PGR documents (INDEXER), minted
 # with the dev JWT secret. A caller's own values win.
 mint_service_tokens() {
     local digitctl
@@ -152,6 +167,10 @@ mint_service_tokens() {
     if [[ -z ${STACK_EXCHANGE_TOKEN:-} ]]; then
         STACK_EXCHANGE_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000002 \
             --user-type SYSTEM --roles IFIX_EXCHANGE --tenant pg --secret "$JWT_SECRET" --ttl-seconds 31536000)
+    fi
+    if [[ -z ${STACK_INDEXER_TOKEN:-} ]]; then
+        STACK_INDEXER_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000004 \
+            --user-type SYSTEM --roles INDEXER --tenant pg --secret "$JWT_SECRET" --ttl-seconds 31536000)
     fi
     if [[ -z ${STACK_ADAPTER_TOKEN:-} ]]; then
         STACK_ADAPTER_TOKEN=$("$digitctl" token --user-uuid 66666666-6666-4666-8666-000000000003 \
