@@ -24,6 +24,12 @@ use crate::MdmsSource;
 pub const SEARCH_PATH: &str = "/egov-mdms-service/v1/_search";
 /// Path of the single-master endpoint.
 pub const GET_PATH: &str = "/egov-mdms-service/v1/_get";
+/// The v1-compatible search of mdms-v2 (same request and answer).
+pub const V2_SEARCH_PATH: &str = "/mdms-v2/v1/_search";
+/// boundary-service search.
+pub const BOUNDARY_SEARCH_PATH: &str = "/boundary-service/boundary-relationships/_search";
+/// egov-location search.
+pub const LOCATION_SEARCH_PATH: &str = "/egov-location/location/v11/boundarys/_search";
 
 /// The MDMS v1 API over `source`:
 ///
@@ -38,7 +44,10 @@ pub const GET_PATH: &str = "/egov-mdms-service/v1/_get";
 pub fn router(source: Arc<dyn MdmsSource>) -> Router {
     Router::new()
         .route(SEARCH_PATH, post(search))
+        .route(V2_SEARCH_PATH, post(search))
         .route(GET_PATH, post(get))
+        .route(BOUNDARY_SEARCH_PATH, post(boundaries))
+        .route(LOCATION_SEARCH_PATH, post(boundaries))
         .with_state(source)
 }
 
@@ -158,4 +167,48 @@ async fn get(
         response_info: None,
         mdms_res,
     }))
+}
+
+/// Query parameters of the boundary searches.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct BoundaryParams {
+    tenant_id: Option<String>,
+    hierarchy_type_code: Option<String>,
+    boundary_type: Option<String>,
+    codes: Option<String>,
+    include_children: Option<bool>,
+}
+
+async fn boundaries(
+    State(source): State<Arc<dyn MdmsSource>>,
+    axum::extract::Query(params): axum::extract::Query<BoundaryParams>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = required(params.tenant_id, "tenantId")?;
+    let codes: Vec<String> = params
+        .codes
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if codes.len() > crate::boundary::MAX_CODES {
+        return Err(ApiError::bad_request(
+            crate::codes::CRITERIA_TOO_LARGE,
+            format!("at most {} codes per search", crate::boundary::MAX_CODES),
+        ));
+    }
+    let trees = source
+        .master(&tenant, "egov-location", "TenantBoundary", None)
+        .await?;
+    let query = crate::boundary::BoundaryQuery {
+        hierarchy_type: params.hierarchy_type_code.filter(|s| !s.is_empty()),
+        boundary_type: params.boundary_type.filter(|s| !s.is_empty()),
+        codes,
+        include_children: params.include_children.unwrap_or(false),
+    };
+    Ok(Json(serde_json::json!({
+        "ResponseInfo": digit_core::ResponseInfo::from_request(None, digit_core::ResponseStatus::Successful),
+        "TenantBoundary": crate::boundary::search(&trees, &tenant, &query),
+    })))
 }

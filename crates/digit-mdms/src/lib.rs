@@ -12,6 +12,7 @@
 //! Reference: `spec/upstream-platform.md` §6.1, §7.3, Appendix B.
 
 mod api;
+pub mod boundary;
 mod embedded;
 mod error;
 mod model;
@@ -23,7 +24,9 @@ use std::sync::Arc;
 use digit_core::RequestInfo;
 use serde_json::Value;
 
-pub use api::{router, GET_PATH, SEARCH_PATH};
+pub use api::{
+    router, BOUNDARY_SEARCH_PATH, GET_PATH, LOCATION_SEARCH_PATH, SEARCH_PATH, V2_SEARCH_PATH,
+};
 pub use embedded::{EmbeddedMdms, DEFAULT_MDMS_CONFIG_PATH, MDMS_CONFIG_PATH};
 pub use error::{codes, MdmsError};
 pub use model::{
