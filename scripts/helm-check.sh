@@ -54,7 +54,7 @@ MUKTA_HOSTS = {"EGOV_BILL_HOST": "http://expense:8080/", "EGOV_BANK_ACCOUNT_HOST
                "EGOV_AUDIT_LOG_HOST": "http://audit-service:8080/"}
 # By default only what is built is deployed: a `helm install` into a DIGIT cluster must not
 # replace egov-indexer (or program-service, ...) with a service that answers only /health.
-DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "ifms-adapter", "egov-persister"}
+DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "ifms-adapter", "egov-persister", "egov-indexer"}
 failed = False
 for name, values in cases.items():
     report = lint(path, values, strict=True)
