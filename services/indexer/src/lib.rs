@@ -12,6 +12,8 @@ use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder}
 use elasticsearch::Elasticsearch;
 use sqlx::migrate::Migrator;
 
+pub mod dashboard;
+
 /// This service's tables (`migrations/indexer/`).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/indexer");
 
@@ -66,7 +68,7 @@ pub async fn elasticsearch_reachable(client: &Elasticsearch) -> bool {
 }
 
 /// The service's business routes (none yet); checks Elasticsearch in the background.
-pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
+pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     let url = Env::process().get_or_default(&ELASTICSEARCH_URL);
     let client = elasticsearch_client(&url)?;
     tokio::spawn(async move {
@@ -76,5 +78,5 @@ pub async fn routes(_platform: Platform) -> anyhow::Result<Router> {
             tracing::warn!(%url, "Elasticsearch is not reachable; the indexer stays idle until it is.");
         }
     });
-    Ok(Router::new())
+    Ok(Router::new().merge(dashboard::routes(&platform)?))
 }
