@@ -74,14 +74,15 @@
     return root;
   };
 
-  // Bars grouped per row: rows [{label, values: [n…]}], series [{name, cls}].
+  // Bars grouped per row, the row's label above its bars: rows [{label, values: [n…]}],
+  // series [{name, cls}].
   const groupedBars = (rows, series, format) => {
     if (!rows.length) return empty();
     const bar = 14;
-    const group = series.length * bar + 14;
-    const labelW = 250;
+    const labelH = 18;
+    const group = labelH + series.length * bar + 10;
     const valueW = 130;
-    const barW = WIDTH - labelW - valueW;
+    const barW = WIDTH - valueW;
     const max = Math.max(1e-9, ...rows.flatMap((r) => r.values));
     const legendH = 24;
     const root = svg('svg', {
@@ -90,20 +91,20 @@
       role: 'img',
     });
     series.forEach((s, i) => {
-      const x = labelW + i * 130;
+      const x = i * 130;
       root.append(svg('rect', { x, y: 4, width: 12, height: 12, class: 'bar ' + s.cls }));
       root.append(svg('text', { x: x + 16, y: 15, class: 'legend' }, s.name));
     });
     rows.forEach((r, n) => {
       const y0 = legendH + n * group;
-      root.append(svg('text', { x: labelW - 8, y: y0 + group / 2, class: 'label', 'text-anchor': 'end' }, r.label));
+      root.append(svg('text', { x: 0, y: y0 + 13, class: 'label' }, r.label));
       r.values.forEach((v, i) => {
-        const y = y0 + i * bar + 4;
+        const y = y0 + labelH + i * bar;
         const w = Math.max(v > 0 ? 2 : 0, (v / max) * barW);
         const g = svg('g');
         g.append(svg('title', {}, `${r.label} · ${series[i].name}: ${format(v)}`));
-        g.append(svg('rect', { x: labelW, y, width: w, height: bar - 3, class: 'bar ' + series[i].cls }));
-        g.append(svg('text', { x: labelW + w + 6, y: y + 10, class: 'value small' }, format(v)));
+        g.append(svg('rect', { x: 0, y, width: w, height: bar - 3, class: 'bar ' + series[i].cls }));
+        g.append(svg('text', { x: w + 6, y: y + 10, class: 'value small' }, format(v)));
         root.append(g);
       });
     });
@@ -114,7 +115,7 @@
   const lineChart = (points, interval) => {
     if (!points.length || points.every((p) => p.count === 0)) return empty();
     const h = 220;
-    const pad = { l: 44, r: 16, t: 12, b: 40 };
+    const pad = { l: 44, r: 24, t: 12, b: 40 };
     const w = WIDTH - pad.l - pad.r;
     const ih = h - pad.t - pad.b;
     const max = Math.max(1, ...points.map((p) => p.count));
@@ -138,8 +139,10 @@
       g.append(svg('title', {}, `${label(p)}: ${count(p.count)}`));
       g.append(svg('circle', { cx: x(i), cy: y(p.count), r: points.length > 60 ? 1.5 : 3, class: 'dot' }));
       root.append(g);
-      if (i % every === 0 || i === points.length - 1) {
-        root.append(svg('text', { x: x(i), y: h - pad.b + 18, class: 'tick', 'text-anchor': 'middle' }, label(p)));
+      const last = i === points.length - 1;
+      if ((i % every === 0 && points.length - 1 - i >= every / 2) || last) {
+        const anchor = points.length > 1 && last ? 'end' : i === 0 && points.length > 1 ? 'start' : 'middle';
+        root.append(svg('text', { x: x(i), y: h - pad.b + 18, class: 'tick', 'text-anchor': anchor }, label(p)));
       }
     });
     return root;

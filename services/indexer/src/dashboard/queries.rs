@@ -277,7 +277,9 @@ pub struct ComplaintOptions<'a> {
 
 /// Closed within the SLA: `lastModifiedTime − createdTime < SLA`. With a fixed SLA the
 /// script is upstream DSS's own ("Closed With In Sla"). A per-complaint SLA reads
-/// `slaHours` only where it exists (a script touching an unmapped field fails in ES).
+/// `slaHours` only where it exists: behind an `exists` filter (a script touching a field
+/// no document has fails in ES) and a `size()` guard (an engine may run the script on
+/// every document).
 fn within_sla(rule: SlaRule) -> Value {
     use pgr::{CREATED, MODIFIED, SLA_HOURS};
     let below = |rhs: &str| format!("doc['{MODIFIED}'].value - doc['{CREATED}'].value < {rhs}");
@@ -296,7 +298,10 @@ fn within_sla(rule: SlaRule) -> Value {
             "should": [
                 {"bool": {"filter": [
                     exists(SLA_HOURS),
-                    script(below(&format!("doc['{SLA_HOURS}'].value * 3600000.0")), json!({}))
+                    script(
+                        format!("doc['{SLA_HOURS}'].size() != 0 && {}", below(&format!("doc['{SLA_HOURS}'].value * 3600000.0"))),
+                        json!({})
+                    )
                 ]}},
                 {"bool": {
                     "must_not": [exists(SLA_HOURS)],
@@ -320,7 +325,7 @@ fn overdue(rule: SlaRule, now: i64) -> Value {
                 {"bool": {"filter": [
                     exists(SLA_HOURS),
                     script(
-                        format!("params.now - doc['{CREATED}'].value >= doc['{SLA_HOURS}'].value * 3600000.0"),
+                        format!("doc['{SLA_HOURS}'].size() != 0 && params.now - doc['{CREATED}'].value >= doc['{SLA_HOURS}'].value * 3600000.0"),
                         json!({"now": now})
                     )
                 ]}},
@@ -489,7 +494,8 @@ pub struct Series {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sla {
-    /// The rule used.
+    /// The rule used (`"rule": "perComplaint", "defaultHours"` or `"rule": "fixed", "hours"`).
+    #[serde(flatten)]
     pub rule: SlaRule,
     /// Closed complaints.
     pub closed: u64,
