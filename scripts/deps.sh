@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent installers for everything `make` needs beyond the Rust toolchain.
 #
-#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|newman|compose|helm ...]
+#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|newman|compose|helm|chromium ...]
 #
-# all      = base postgres kafka osmem newman compose helm (default)
-# test     = what `make test` needs: base postgres kafka osmem compose helm
+# all      = base postgres kafka osmem newman compose helm chromium (default)
+# test     = what `make test` needs: base postgres kafka osmem compose helm chromium
 # run      = what `make up` needs: base postgres kafka osmem
 #
 # Every installer skips when its tool is already present at the pinned version, prints what
@@ -193,17 +193,33 @@ dep_compose() {
     apt_install docker-compose
 }
 
+# --- Chromium (headless, for the indexer dashboard test) -----------------------------------
+# Debian's chromium package; the test loads /egov-indexer/dashboard with --headless=new,
+# checks the DOM and keeps a screenshot (services/indexer/tests/dashboard.rs).
+dep_chromium() {
+    local bin
+    bin=$(chromium_bin)
+    if [[ -n $bin ]]; then
+        log "chromium: $("$bin" --version 2>/dev/null | head -1) at $bin, skip"
+        return 0
+    fi
+    apt_install chromium
+    bin=$(chromium_bin)
+    [[ -n $bin ]] || die "chromium: installed, but no chromium binary on PATH"
+    log "chromium: $("$bin" --version 2>/dev/null | head -1) at $bin"
+}
+
 main() {
     local targets=("$@") t
     [[ ${#targets[@]} -gt 0 ]] || targets=(all)
     local expanded=()
     for t in "${targets[@]}"; do
         case $t in
-            all) expanded+=(base postgres kafka osmem newman compose helm) ;;
-            test) expanded+=(base postgres kafka osmem compose helm) ;;
+            all) expanded+=(base postgres kafka osmem newman compose helm chromium) ;;
+            test) expanded+=(base postgres kafka osmem compose helm chromium) ;;
             run) expanded+=(base postgres kafka osmem) ;;
-            base | postgres | kafka | osmem | newman | compose | helm) expanded+=("$t") ;;
-            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|newman|compose|helm)" ;;
+            base | postgres | kafka | osmem | newman | compose | helm | chromium) expanded+=("$t") ;;
+            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|newman|compose|helm|chromium)" ;;
         esac
     done
     local total=$SECONDS

@@ -6,6 +6,7 @@
 #   DIGIT_CACHE_DIR   where downloaded/installed tools live (default ~/.cache/digit-rs)
 #   DIGIT_RUN_DIR     pid files and logs of what the scripts start (default <repo>/.run)
 #   OSMEM_BIN, NEWMAN_BIN   use these binaries instead of the cached ones
+#   CHROMIUM_BIN      the headless browser of the dashboard test (default: chromium on PATH)
 #   KAFKA_HOST/KAFKA_PORT, ES_HOST/ES_PORT, PG_HOST/PG_PORT   where infra listens
 #   KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (<run dir>/kafka), KAFKA_HEAP_OPTS
 
@@ -166,6 +167,13 @@ newman_bin() {
     if [[ -n ${NEWMAN_BIN:-} ]]; then echo "$NEWMAN_BIN"; return; fi
     if [[ -x $NEWMAN_PREFIX/node_modules/.bin/newman ]]; then echo "$NEWMAN_PREFIX/node_modules/.bin/newman"; return; fi
     command -v newman 2>/dev/null || echo "$NEWMAN_PREFIX/node_modules/.bin/newman"
+}
+
+# chromium_bin — the Chromium binary (CHROMIUM_BIN, else chromium or chromium-browser on
+# PATH), or nothing when there is none.
+chromium_bin() {
+    if [[ -n ${CHROMIUM_BIN:-} ]]; then echo "$CHROMIUM_BIN"; return; fi
+    command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null || true
 }
 
 # compose_cmd — prints the docker compose command available here (v1 or v2), or nothing.

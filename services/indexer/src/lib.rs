@@ -12,6 +12,7 @@
 //! `indexer check <configs…>` validates configs offline and exits.
 
 pub mod api;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod metrics;
@@ -228,6 +229,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
             LEGACY_PAGE,
             SERVICE_HOST,
         ],
+        dashboard::VARS,
     ],
 };
 
@@ -252,6 +254,11 @@ pub fn elasticsearch(env: &Env) -> anyhow::Result<Es> {
         credentials,
         ES_TIMEOUT,
     )
+}
+
+/// A bare client for `url` (no credentials), for tools and tests.
+pub fn elasticsearch_client(url: &str) -> anyhow::Result<elasticsearch::Elasticsearch> {
+    Ok(Es::new(url, None, ES_TIMEOUT)?.client().clone())
 }
 
 /// Builds the consumers and the API, starts the consumers.
@@ -352,7 +359,8 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         metrics,
         shutdown: platform.shutdown.clone(),
     };
-    Ok(api::router(&platform.settings.context_path, ops))
+    let dashboard = dashboard::routes(&platform)?;
+    Ok(api::router(&platform.settings.context_path, ops).merge(dashboard))
 }
 
 /// Topics are used as the configs name them (like the persister: a central instance lists
