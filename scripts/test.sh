@@ -70,7 +70,7 @@ t0=$SECONDS
 
 # --- 1. dependencies ---------------------------------------------------------------------
 step "dependencies"
-scripts/deps.sh base postgres kafka osmem compose helm || failures+=("deps")
+scripts/deps.sh base postgres kafka osmem compose helm chromium || failures+=("deps")
 
 # --- 2. build ----------------------------------------------------------------------------
 if [[ $have_nextest == 1 ]]; then
@@ -151,6 +151,8 @@ if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
         failures+=("postman: suite did not come up")
     else
         scripts/postman.sh || failures+=("postman")
+        # The dashboard on the end-to-end data just indexed (headless Chromium).
+        scripts/dashboard-check.sh || failures+=("dashboard-check")
         # Upstream's own program-service collection, on an open-access instance of ours.
         STACK_DB_NAME=digit_test scripts/postman-upstream.sh || failures+=("postman: upstream Program Service collection")
     fi
