@@ -1,4 +1,5 @@
-//! The `/egov-mdms-service/v1/_search` and `/_get` endpoints.
+//! The `/egov-mdms-service/v1/_search` and `/_get` endpoints, mdms-v2's v1-compatible
+//! `/mdms-v2/v1/_search`, and the boundary searches over `egov-location.TenantBoundary`.
 
 use std::sync::Arc;
 
@@ -9,14 +10,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use digit_core::error::codes as core_codes;
-use digit_core::{ErrorDetail, RequestInfo};
+use digit_core::{ErrorDetail, RequestInfo, ResponseInfo, ResponseStatus};
 use digit_service::extract::is_json;
 use digit_service::{ApiError, DigitJson, QueryCriteria};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::MdmsError;
-use crate::model::{validate, MdmsCriteria, MdmsResponse, SearchBody};
+use crate::boundary::{
+    add_boundary_type, search_boundaries, BoundaryQuery, BoundaryRelationshipResponse,
+    HierarchyBoundaries, HierarchyRelation, LocationBoundaryResponse, LocationTenantBoundary,
+    BOUNDARY_MASTER, BOUNDARY_MODULE,
+};
+use crate::error::{codes, MdmsError};
+use crate::model::{take_master, validate, MdmsCriteria, MdmsResponse, SearchBody};
 use crate::remote::CORRELATION_HEADER;
 use crate::MdmsSource;
 
@@ -24,12 +30,12 @@ use crate::MdmsSource;
 pub const SEARCH_PATH: &str = "/egov-mdms-service/v1/_search";
 /// Path of the single-master endpoint.
 pub const GET_PATH: &str = "/egov-mdms-service/v1/_get";
-/// The v1-compatible search of mdms-v2 (same request and answer).
-pub const V2_SEARCH_PATH: &str = "/mdms-v2/v1/_search";
-/// boundary-service search.
+/// mdms-v2's v1-compatible search (same request and response as [`SEARCH_PATH`]).
+pub const MDMS_V2_SEARCH_PATH: &str = "/mdms-v2/v1/_search";
+/// boundary-service's boundary search.
 pub const BOUNDARY_SEARCH_PATH: &str = "/boundary-service/boundary-relationships/_search";
-/// egov-location search.
-pub const LOCATION_SEARCH_PATH: &str = "/egov-location/location/v11/boundarys/_search";
+/// egov-location's boundary search.
+pub const LOCATION_BOUNDARY_SEARCH_PATH: &str = "/egov-location/location/v11/boundarys/_search";
 
 /// The MDMS v1 API over `source`:
 ///
@@ -39,15 +45,23 @@ pub const LOCATION_SEARCH_PATH: &str = "/egov-location/location/v11/boundarys/_s
 ///   RequestInfo body (bare, as upstream binds it, or wrapped in `{"RequestInfo": …}`) →
 ///   the same response for one master.
 ///
+/// * `POST /mdms-v2/v1/_search`: the `_search` above under mdms-v2's path;
+/// * `POST /boundary-service/boundary-relationships/_search?tenantId=&hierarchyTypeCode=&boundaryType=&codes=&includeChildren=&includeParents=`
+///   → `{"ResponseInfo", "TenantBoundary": [{"tenantId", "hierarchyType", "boundary": [...]}]}`;
+/// * `POST /egov-location/location/v11/boundarys/_search?tenantId=&hierarchyTypeCode=&boundaryType=&codes=`
+///   → `{"ResponseInfo", "TenantBoundary": [{"hierarchyType", "boundary": [...]}]}`.
+///
+/// The boundary searches read master `egov-location.TenantBoundary` through `source` (tenant
+/// fallback included) and take any body (a `RequestInfo`, bare or wrapped, or nothing).
 /// Missing criteria or parameters are DIGIT 400s. The router carries no authentication:
-/// both paths are on upstream's open-endpoint list.
+/// the paths are open endpoints (`EGOV_OPEN_ENDPOINTS_WHITELIST`'s default).
 pub fn router(source: Arc<dyn MdmsSource>) -> Router {
     Router::new()
         .route(SEARCH_PATH, post(search))
-        .route(V2_SEARCH_PATH, post(search))
+        .route(MDMS_V2_SEARCH_PATH, post(search))
         .route(GET_PATH, post(get))
-        .route(BOUNDARY_SEARCH_PATH, post(boundaries))
-        .route(LOCATION_SEARCH_PATH, post(boundaries))
+        .route(BOUNDARY_SEARCH_PATH, post(boundary_relationships))
+        .route(LOCATION_BOUNDARY_SEARCH_PATH, post(location_boundaries))
         .with_state(source)
 }
 
@@ -169,46 +183,121 @@ async fn get(
     }))
 }
 
-/// Query parameters of the boundary searches.
+// ----------------------------------------------------------------------------- boundaries
+
+/// Query parameters of the boundary searches (boundary-service names `hierarchyType` what
+/// egov-location and the indexer configs call `hierarchyTypeCode`; both are read).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct BoundaryParams {
     tenant_id: Option<String>,
+    #[serde(alias = "hierarchyType")]
     hierarchy_type_code: Option<String>,
     boundary_type: Option<String>,
-    codes: Option<String>,
+    codes: Vec<String>,
     include_children: Option<bool>,
+    include_parents: Option<bool>,
 }
 
-async fn boundaries(
-    State(source): State<Arc<dyn MdmsSource>>,
-    axum::extract::Query(params): axum::extract::Query<BoundaryParams>,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = required(params.tenant_id, "tenantId")?;
-    let codes: Vec<String> = params
-        .codes
-        .unwrap_or_default()
-        .split(',')
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if codes.len() > crate::boundary::MAX_CODES {
-        return Err(ApiError::bad_request(
-            crate::codes::CRITERIA_TOO_LARGE,
-            format!("at most {} codes per search", crate::boundary::MAX_CODES),
-        ));
+impl BoundaryParams {
+    /// The tenant (or `missing`) and the query, bounded.
+    fn into_query(
+        self,
+        missing: impl FnOnce() -> MdmsError,
+    ) -> Result<(String, BoundaryQuery), MdmsError> {
+        let trimmed = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let tenant_id = trimmed(self.tenant_id).ok_or_else(missing)?;
+        let query = BoundaryQuery {
+            hierarchy_type: trimmed(self.hierarchy_type_code),
+            boundary_type: trimmed(self.boundary_type),
+            codes: self.codes,
+            include_children: self.include_children.unwrap_or(false),
+            include_parents: self.include_parents.unwrap_or(false),
+        };
+        query.check_limits()?;
+        Ok((tenant_id, query))
     }
-    let trees = source
-        .master(&tenant, "egov-location", "TenantBoundary", None)
-        .await?;
-    let query = crate::boundary::BoundaryQuery {
-        hierarchy_type: params.hierarchy_type_code.filter(|s| !s.is_empty()),
-        boundary_type: params.boundary_type.filter(|s| !s.is_empty()),
-        codes,
-        include_children: params.include_children.unwrap_or(false),
+}
+
+/// The body of a boundary search, leniently: a `RequestInfo` bare or under
+/// `RequestInfo`/`requestInfo`; anything else (no body, not JSON, other fields) is an empty
+/// one, as the indexer and Postman send whatever they like here.
+fn lenient_request_info(body: Result<Bytes, BytesRejection>) -> RequestInfo {
+    let Ok(bytes) = body else {
+        return RequestInfo::default();
     };
-    Ok(Json(serde_json::json!({
-        "ResponseInfo": digit_core::ResponseInfo::from_request(None, digit_core::ResponseStatus::Successful),
-        "TenantBoundary": crate::boundary::search(&trees, &tenant, &query),
-    })))
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+        return RequestInfo::default();
+    };
+    let inner = ["RequestInfo", "requestInfo"]
+        .iter()
+        .find_map(|k| object.remove(*k).filter(Value::is_object));
+    serde_json::from_value(inner.unwrap_or(Value::Object(object))).unwrap_or_default()
+}
+
+/// The boundary trees of `tenant_id` (with MDMS's tenant fallback), searched.
+async fn find_boundaries(
+    source: &dyn MdmsSource,
+    request_info: &RequestInfo,
+    tenant_id: &str,
+    query: &BoundaryQuery,
+) -> Result<Vec<HierarchyBoundaries>, MdmsError> {
+    let criteria = MdmsCriteria::single(tenant_id, BOUNDARY_MODULE, BOUNDARY_MASTER, None);
+    let mut res = source.search_with(request_info, &criteria).await?;
+    let trees = take_master(&mut res, BOUNDARY_MODULE, BOUNDARY_MASTER);
+    Ok(search_boundaries(&trees, query))
+}
+
+async fn boundary_relationships(
+    State(source): State<Arc<dyn MdmsSource>>,
+    headers: HeaderMap,
+    QueryCriteria(params): QueryCriteria<BoundaryParams>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BoundaryRelationshipResponse>, ApiError> {
+    let (tenant_id, query) = params.into_query(|| {
+        MdmsError::InvalidCriteria(vec![ErrorDetail::new(
+            codes::NOT_NULL_BOUNDARY_TENANT_ID,
+            "tenantId must not be null",
+        )])
+    })?;
+    let mut request_info = lenient_request_info(body);
+    apply_correlation(&headers, &mut request_info);
+    let found = find_boundaries(source.as_ref(), &request_info, &tenant_id, &query).await?;
+    let tenant_boundary = found
+        .into_iter()
+        .map(|mut h| {
+            add_boundary_type(&mut h.boundary);
+            HierarchyRelation {
+                tenant_id: tenant_id.clone(),
+                hierarchy_type: h.hierarchy_code().map(str::to_string),
+                boundary: h.boundary,
+            }
+        })
+        .collect();
+    Ok(Json(BoundaryRelationshipResponse {
+        response_info: ResponseInfo::from_request(Some(&request_info), ResponseStatus::Successful),
+        tenant_boundary,
+    }))
+}
+
+async fn location_boundaries(
+    State(source): State<Arc<dyn MdmsSource>>,
+    headers: HeaderMap,
+    QueryCriteria(params): QueryCriteria<BoundaryParams>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<LocationBoundaryResponse>, ApiError> {
+    let (tenant_id, query) = params.into_query(|| MdmsError::MissingParameter("tenantId"))?;
+    let mut request_info = lenient_request_info(body);
+    apply_correlation(&headers, &mut request_info);
+    let found = find_boundaries(source.as_ref(), &request_info, &tenant_id, &query).await?;
+    Ok(Json(LocationBoundaryResponse {
+        response_info: ResponseInfo::from_request(Some(&request_info), ResponseStatus::Successful),
+        tenant_boundary: found
+            .into_iter()
+            .map(|h| LocationTenantBoundary {
+                hierarchy_type: h.hierarchy_type,
+                boundary: h.boundary,
+            })
+            .collect(),
+    }))
 }

@@ -12,8 +12,12 @@ pub mod codes {
     /// `MdmsCriteria.moduleDetails` missing. Nested fields use the same prefix with their
     /// path, e.g. `NotNull.mdmsCriteriaReq.mdmsCriteria.moduleDetails[0].moduleName`.
     pub const NOT_NULL_MODULE_DETAILS: &str = "NotNull.mdmsCriteriaReq.mdmsCriteria.moduleDetails";
-    /// A required query parameter of `_get` is missing (upstream tracer: empty code,
-    /// `params` = the parameter name).
+    /// `tenantId` missing from a boundary-service `boundary-relationships/_search` (Spring
+    /// bean-validation code of its `BoundaryRelationshipSearchCriteria`).
+    pub const NOT_NULL_BOUNDARY_TENANT_ID: &str =
+        "NotNull.boundaryRelationshipSearchCriteria.tenantId";
+    /// A required query parameter of `_get` (or of egov-location's boundary search) is
+    /// missing (upstream tracer: empty code, `params` = the parameter name).
     pub const MISSING_REQUEST_PARAMETER: &str = "";
     /// A master's `filter` is not a valid JSONPath or cannot be evaluated.
     pub const INVALID_FILTER: &str = "INVALID_FILTER";
@@ -32,7 +36,7 @@ pub enum MdmsError {
     /// The request's criteria are incomplete; one entry per missing field.
     #[error("invalid MDMS criteria: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
     InvalidCriteria(Vec<ErrorDetail>),
-    /// A required query parameter of `_get` is missing.
+    /// A required query parameter of `_get` (or of egov-location's boundary search) is missing.
     #[error("Required String parameter '{0}' is not present")]
     MissingParameter(&'static str),
     /// The criteria exceed a bound.

@@ -1,18 +1,20 @@
 //! DIGIT master data (MDMS v1) for the services: read from files embedded at start-up or from
 //! a remote DIGIT MDMS, behind one trait, plus the `/egov-mdms-service/v1/_search` and `_get`
-//! endpoints.
+//! endpoints (search also at mdms-v2's `/mdms-v2/v1/_search`) and read-only boundary searches
+//! over `egov-location.TenantBoundary` (boundary-service and egov-location paths).
 //!
 //! * [`EmbeddedMdms`] loads DIGIT v1 master files from `MDMS_CONFIG_PATH` (default
 //!   `configs/mdms`) and answers with upstream's tenant fallback and JSONPath filters.
 //! * [`RemoteMdms`] calls a DIGIT MDMS at `EGOV_MDMS_HOST` + `EGOV_MDMS_SEARCH_ENDPOINT`.
 //! * [`source_from_env`] picks one of them the way the services are configured.
-//! * [`router`] serves the MDMS v1 API over any [`MdmsSource`].
+//! * [`router`] serves the MDMS v1 API and the boundary searches over any [`MdmsSource`].
+//! * [`search_boundaries`] is the boundary tree walk behind them (pure).
 //! * [`load_role_actions`] / [`MdmsRoleActions`] feed role-action authorization.
 //!
 //! Reference: `spec/upstream-platform.md` §6.1, §7.3, Appendix B.
 
 mod api;
-pub mod boundary;
+mod boundary;
 mod embedded;
 mod error;
 mod model;
@@ -25,7 +27,13 @@ use digit_core::RequestInfo;
 use serde_json::Value;
 
 pub use api::{
-    router, BOUNDARY_SEARCH_PATH, GET_PATH, LOCATION_SEARCH_PATH, SEARCH_PATH, V2_SEARCH_PATH,
+    router, BOUNDARY_SEARCH_PATH, GET_PATH, LOCATION_BOUNDARY_SEARCH_PATH, MDMS_V2_SEARCH_PATH,
+    SEARCH_PATH,
+};
+pub use boundary::{
+    add_boundary_type, search_boundaries, BoundaryQuery, BoundaryRelationshipResponse,
+    HierarchyBoundaries, HierarchyRelation, LocationBoundaryResponse, LocationTenantBoundary,
+    BOUNDARY_MASTER, BOUNDARY_MODULE, MAX_BOUNDARY_CODES,
 };
 pub use embedded::{EmbeddedMdms, DEFAULT_MDMS_CONFIG_PATH, MDMS_CONFIG_PATH};
 pub use error::{codes, MdmsError};

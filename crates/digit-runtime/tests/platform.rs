@@ -151,3 +151,68 @@ async fn role_actions_from_mdms_decide_access_to_idgen() {
     );
     db.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn mdms_v2_and_boundary_searches_are_open() {
+    let db = TestDb::migrated(&[&IDGEN_MIGRATOR]).await.unwrap();
+    let (_platform, app) = platform(&db).await;
+
+    // mdms-v2's v1 search, anonymously (no token at all), as egov-indexer calls it.
+    let (s, b) = post(
+        &app,
+        "/mdms-v2/v1/_search",
+        json!({"RequestInfo": {}, "MdmsCriteria": {"tenantId": "pg.citya", "moduleDetails": [
+            {"moduleName": "common-masters", "masterDetails": [{"name": "IdFormat", "filter": "[?(@.idname=='pgr.servicerequestid')]"}]}]}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["MdmsRes"]["common-masters"]["IdFormat"][0]["idname"],
+        "pgr.servicerequestid"
+    );
+
+    // The indexer's ward lookup and egov-location's search: no token, 200, the locality.
+    let (s, b) = post(
+        &app,
+        "/boundary-service/boundary-relationships/_search?hierarchyTypeCode=ADMIN&boundaryType=Locality&codes=ALOC1&tenantId=pg.citya",
+        json!({"RequestInfo": {"apiId": "egov-indexer"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["TenantBoundary"][0]["boundary"][0]["name"], "Alakapuri");
+    let (s, b) = post(
+        &app,
+        "/egov-location/location/v11/boundarys/_search?tenantId=pg.citya&boundaryType=locality&codes=ALOC2",
+        json!({"RequestInfo": {}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["TenantBoundary"][0]["boundary"][0]["name"],
+        "Bharat Nagar"
+    );
+
+    // Open means open: a token is not even read there (a junk one is no 401).
+    let (s, b) = post(
+        &app,
+        "/boundary-service/boundary-relationships/_search?tenantId=pg.citya",
+        json!({"RequestInfo": {"authToken": "junk"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["TenantBoundary"][0]["boundary"][0]["code"], "pg.citya");
+
+    // A missing tenant is the DIGIT 400, past the gate.
+    let (s, b) = post(
+        &app,
+        "/boundary-service/boundary-relationships/_search?boundaryType=Locality",
+        json!({"RequestInfo": {}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(
+        b["Errors"][0]["code"],
+        digit_mdms::codes::NOT_NULL_BOUNDARY_TENANT_ID
+    );
+    db.cleanup().await.unwrap();
+}

@@ -184,7 +184,9 @@ pub mod vars {
     pub const OPEN_ENDPOINTS: EnvVar = EnvVar {
         name: "EGOV_OPEN_ENDPOINTS_WHITELIST",
         aliases: &[],
-        default: "/egov-mdms-service/v1/_search,/egov-mdms-service/v1/_get,/mdms-v2/v1/_search,/boundary-service/boundary-relationships/_search,/egov-location/location/v11/boundarys/_search",
+        default: "/egov-mdms-service/v1/_search,/egov-mdms-service/v1/_get,/mdms-v2/v1/_search,\
+                  /boundary-service/boundary-relationships/_search,\
+                  /egov-location/location/v11/boundarys/_search",
         help: "Comma list of paths served without authentication (exact match, as the gateway)",
     };
     /// Mixed endpoints.
