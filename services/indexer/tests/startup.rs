@@ -1,6 +1,6 @@
-//! The indexer starts with upstream's environment alone — database, broker and port under
-//! their Spring names, in an empty working directory, with no JWT secret, no `AUTH_MODE`
-//! and no `configs/mdms` — and answers `/egov-indexer/health` UP.
+//! The indexer starts with upstream's environment alone — database, broker, port,
+//! Elasticsearch and config path under upstream's names, in an empty working directory, with
+//! no JWT secret, no `AUTH_MODE` and no `configs/mdms` — and answers `/egov-indexer/health` UP.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Test code.
 
@@ -25,6 +25,15 @@ async fn starts_with_upstream_environment_in_an_empty_directory() {
         .env("SPRING_DATASOURCE_URL", db.url())
         .env("SPRING_KAFKA_BOOTSTRAP_SERVERS", brokers)
         .env("SERVER_PORT", port.to_string())
+        .env(
+            "EGOV_INDEXER_YML_REPO_PATH",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/indexer"),
+        )
+        .env(
+            "EGOV_INFRA_INDEXER_HOST",
+            std::env::var("TEST_ELASTICSEARCH_URL")
+                .unwrap_or_else(|_| "http://127.0.0.1:9200".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
