@@ -204,6 +204,8 @@ async fn refused_records_are_dead_lettered_and_the_rest_of_the_batch_indexed() {
         2.0
     );
 
+    // One batch per topic: the refused records shared their bulk with the good ones.
+    assert_eq!(indexer.metric("indexer_batch_seconds_count", "").await, 2.0);
     es.delete_indexes(&[&index, &bulk_index]).await;
     es.delete_template(&format!("poison-{t}")).await;
     indexer.stop().await;
