@@ -1,7 +1,8 @@
 //! Routes under the context path (default `/egov-indexer`), upstream's `IndexerController`:
 //!
-//! - `POST /index-operations/{key}/_index` — the body onto topic `{key}` (a configured one);
-//!   the answer echoes the body.
+//! - `POST /index-operations/{key}/_index` — the body (any JSON, as upstream's
+//!   `@RequestBody Object`: no RequestInfo needed) onto topic `{key}` (a configured one); the
+//!   answer echoes the body.
 //! - `POST /index-operations/_reindex` — `ReindexRequest` → `ReindexResponse` (camelCase).
 //! - `POST /index-operations/_legacyindex` — `LegacyIndexRequest` → `LegacyIndexResponse`.
 //! - `POST /index-operations/jobs/_search` — ours: `{tenantId?, jobIds?, limit?}` →
@@ -10,11 +11,14 @@
 //! Like upstream's, these are open endpoints (the indexer checks no token); deploy them
 //! behind the gateway's whitelist as DIGIT does.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use digit_core::{ResponseInfo, ResponseStatus};
+use digit_core::error::codes as core_codes;
+use digit_core::{ErrorDetail, ResponseInfo, ResponseStatus};
 use digit_service::{ApiError, DigitJson};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -54,8 +58,9 @@ async fn index(
     State(ops): State<IndexOperations>,
     Path(key): Path<String>,
     headers: HeaderMap,
-    DigitJson(body): DigitJson<Value>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let body = any_json(&headers, body)?;
     ops.index(&key, &body, correlation(&headers).as_deref())
         .await?;
     Ok(Json(body))
@@ -124,6 +129,38 @@ async fn search_jobs(
         "ResponseInfo": ResponseInfo::from_request(None, ResponseStatus::Successful),
         "IndexJobs": found,
     })))
+}
+
+/// Any JSON body, malformed ones answered in the DIGIT error shape like [`DigitJson`]'s.
+fn any_json(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    if !digit_service::extract::is_json(headers) {
+        return Err(ApiError::bad_request(
+            core_codes::UNSUPPORTED_MEDIA_TYPE,
+            "Content type is not supported; send application/json",
+        ));
+    }
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                vec![ErrorDetail::new(
+                    core_codes::PAYLOAD_TOO_LARGE,
+                    "Request body is too large",
+                )],
+            )
+        } else {
+            ApiError::bad_request(
+                core_codes::MISSING_JSON,
+                "JSON body has errors or is missing",
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            core_codes::JSON_PARSE,
+            format!("Failed to parse JSON body: {e}"),
+        )
+    })
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, ApiError> {

@@ -8,7 +8,7 @@
 //! (`indexer_enrichment_failures_total{target}`), never fatal to the record.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use digit_http::HttpClient;
@@ -78,6 +78,9 @@ pub struct Enricher {
     http: HttpClient,
     settings: EnrichSettings,
     cache: Mutex<HashMap<MdmsCall, (Instant, Value)>>,
+    /// One MDMS call per key at a time: the records of a batch are enriched concurrently,
+    /// and without this each of them would miss the cache and ask MDMS the same question.
+    in_flight: Mutex<HashMap<MdmsCall, Arc<tokio::sync::Mutex<()>>>>,
     failures: IntCounterVec,
 }
 
@@ -96,6 +99,7 @@ impl Enricher {
             http,
             settings,
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
             failures,
         }
     }
@@ -188,6 +192,31 @@ impl Enricher {
         if let Some(hit) = self.cached(&call) {
             return Ok(hit);
         }
+        let gate = self
+            .in_flight
+            .lock()
+            .ok()
+            .map(|mut calls| calls.entry(call.clone()).or_default().clone());
+        let _turn = match &gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        };
+        // The call ahead of this one may have answered it.
+        if let Some(hit) = self.cached(&call) {
+            return Ok(hit);
+        }
+        let answer = self.fetch_mdms(&call, correlation_id).await;
+        if let Ok(mut calls) = self.in_flight.lock() {
+            calls.remove(&call);
+        }
+        answer
+    }
+
+    async fn fetch_mdms(
+        &self,
+        call: &MdmsCall,
+        correlation_id: Option<&str>,
+    ) -> Result<Value, digit_http::HttpError> {
         let url = if call.url.is_empty() {
             self.settings.mdms_url.clone()
         } else {
@@ -206,7 +235,7 @@ impl Enricher {
             if cache.len() >= self.settings.mdms_cache_max {
                 cache.clear();
             }
-            cache.insert(call, (Instant::now(), answer.clone()));
+            cache.insert(call.clone(), (Instant::now(), answer.clone()));
         }
         Ok(answer)
     }
