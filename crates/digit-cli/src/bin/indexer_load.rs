@@ -195,18 +195,24 @@ async fn run_one(o: &Options, batch: usize) -> Result<(f64, f64), String> {
     result
 }
 
+/// One line of the report on stdout.
+fn report(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 async fn run(o: Options) -> Result<(), String> {
-    println!(
+    report(&format!(
         "indexer-load: {} PGR-shaped records per run, {}",
         o.records, o.bin
-    );
-    println!(
+    ));
+    report(&format!(
         "{:>12} {:>10} {:>14}",
         "batch size", "seconds", "documents/s"
-    );
+    ));
     for &batch in &o.batch_sizes {
         let (secs, rate) = run_one(&o, batch).await?;
-        println!("{batch:>12} {secs:>10.2} {rate:>14.0}");
+        report(&format!("{batch:>12} {secs:>10.2} {rate:>14.0}"));
     }
     Ok(())
 }
