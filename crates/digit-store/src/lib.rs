@@ -12,6 +12,7 @@
 //! * [`commit`] is read-your-writes: `publish_and_await` sends a message to Kafka and waits
 //!   for the persister's commit through the process's one `CommitWatcher`, with one policy
 //!   when the persister does not confirm in time.
+//! * [`lock`]: transaction-scoped advisory locks on text keys (FNV-1a ids).
 //! * With the `test-util` feature, `testing::TestDb` gives each test its own database.
 //!
 //! SQL is only built from bound parameters, except identifiers that cannot be bound (database
@@ -22,6 +23,7 @@
 pub mod commit;
 pub mod error;
 pub mod idgen;
+pub mod lock;
 pub mod migrate;
 pub mod pii;
 pub mod pool;

@@ -44,6 +44,8 @@ pub const INFO: ServiceInfo = ServiceInfo {
         service::VARS,
         service::intake::INTAKE_VARS,
         &[OPEN_ACCESS],
+        digit_ifix_masters::VARS,
+        digit_store::commit::COMMIT_VARS,
     ],
 };
 
@@ -53,6 +55,7 @@ pub const NEEDS: Needs = Needs {
         &MIGRATOR,
         &digit_store::IDGEN_MIGRATOR,
         &digit_outbox::OUTBOX_MIGRATOR,
+        &digit_ifix_masters::MIGRATOR,
     ],
     kafka: true,
     platform_apis: true,
@@ -124,11 +127,56 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         tracing::warn!("PROGRAM_OPEN_ACCESS=true: the program endpoints accept anyone.");
     }
     service::dispatch::register_relay(&platform, &service, producer.clone())?;
-    service::intake::register_consumer(&platform, &service, producer)?;
+    service::intake::register_consumer(&platform, &service, producer.clone())?;
     let routes = api::router(&platform.settings.context_path, service);
-    Ok(if open {
+    let routes = if open {
         routes
     } else {
         platform.protect(routes)
+    };
+    Ok(match masters(&platform, producer).await? {
+        // Always behind the gate: their audit names the authenticated caller.
+        Some(masters) => routes.merge(platform.protect(digit_ifix_masters::api::router(masters))),
+        None => routes,
     })
+}
+
+/// The iFIX master data this binary serves (`IFIX_MASTERS_ENABLED`), with its topics
+/// created and a commit watcher for read-your-writes.
+pub async fn masters(
+    platform: &Platform,
+    producer: digit_kafka::Producer,
+) -> anyhow::Result<Option<digit_ifix_masters::Masters>> {
+    use anyhow::Context as _;
+    let Some(settings) = digit_ifix_masters::MastersSettings::from_env(&platform.env)? else {
+        tracing::info!("iFIX master data APIs disabled (IFIX_MASTERS_ENABLED=false).");
+        return Ok(None);
+    };
+    let topics: Vec<(&str, i32)> = settings.topics.all().into_iter().map(|t| (t, 1)).collect();
+    // A cluster may forbid topic creation (its topics then exist already): go on, seen.
+    if let Err(e) = digit_kafka::create_topics(producer.settings(), &topics).await {
+        digit_service::metrics::degraded("ifix_masters_topics_create", &e);
+    }
+    let commits = if settings.await_persister {
+        Some(
+            digit_store::commit::CommitWatcher::start(
+                platform.pool.clone(),
+                digit_store::commit::CommitSettings::from_env(&platform.env)
+                    .context("read-your-writes settings")?,
+                &platform.metrics,
+            )
+            .await
+            .context("commit watcher")?,
+        )
+    } else {
+        None
+    };
+    Ok(Some(digit_ifix_masters::Masters {
+        pool: platform.pool.clone(),
+        mdms: platform.mdms.clone(),
+        producer,
+        commits,
+        settings: Arc::new(settings),
+        state_level_length: platform.settings.state_level_length,
+    }))
 }

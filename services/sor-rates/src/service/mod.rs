@@ -323,40 +323,16 @@ impl LockKey {
             Self::Compositions(t, s) => format!("composition:{t}:{s}"),
         }
     }
-
-    /// The 64-bit advisory lock id: FNV-1a of the key text (stable across processes and
-    /// releases, unlike `std`'s hasher).
-    fn id(&self) -> i64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in self.text().bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        i64::from_ne_bytes(h.to_ne_bytes())
-    }
 }
 
-/// Takes transaction-scoped advisory locks (released at commit or rollback, also when the
-/// request is dropped mid-way), all at once in ascending id order: two requests wanting
-/// overlapping locks queue instead of deadlocking. `true` = exclusive; a key wanted both
-/// ways is taken exclusively.
+/// Takes the pipelines' advisory locks at once (`digit_store::lock::lock_all`: ascending
+/// id order, so overlapping requests queue instead of deadlocking).
 async fn lock_all(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     keys: impl IntoIterator<Item = (LockKey, bool)>,
 ) -> Result<(), SorError> {
-    let mut ids: BTreeMap<i64, bool> = BTreeMap::new();
-    for (key, exclusive) in keys {
-        let e = ids.entry(key.id()).or_insert(false);
-        *e |= exclusive;
-    }
-    for (id, exclusive) in ids {
-        let sql = if exclusive {
-            "SELECT pg_advisory_xact_lock($1)"
-        } else {
-            "SELECT pg_advisory_xact_lock_shared($1)"
-        };
-        sqlx::query(sql).bind(id).execute(&mut **tx).await?;
-    }
+    let keys: Vec<(String, bool)> = keys.into_iter().map(|(k, e)| (k.text(), e)).collect();
+    digit_store::lock::lock_all(tx, keys).await?;
     Ok(())
 }
 
