@@ -30,6 +30,7 @@ use tower::ServiceExt;
 pub mod exchange;
 pub mod ifix;
 pub mod ifms;
+pub mod masters;
 pub mod program;
 
 /// JWT secret of the test gate.

@@ -102,8 +102,8 @@ impl Masters {
             id,
             topic,
         } = record;
-        let tx = lock(&self.pool, vec![code_lock(table, tenant, code)]).await?;
-        if repo::id_by_code(&self.pool, table, tenant, code)
+        let mut tx = lock(&self.pool, vec![code_lock(table, tenant, code)]).await?;
+        if repo::id_by_code(&mut *tx, table, tenant, code)
             .await?
             .is_some()
         {
@@ -214,9 +214,13 @@ impl Masters {
     }
 
     /// The expenditure and department entities a project refers to exist in its tenant.
-    async fn check_project_refs(&self, tenant: &str, p: &Project) -> Result<(), MastersError> {
+    async fn check_project_refs(
+        conn: &mut sqlx::PgConnection,
+        tenant: &str,
+        p: &Project,
+    ) -> Result<(), MastersError> {
         if let Some(e) = p.expenditure_id.as_deref().filter(|e| !e.trim().is_empty()) {
-            if !repo::exists(&self.pool, Table::Expenditure, tenant, e).await? {
+            if !repo::exists(&mut *conn, Table::Expenditure, tenant, e).await? {
                 return Err(MastersError::invalid(
                     codes::EXPENDITURE_ID,
                     format!("Expenditure id : {e} doesn't exist in the system"),
@@ -234,7 +238,7 @@ impl Masters {
             .collect();
         if !wanted.is_empty() {
             let found: BTreeSet<String> =
-                crate::store::entity::entities_by_ids(&self.pool, tenant, &wanted)
+                crate::store::entity::entities_by_ids(&mut *conn, tenant, &wanted)
                     .await?
                     .into_iter()
                     .filter_map(|e| e.id)
@@ -262,7 +266,7 @@ impl Masters {
         let tenant = p.tenant_id.clone().unwrap_or_default();
         p.department_entity_ids = p.department_entity_ids.as_deref().map(last_per_id);
         p.location_ids = p.location_ids.as_deref().map(last_per_id);
-        self.check_project_refs(&tenant, &p).await?;
+        Self::check_project_refs(&mut *self.pool.acquire().await?, &tenant, &p).await?;
         let id = uuid::Uuid::new_v4().to_string();
         p.id = Some(id.clone());
         p.audit_details = Some(AuditDetails::for_create(&user, now_ms()));
@@ -308,8 +312,8 @@ impl Masters {
         if let Some(code) = given(&update.code) {
             keys.push(code_lock(Table::Project, &tenant, &code));
         }
-        let tx = lock(&self.pool, keys).await?;
-        let stored = repo::project(&self.pool, &tenant, &id)
+        let mut tx = lock(&self.pool, keys).await?;
+        let stored = repo::project(&mut tx, &tenant, &id)
             .await?
             .ok_or_else(|| MastersError::invalid(codes::INVALID_ID, "Invalid project id"))?;
         let changes = Project {
@@ -318,9 +322,9 @@ impl Masters {
             expenditure_id: given(&update.expenditure_id),
             ..Project::default()
         };
-        self.check_project_refs(&tenant, &changes).await?;
+        Self::check_project_refs(&mut tx, &tenant, &changes).await?;
         if let Some(code) = given(&update.code).filter(|c| Some(c) != stored.code.as_ref()) {
-            if repo::id_by_code(&self.pool, Table::Project, &tenant, &code)
+            if repo::id_by_code(&mut *tx, Table::Project, &tenant, &code)
                 .await?
                 .is_some()
             {
@@ -373,7 +377,8 @@ impl Masters {
         criteria: &ProjectCriteria,
     ) -> Result<Vec<Project>, MastersError> {
         adapter::validate_project_criteria(criteria)?;
-        Ok(repo::projects(&self.pool, criteria, self.settings.search_limit).await?)
+        let mut conn = self.pool.acquire().await?;
+        Ok(repo::projects(&mut conn, criteria, self.settings.search_limit).await?)
     }
 }
 

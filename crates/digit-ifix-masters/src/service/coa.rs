@@ -36,8 +36,8 @@ impl Masters {
         }
         let code = coa::coa_code(&coa);
         // Held until the persister committed: a racing create of the code waits, then sees it.
-        let tx = lock(&self.pool, vec![format!("ifix-coa:{tenant}:{code}")]).await?;
-        if store::coa::id_by_code(&self.pool, &tenant, &code)
+        let mut tx = lock(&self.pool, vec![format!("ifix-coa:{tenant}:{code}")]).await?;
+        if store::coa::id_by_code(&mut *tx, &tenant, &code)
             .await?
             .is_some()
         {

@@ -84,12 +84,12 @@ impl Masters {
                 format!("Department id : {department} doesn't exist in the system"),
             ));
         }
-        let tx = lock(&self.pool, vec![hierarchy_lock(&tenant, &department)]).await?;
+        let mut tx = lock(&self.pool, vec![hierarchy_lock(&tenant, &department)]).await?;
         let parent = l.parent.clone().filter(|p| !p.trim().is_empty());
         l.level = Some(match &parent {
             None => 0,
             Some(p) => {
-                let parent_level = repo::level(&self.pool, &tenant, p)
+                let parent_level = repo::level(&mut *tx, &tenant, p)
                     .await?
                     .filter(|pl| pl.department_id.as_deref() == Some(&department))
                     .ok_or_else(|| {
@@ -101,7 +101,7 @@ impl Masters {
                 parent_level.level.unwrap_or_default() + 1
             }
         });
-        if repo::child_level(&self.pool, &tenant, &department, parent.as_deref())
+        if repo::child_level(&mut *tx, &tenant, &department, parent.as_deref())
             .await?
             .is_some()
         {
@@ -150,7 +150,7 @@ impl Masters {
     /// is the one being written): each active child exists there one level deeper, and
     /// has no other active parent.
     async fn check_children(
-        &self,
+        conn: &mut sqlx::PgConnection,
         tenant: &str,
         department: &str,
         level: i64,
@@ -169,14 +169,14 @@ impl Masters {
         if active.is_empty() {
             return Ok(());
         }
-        let found = repo::entities_by_ids(&self.pool, tenant, &active).await?;
+        let found = repo::entities_by_ids(&mut *conn, tenant, &active).await?;
         let fits = |e: &DepartmentEntity| {
             e.department_id.as_deref() == Some(department) && e.hierarchy_level == Some(level + 1)
         };
         if found.len() != active.len() || !found.iter().all(fits) {
             return Err(invalid_children());
         }
-        let parents = repo::active_parents(&self.pool, &active).await?;
+        let parents = repo::active_parents(&mut *conn, &active).await?;
         if let Some((child, _)) = parents.iter().find(|(_, p)| p.as_str() != own) {
             return Err(MastersError::invalid(
                 codes::DEPARTMENT_CHILDREN,
@@ -198,11 +198,11 @@ impl Masters {
         let department = e.department_id.clone().unwrap_or_default();
         let level = e.hierarchy_level.unwrap_or_default();
         let code = e.code.clone().unwrap_or_default();
-        let tx = lock(&self.pool, vec![entities_lock(&tenant, &department)]).await?;
-        if !repo::level_exists(&self.pool, &tenant, &department, level).await? {
+        let mut tx = lock(&self.pool, vec![entities_lock(&tenant, &department)]).await?;
+        if !repo::level_exists(&mut *tx, &tenant, &department, level).await? {
             return Err(missing_level(&department));
         }
-        if repo::entity_id_by_code(&self.pool, &tenant, &department, &code)
+        if repo::entity_id_by_code(&mut *tx, &tenant, &department, &code)
             .await?
             .is_some()
         {
@@ -210,8 +210,7 @@ impl Masters {
         }
         let id = uuid::Uuid::new_v4().to_string();
         let links = e.children.clone().unwrap_or_default();
-        self.check_children(&tenant, &department, level, &id, &links)
-            .await?;
+        Self::check_children(&mut tx, &tenant, &department, level, &id, &links).await?;
         e.id = Some(id.clone());
         e.audit_details = Some(AuditDetails::for_create(
             caller.uuid().unwrap_or_default(),
@@ -260,7 +259,7 @@ impl Masters {
         let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         let old_department = first.department_id.clone().unwrap_or_default();
         let department = given(&update.department_id).unwrap_or_else(|| old_department.clone());
-        let tx = lock(
+        let mut tx = lock(
             &self.pool,
             vec![
                 entities_lock(&tenant, &old_department),
@@ -269,7 +268,7 @@ impl Masters {
         )
         .await?;
         // Read again under the lock (a concurrent update may have moved it).
-        let stored = repo::entity(&self.pool, &tenant, &id)
+        let stored = repo::entity(&mut *tx, &tenant, &id)
             .await?
             .ok_or_else(not_found)?;
         if stored.department_id.as_deref() != Some(&old_department) {
@@ -286,21 +285,20 @@ impl Masters {
             .or(stored.code.clone())
             .unwrap_or_default();
         let moved = department != old_department || Some(level) != stored.hierarchy_level;
-        if moved && !repo::level_exists(&self.pool, &tenant, &department, level).await? {
+        if moved && !repo::level_exists(&mut *tx, &tenant, &department, level).await? {
             return Err(missing_level(&department));
         }
         if (department != old_department || Some(&code) != stored.code.as_ref())
-            && repo::entity_id_by_code(&self.pool, &tenant, &department, &code)
+            && repo::entity_id_by_code(&mut *tx, &tenant, &department, &code)
                 .await?
                 .is_some_and(|other| other != id)
         {
             return Err(duplicate_entity());
         }
         let links = update.children.clone().unwrap_or_default();
-        self.check_children(&tenant, &department, level, &id, &links)
-            .await?;
+        Self::check_children(&mut tx, &tenant, &department, level, &id, &links).await?;
         let ids = vec![id.clone()];
-        let current: Vec<String> = repo::active_children(&self.pool, &ids)
+        let current: Vec<String> = repo::active_children(&mut *tx, &ids)
             .await?
             .remove(&id)
             .unwrap_or_default();
@@ -316,10 +314,9 @@ impl Masters {
             .collect();
         if moved {
             let kept_links: Vec<Link> = kept.iter().map(|c| Link::active(c.as_str())).collect();
-            self.check_children(&tenant, &department, level, &id, &kept_links)
-                .await?;
-            if let Some(parent) = repo::active_parents(&self.pool, &ids).await?.remove(&id) {
-                let p = repo::entity(&self.pool, &tenant, &parent).await?;
+            Self::check_children(&mut tx, &tenant, &department, level, &id, &kept_links).await?;
+            if let Some(parent) = repo::active_parents(&mut *tx, &ids).await?.remove(&id) {
+                let p = repo::entity(&mut *tx, &tenant, &parent).await?;
                 let fits = p.is_some_and(|p| {
                     p.department_id.as_deref() == Some(&department)
                         && p.hierarchy_level == Some(level - 1)
@@ -370,7 +367,9 @@ impl Masters {
         criteria: &EntityCriteria,
     ) -> Result<EntitySearchResult, MastersError> {
         entity::validate_entity_criteria(criteria)?;
-        let found = repo::entities(&self.pool, criteria, self.settings.search_limit).await?;
+        let mut conn = self.pool.acquire().await?;
+        let found = repo::entities(&mut conn, criteria, self.settings.search_limit).await?;
+        drop(conn);
         if !criteria.get_ancestry {
             return Ok(EntitySearchResult::Entities(found));
         }

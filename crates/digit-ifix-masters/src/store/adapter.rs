@@ -4,7 +4,7 @@ use super::audit_snake;
 use crate::domain::adapter::{CodeCriteria, Department, Expenditure, Project, ProjectCriteria};
 use crate::domain::header::Link;
 use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 
 /// The three tables with a per-tenant code.
@@ -156,7 +156,7 @@ fn project_from_row(r: &PgRow) -> Result<Project, sqlx::Error> {
 /// Project search (links filtered with `EXISTS` on active links), with each project's
 /// active links.
 pub async fn projects(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     c: &ProjectCriteria,
     limit: i64,
 ) -> Result<Vec<Project>, sqlx::Error> {
@@ -192,18 +192,18 @@ pub async fn projects(
         .push_bind(limit);
     let mut out: Vec<Project> = q
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(project_from_row)
         .collect::<Result<_, _>>()?;
-    attach_links(pool, &mut out).await?;
+    attach_links(conn, &mut out).await?;
     Ok(out)
 }
 
 /// The tenant's project with this id (with its active links).
 pub async fn project(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     tenant: &str,
     id: &str,
 ) -> Result<Option<Project>, sqlx::Error> {
@@ -212,10 +212,13 @@ pub async fn project(
         tenant_id: Some(tenant.to_owned()),
         ..ProjectCriteria::default()
     };
-    Ok(projects(pool, &c, 1).await?.pop())
+    Ok(projects(conn, &c, 1).await?.pop())
 }
 
-async fn attach_links(pool: &PgPool, projects: &mut [Project]) -> Result<(), sqlx::Error> {
+async fn attach_links(
+    conn: &mut PgConnection,
+    projects: &mut [Project],
+) -> Result<(), sqlx::Error> {
     let ids: Vec<String> = projects.iter().filter_map(|p| p.id.clone()).collect();
     if ids.is_empty() {
         return Ok(());
@@ -226,7 +229,7 @@ async fn attach_links(pool: &PgPool, projects: &mut [Project]) -> Result<(), sql
          WHERE project_id = ANY($1) AND status ORDER BY department_entity_id",
     )
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?
     {
         entities
@@ -242,7 +245,7 @@ async fn attach_links(pool: &PgPool, projects: &mut [Project]) -> Result<(), sql
          WHERE project_id = ANY($1) AND status ORDER BY location_id",
     )
     .bind(&ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?
     {
         locations

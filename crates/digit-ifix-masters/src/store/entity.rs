@@ -4,7 +4,7 @@ use super::audit_snake;
 use crate::domain::entity::{DepartmentEntity, EntityCriteria, HierarchyCriteria, HierarchyLevel};
 use crate::domain::header::Link;
 use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, PgPool, QueryBuilder, Row};
+use sqlx::{PgConnection, PgExecutor, PgPool, QueryBuilder, Row};
 use std::collections::HashMap;
 
 const LEVEL_COLUMNS: &str = "id, tenant_id, department_id, label, parent, level, created_by, created_time, last_modified_by, last_modified_time";
@@ -214,7 +214,7 @@ pub async fn active_children(
 
 /// Entity search, each with its active children.
 pub async fn entities(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     c: &EntityCriteria,
     limit: i64,
 ) -> Result<Vec<DepartmentEntity>, sqlx::Error> {
@@ -241,13 +241,13 @@ pub async fn entities(
         .push_bind(limit);
     let mut out: Vec<DepartmentEntity> = q
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(entity_from_row)
         .collect::<Result<_, _>>()?;
     let ids: Vec<String> = out.iter().filter_map(|e| e.id.clone()).collect();
-    let mut children = active_children(pool, &ids).await?;
+    let mut children = active_children(&mut *conn, &ids).await?;
     for e in &mut out {
         let kids = children
             .remove(e.id.as_deref().unwrap_or_default())
