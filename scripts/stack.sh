@@ -86,6 +86,9 @@ instance_env() {
                 EXCHANGE_HOST="http://127.0.0.1:${DIGIT_EXCHANGE_IFMS_PORT:-8094}/"
                 ADAPTER_HOST="http://127.0.0.1:${IFMS_ADAPTER_PORT:-8085}/"
                 PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
+                # The iFIX master data live with the department's program service (the
+                # suite's persister writes only the department's database).
+                IFIX_MASTERS_ENABLED=false
             )
             ;;
         indexer)

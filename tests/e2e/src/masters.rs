@@ -105,6 +105,8 @@ pub struct MastersStack {
     pub app: Router,
     /// Topic tag.
     pub tag: String,
+    /// The platform the routes were built on.
+    pub platform: digit_runtime::Platform,
     persister: Shutdown,
     /// The database (declared last: dropped after the service that uses it).
     pub db: TestDb,
@@ -174,9 +176,16 @@ impl MastersStack {
         Self {
             app,
             tag,
+            platform,
             persister,
             db,
         }
+    }
+
+    /// The master data service itself (to call the pipelines without the gate).
+    pub async fn masters(&self) -> digit_ifix_masters::Masters {
+        let producer = self.platform.producer.clone().unwrap();
+        program::masters(&self.platform, producer).await.unwrap().unwrap()
     }
 
     /// POSTs `body` to `path` (full, e.g. `/ifix-master-data/chartOfAccount/v1/_create`)
