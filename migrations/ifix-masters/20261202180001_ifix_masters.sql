@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS expenditure (
     department_id      varchar(255),
     last_modified_by   varchar(255),
     last_modified_time bigint,
-    name               varchar(255),
+    name               varchar(256),
     tenant_id          varchar(255) NOT NULL,
     type               varchar(255),
     CONSTRAINT uk_expenditure_tenant_code UNIQUE (tenant_id, code)

@@ -16,6 +16,10 @@ pub enum MastersError {
     /// The broker did not acknowledge the write (nothing was written).
     #[error("kafka: {0}")]
     Kafka(String),
+    /// The broker took the write and the persister consumed it without storing it (it was
+    /// dead-lettered for a reason other than the rule the answer would name).
+    #[error("not stored: {0}")]
+    NotStored(String),
     /// MDMS (tenant lookup) is unavailable.
     #[error("mdms: {0}")]
     Mdms(String),
@@ -66,7 +70,7 @@ impl DigitError for MastersError {
     fn http_status(&self) -> u16 {
         match self {
             Self::Invalid(_) => 400,
-            Self::Database(_) | Self::Kafka(_) => 500,
+            Self::Database(_) | Self::Kafka(_) | Self::NotStored(_) => 500,
             Self::Mdms(_) => 502,
         }
     }
@@ -82,6 +86,10 @@ impl DigitError for MastersError {
             Self::Kafka(_) => vec![ErrorDetail::new(
                 codes::INTERNAL,
                 "The write could not be published; nothing was written",
+            )],
+            Self::NotStored(_) => vec![ErrorDetail::new(
+                codes::INTERNAL,
+                "The persister did not store the record (see its dead-letter topic)",
             )],
             Self::Mdms(_) => vec![ErrorDetail::new(
                 codes::RESOURCE_ACCESS,

@@ -59,7 +59,7 @@ pub const PERSISTER_CONFIGS: &[&str] = &[
     "ifix-department-entity-persister.yml",
 ];
 
-/// The shipped master data plus tenant `pb` with `pg`'s role-actions.
+/// The shipped master data plus tenants `pb` and `PB` with `pg`'s role-actions.
 pub fn mdms_with_pb() -> EmbeddedMdms {
     let mut docs = shipped_mdms_documents();
     let copies: Vec<Value> = docs
@@ -70,23 +70,31 @@ pub fn mdms_with_pb() -> EmbeddedMdms {
                     .as_str()
                     .is_some_and(|m| m.starts_with("ACCESSCONTROL"))
         })
-        .map(|d| {
-            let mut d = d.clone();
-            d["tenantId"] = json!("pb");
-            d
+        .flat_map(|d| {
+            // Upstream's fixtures use `pb`, and one of them `PB`.
+            ["pb", "PB"].map(|t| {
+                let mut d = d.clone();
+                d["tenantId"] = json!(t);
+                d
+            })
         })
         .collect();
     docs.extend(copies);
     docs.push(json!({"tenantId": "pb", "moduleName": "tenant", "tenants": [{"code": "pb", "name": "Punjab"}]}));
+    docs.push(json!({"tenantId": "PB", "moduleName": "tenant", "tenants": [{"code": "PB", "name": "Punjab"}]}));
     EmbeddedMdms::from_documents(docs)
 }
 
-/// The master data administrator of `pg` and `pb`.
+/// The master data administrator of `pg`, `pb` and `PB`.
 pub fn master_admin() -> UserInfo {
     user(
         "55555555-5555-4555-8555-000000000001",
         UserType::Employee,
-        &[("IFIX_MASTER_ADMIN", "pg"), ("IFIX_MASTER_ADMIN", "pb")],
+        &[
+            ("IFIX_MASTER_ADMIN", "pg"),
+            ("IFIX_MASTER_ADMIN", "pb"),
+            ("IFIX_MASTER_ADMIN", "PB"),
+        ],
     )
 }
 
@@ -185,7 +193,10 @@ impl MastersStack {
     /// The master data service itself (to call the pipelines without the gate).
     pub async fn masters(&self) -> digit_ifix_masters::Masters {
         let producer = self.platform.producer.clone().unwrap();
-        program::masters(&self.platform, producer).await.unwrap().unwrap()
+        program::masters(&self.platform, producer)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// POSTs `body` to `path` (full, e.g. `/ifix-master-data/chartOfAccount/v1/_create`)

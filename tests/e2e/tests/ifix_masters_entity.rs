@@ -28,7 +28,9 @@ async fn fails(stack: &MastersStack, path: &str, body: Value, codes: &[&str]) ->
 
 async fn department(stack: &MastersStack, code: &str) -> String {
     let body = json!({"requestHeader": header(), "department": {"tenantId": "pg", "code": code, "name": code}});
-    let (status, answer) = stack.admin("/adapter-master-data/department/v1/_create", &body).await;
+    let (status, answer) = stack
+        .admin("/adapter-master-data/department/v1/_create", &body)
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     answer["department"][0]["id"].as_str().unwrap().to_owned()
 }
@@ -44,19 +46,38 @@ async fn chain(stack: &MastersStack, department: &str, n: usize) -> Vec<String> 
         let body = level_body(department, &format!("L{i}"), ids.last().map(String::as_str));
         let answer = ok(stack, &format!("{LEVEL}/_create"), body).await;
         assert_eq!(answer["departmentHierarchyLevel"][0]["level"], i);
-        ids.push(answer["departmentHierarchyLevel"][0]["id"].as_str().unwrap().to_owned());
+        ids.push(
+            answer["departmentHierarchyLevel"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     ids
 }
 
-async fn entity(stack: &MastersStack, department: &str, code: &str, level: i64, children: Value) -> String {
+async fn entity(
+    stack: &MastersStack,
+    department: &str,
+    code: &str,
+    level: i64,
+    children: Value,
+) -> String {
     let body = json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "departmentId": department, "code": code, "name": format!("Entity {code}"), "hierarchyLevel": level, "children": children}});
     let answer = ok(stack, &format!("{ENTITY}/_create"), body).await;
-    answer["departmentEntity"][0]["id"].as_str().unwrap().to_owned()
+    answer["departmentEntity"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn search(stack: &MastersStack, criteria: Value) -> Value {
-    ok(stack, &format!("{ENTITY}/_search"), json!({"requestHeader": header(), "criteria": criteria})).await
+    ok(
+        stack,
+        &format!("{ENTITY}/_search"),
+        json!({"requestHeader": header(), "criteria": criteria}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -66,31 +87,116 @@ async fn levels_form_one_chain_per_department() {
     let ids = chain(&stack, &dep, 3).await;
     let create = format!("{LEVEL}/_create");
     // A second root, and a second child of the root: refused.
-    let second_root = fails(&stack, &create, level_body(&dep, "Other", None), &["INVALID_DEPARTMENT_ID"]).await;
-    assert!(second_root["Errors"][0]["message"].as_str().unwrap().contains("root"), "{second_root}");
-    fails(&stack, &create, level_body(&dep, "Zone 2", Some(&ids[0])), &["INVALID_DEPARTMENT_ID"]).await;
-    fails(&stack, &create, level_body(&dep, "X", Some("no-such-level")), &["INVALID_PARENT_ID"]).await;
-    fails(&stack, &create, level_body("no-such-department", "X", None), &["INVALID_DEPARTMENT_ID"]).await;
+    let second_root = fails(
+        &stack,
+        &create,
+        level_body(&dep, "Other", None),
+        &["INVALID_DEPARTMENT_ID"],
+    )
+    .await;
+    assert!(
+        second_root["Errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("root"),
+        "{second_root}"
+    );
+    fails(
+        &stack,
+        &create,
+        level_body(&dep, "Zone 2", Some(&ids[0])),
+        &["INVALID_DEPARTMENT_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        level_body(&dep, "X", Some("no-such-level")),
+        &["INVALID_PARENT_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        level_body("no-such-department", "X", None),
+        &["INVALID_DEPARTMENT_ID"],
+    )
+    .await;
     // A level of another department is not a parent here.
     let other = department(&stack, "PWD").await;
-    fails(&stack, &create, level_body(&other, "X", Some(&ids[2])), &["INVALID_PARENT_ID"]).await;
-    fails(&stack, &create, json!({"requestHeader": header(), "departmentHierarchyLevel": {"tenantId": "pg"}}), &["DEPARTMENT_ID", "DEPARTMENT_LABEL"]).await;
+    fails(
+        &stack,
+        &create,
+        level_body(&other, "X", Some(&ids[2])),
+        &["INVALID_PARENT_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        json!({"requestHeader": header(), "departmentHierarchyLevel": {"tenantId": "pg"}}),
+        &["DEPARTMENT_ID", "DEPARTMENT_LABEL"],
+    )
+    .await;
     fails(&stack, &create, json!({"requestHeader": header(), "departmentHierarchyLevel": {"departmentId": dep, "label": "x"}}), &["TENANT_ID"]).await;
-    fails(&stack, &create, json!({"requestHeader": header()}), &["INVALID_REQUEST"]).await;
-    fails(&stack, &create, json!({"departmentHierarchyLevel": {}}), &["REQUEST_HEADER"]).await;
+    fails(
+        &stack,
+        &create,
+        json!({"requestHeader": header()}),
+        &["INVALID_REQUEST"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        json!({"departmentHierarchyLevel": {}}),
+        &["REQUEST_HEADER"],
+    )
+    .await;
     // Search.
     let s = format!("{LEVEL}/_search");
-    let all = ok(&stack, &s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentId": dep}})).await;
-    let levels: Vec<i64> = all["departmentHierarchyLevel"].as_array().unwrap().iter().map(|l| l["level"].as_i64().unwrap()).collect();
+    let all = ok(
+        &stack,
+        &s,
+        json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentId": dep}}),
+    )
+    .await;
+    let levels: Vec<i64> = all["departmentHierarchyLevel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["level"].as_i64().unwrap())
+        .collect();
     assert_eq!(levels, [0, 1, 2]);
     let root = ok(&stack, &s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "level": 0, "departmentId": dep}})).await;
     assert_eq!(root["departmentHierarchyLevel"][0]["parent"], Value::Null);
     assert_eq!(root["departmentHierarchyLevel"][0]["label"], "L0");
     let by_label = ok(&stack, &s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "label": "L2", "Ids": [ids[2]]}})).await;
-    assert_eq!(by_label["departmentHierarchyLevel"][0]["parent"], ids[1].as_str());
-    fails(&stack, &s, json!({"requestHeader": header(), "criteria": {}}), &["TENANT_ID"]).await;
-    fails(&stack, &s, json!({"requestHeader": header()}), &["SEARCH_CRITERIA"]).await;
-    fails(&stack, &s, json!({"criteria": {"tenantId": "pg"}}), &["REQUEST_HEADER"]).await;
+    assert_eq!(
+        by_label["departmentHierarchyLevel"][0]["parent"],
+        ids[1].as_str()
+    );
+    fails(
+        &stack,
+        &s,
+        json!({"requestHeader": header(), "criteria": {}}),
+        &["TENANT_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &s,
+        json!({"requestHeader": header()}),
+        &["SEARCH_CRITERIA"],
+    )
+    .await;
+    fails(
+        &stack,
+        &s,
+        json!({"criteria": {"tenantId": "pg"}}),
+        &["REQUEST_HEADER"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -101,7 +207,12 @@ async fn racing_roots_and_racing_parents_leave_one() {
     for i in 0..10 {
         let (stack, dep) = (stack.clone(), dep.clone());
         tasks.push(tokio::spawn(async move {
-            stack.admin(&format!("{LEVEL}/_create"), &level_body(&dep, &format!("Root {i}"), None)).await
+            stack
+                .admin(
+                    &format!("{LEVEL}/_create"),
+                    &level_body(&dep, &format!("Root {i}"), None),
+                )
+                .await
         }));
     }
     let mut roots = 0;
@@ -114,7 +225,10 @@ async fn racing_roots_and_racing_parents_leave_one() {
         }
     }
     assert_eq!(roots, 1);
-    let root: String = sqlx::query_scalar("SELECT id FROM department_hierarchy_level").fetch_one(stack.db.pool()).await.unwrap();
+    let root: String = sqlx::query_scalar("SELECT id FROM department_hierarchy_level")
+        .fetch_one(stack.db.pool())
+        .await
+        .unwrap();
     let body = level_body(&dep, "Zone", Some(&root));
     ok(&stack, &format!("{LEVEL}/_create"), body).await;
     // Five entities at the root level race to adopt one child: one wins.
@@ -146,33 +260,121 @@ async fn entities_children_and_rules() {
     chain(&stack, &dep, 3).await;
     let city = entity(&stack, &dep, "C05", 2, json!([])).await;
     let zone = entity(&stack, &dep, "Z02", 1, json!([city])).await;
-    let state = entity(&stack, &dep, "DWSS", 0, json!([{"childId": zone, "status": true}])).await;
+    let state = entity(
+        &stack,
+        &dep,
+        "DWSS",
+        0,
+        json!([{"childId": zone, "status": true}]),
+    )
+    .await;
     let found = search(&stack, json!({"tenantId": "pg", "departmentId": dep})).await;
     let rows = found["departmentEntity"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["id"], state.as_str());
     assert_eq!(rows[0]["children"], json!([zone]));
     assert_eq!(rows[2]["children"], json!([]));
-    let by_level = search(&stack, json!({"tenantId": "pg", "hierarchyLevel": "1", "code": "Z02", "name": "Entity Z02"})).await;
+    let by_level = search(
+        &stack,
+        json!({"tenantId": "pg", "hierarchyLevel": "1", "code": "Z02", "name": "Entity Z02"}),
+    )
+    .await;
     assert_eq!(by_level["departmentEntity"][0]["id"], zone.as_str());
 
     let create = format!("{ENTITY}/_create");
     let e = |code: &str, level: Value, children: Value| json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "departmentId": dep, "code": code, "name": code, "hierarchyLevel": level, "children": children}});
     // Children must be one level deeper, in this department, and parentless.
-    fails(&stack, &create, e("X1", json!(0), json!([city])), &["DEPARTMENT_CHILDREN"]).await;
-    fails(&stack, &create, e("X2", json!(0), json!(["no-such-entity"])), &["DEPARTMENT_CHILDREN"]).await;
-    fails(&stack, &create, e("X3", json!(1), json!([city, city])), &["DEPARTMENT_CHILDREN"]).await;
-    let taken = fails(&stack, &create, e("X4", json!(1), json!([city])), &["DEPARTMENT_CHILDREN"]).await;
-    assert!(taken["Errors"][0]["message"].as_str().unwrap().contains("already has a parent"), "{taken}");
-    fails(&stack, &create, e("X5", json!(3), json!([])), &["INVALID_HIERARCHY_LEVEL"]).await;
-    fails(&stack, &create, e("C05", json!(2), json!([])), &["DUPLICATE_DEPARTMENT_ENTITY_CODE"]).await;
-    fails(&stack, &create, json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg"}}),
-        &["DEPARTMENT_ID", "DEPARTMENT_ENTITY_CODE", "DEPARTMENT_ENTITY_NAME", "DEPARTMENT_HIERARCHY_ID", "DEPARTMENT_CHILDREN"]).await;
-    fails(&stack, &create, json!({"requestHeader": header()}), &["REQUEST_PAYLOAD"]).await;
-    fails(&stack, &create, json!({"departmentEntity": {}}), &["REQUEST_PAYLOAD"]).await;
+    fails(
+        &stack,
+        &create,
+        e("X1", json!(0), json!([city])),
+        &["DEPARTMENT_CHILDREN"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        e("X2", json!(0), json!(["no-such-entity"])),
+        &["DEPARTMENT_CHILDREN"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        e("X3", json!(1), json!([city, city])),
+        &["DEPARTMENT_CHILDREN"],
+    )
+    .await;
+    let taken = fails(
+        &stack,
+        &create,
+        e("X4", json!(1), json!([city])),
+        &["DEPARTMENT_CHILDREN"],
+    )
+    .await;
+    assert!(
+        taken["Errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already has a parent"),
+        "{taken}"
+    );
+    fails(
+        &stack,
+        &create,
+        e("X5", json!(3), json!([])),
+        &["INVALID_HIERARCHY_LEVEL"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        e("C05", json!(2), json!([])),
+        &["DUPLICATE_DEPARTMENT_ENTITY_CODE"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg"}}),
+        &[
+            "DEPARTMENT_ID",
+            "DEPARTMENT_ENTITY_CODE",
+            "DEPARTMENT_ENTITY_NAME",
+            "DEPARTMENT_HIERARCHY_ID",
+            "DEPARTMENT_CHILDREN",
+        ],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        json!({"requestHeader": header()}),
+        &["REQUEST_PAYLOAD"],
+    )
+    .await;
+    fails(
+        &stack,
+        &create,
+        json!({"departmentEntity": {}}),
+        &["REQUEST_PAYLOAD"],
+    )
+    .await;
     let s = format!("{ENTITY}/_search");
-    fails(&stack, &s, json!({"requestHeader": header(), "criteria": {}}), &["TENANT_ID"]).await;
-    fails(&stack, &s, json!({"requestHeader": header()}), &["SEARCH_CRITERIA"]).await;
+    fails(
+        &stack,
+        &s,
+        json!({"requestHeader": header(), "criteria": {}}),
+        &["TENANT_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &s,
+        json!({"requestHeader": header()}),
+        &["SEARCH_CRITERIA"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -184,7 +386,11 @@ async fn ancestry_is_the_path_from_the_root_and_bounded() {
     let l2 = entity(&stack, &dep, "L2", 2, json!([l3])).await;
     let sibling = entity(&stack, &dep, "L2B", 2, json!([])).await;
     let l1 = entity(&stack, &dep, "L1", 1, json!([l2, sibling])).await;
-    let tree = search(&stack, json!({"tenantId": "pg", "Ids": [l2], "getAncestry": true})).await;
+    let tree = search(
+        &stack,
+        json!({"tenantId": "pg", "Ids": [l2], "getAncestry": true}),
+    )
+    .await;
     let root = &tree["departmentEntity"][0];
     assert_eq!(root["id"], l1.as_str());
     // One chain: the sibling is not in it, the searched entity has no children.
@@ -194,7 +400,11 @@ async fn ancestry_is_the_path_from_the_root_and_bounded() {
     assert_eq!(root["children"][0]["hierarchyLevel"], 2);
     // Two ancestors are allowed (the setting), three are not.
     entity(&stack, &dep, "L0", 0, json!([l1])).await;
-    let two = search(&stack, json!({"tenantId": "pg", "Ids": [l2], "getAncestry": true})).await;
+    let two = search(
+        &stack,
+        json!({"tenantId": "pg", "Ids": [l2], "getAncestry": true}),
+    )
+    .await;
     assert_eq!(two["departmentEntity"][0]["code"], "L0");
     let (status, deep) = stack
         .admin(&format!("{ENTITY}/_search"), &json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "Ids": [l3], "getAncestry": true}}))
@@ -221,8 +431,13 @@ async fn updates_keep_the_tree() {
         json!({"requestHeader": header(), "departmentEntity": e})
     };
     // Rename, swap c1 for c2.
-    let answer = ok(&stack, &update, u(json!({"name": "Zone North", "hierarchyLevel": 1,
-        "children": [{"childId": c1, "status": false}, c2]}))).await;
+    let answer = ok(
+        &stack,
+        &update,
+        u(json!({"name": "Zone North", "hierarchyLevel": 1,
+        "children": [{"childId": c1, "status": false}, c2]})),
+    )
+    .await;
     assert_eq!(answer["departmentEntity"][0]["name"], "Zone North");
     assert_eq!(answer["departmentEntity"][0]["code"], "Z");
     assert_eq!(answer["departmentEntity"][0]["children"], json!([c2]));
@@ -232,16 +447,76 @@ async fn updates_keep_the_tree() {
     // c1 is free again: another parent may take it.
     entity(&stack, &dep, "Z2", 1, json!([c1])).await;
     // A cycle cannot be built: the root is not one level below the zone.
-    fails(&stack, &update, u(json!({"hierarchyLevel": 1, "children": [root]})), &["DEPARTMENT_CHILDREN"]).await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"hierarchyLevel": 1, "children": [root]})),
+        &["DEPARTMENT_CHILDREN"],
+    )
+    .await;
     // Moving the zone down a level would leave its parent two levels up and its child level with it.
-    fails(&stack, &update, u(json!({"hierarchyLevel": 2, "children": [{"childId": c2, "status": false}]})), &["INVALID_HIERARCHY_LEVEL"]).await;
-    fails(&stack, &update, u(json!({"hierarchyLevel": 0})), &["DEPARTMENT_CHILDREN"]).await;
-    fails(&stack, &update, u(json!({"hierarchyLevel": 7})), &["INVALID_HIERARCHY_LEVEL"]).await;
-    fails(&stack, &update, u(json!({"code": "C2", "hierarchyLevel": 1})), &["DUPLICATE_DEPARTMENT_ENTITY_CODE"]).await;
-    fails(&stack, &update, u(json!({"departmentId": dep})), &["DEPARTMENT_HIERARCHY_ID"]).await;
-    fails(&stack, &update, u(json!({"children": [c1]})), &["DEPARTMENT_HIERARCHY_ID"]).await;
-    fails(&stack, &update, json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "name": "x"}}), &["Id"]).await;
-    fails(&stack, &update, json!({"requestHeader": header(), "departmentEntity": {"id": "nope", "tenantId": "pg"}}), &["INVALID_DEPARTMENT_ENTITY_ID"]).await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"hierarchyLevel": 2, "children": [{"childId": c2, "status": false}]})),
+        &["INVALID_HIERARCHY_LEVEL"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"hierarchyLevel": 0})),
+        &["DEPARTMENT_CHILDREN"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"hierarchyLevel": 7})),
+        &["INVALID_HIERARCHY_LEVEL"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"code": "C2", "hierarchyLevel": 1})),
+        &["DUPLICATE_DEPARTMENT_ENTITY_CODE"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"departmentId": dep})),
+        &["DEPARTMENT_HIERARCHY_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        u(json!({"children": [c1]})),
+        &["DEPARTMENT_HIERARCHY_ID"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "name": "x"}}),
+        &["Id"],
+    )
+    .await;
+    fails(
+        &stack,
+        &update,
+        json!({"requestHeader": header(), "departmentEntity": {"id": "nope", "tenantId": "pg"}}),
+        &["INVALID_DEPARTMENT_ENTITY_ID"],
+    )
+    .await;
     fails(&stack, &update, json!({"requestHeader": header(), "departmentEntity": {"id": zone, "tenantId": "pg", "code": "x".repeat(257)}}), &["DEPARTMENT_ENTITY_CODE"]).await;
-    fails(&stack, &update, json!({"requestHeader": header()}), &["REQUEST_PAYLOAD"]).await;
+    fails(
+        &stack,
+        &update,
+        json!({"requestHeader": header()}),
+        &["REQUEST_PAYLOAD"],
+    )
+    .await;
 }

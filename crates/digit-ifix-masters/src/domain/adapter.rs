@@ -375,6 +375,20 @@ fn entity_ids(v: &mut Violations, links: Option<&[Link]>) {
     }
 }
 
+/// Ours: upstream never stores location links; we do, so their ids are bounded like the
+/// search criterion.
+fn location_ids(v: &mut Violations, links: Option<&[Link]>) {
+    for link in links.unwrap_or_default() {
+        check_len(
+            v,
+            Some(&link.id),
+            (2, 64),
+            codes::LOCATION_ID,
+            "Location id length is invalid. Length range [2-64]",
+        );
+    }
+}
+
 /// Checks a new project (expenditure and entity existence need I/O: the service).
 pub fn validate_project(p: &Project) -> Result<(), MastersError> {
     let mut v = Violations::default();
@@ -405,6 +419,7 @@ pub fn validate_project(p: &Project) -> Result<(), MastersError> {
         );
     }
     entity_ids(&mut v, p.department_entity_ids.as_deref());
+    location_ids(&mut v, p.location_ids.as_deref());
     v.into_result()
 }
 
@@ -443,6 +458,7 @@ pub fn validate_project_update(p: &Project) -> Result<(), MastersError> {
         );
     }
     entity_ids(&mut v, p.department_entity_ids.as_deref());
+    location_ids(&mut v, p.location_ids.as_deref());
     v.into_result()
 }
 

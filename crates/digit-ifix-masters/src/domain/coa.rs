@@ -83,8 +83,8 @@ pub struct ChartOfAccount {
     /// Audit (assigned).
     #[serde(default)]
     pub audit_details: Option<AuditDetails>,
-    /// Free-form attributes.
-    #[serde(default)]
+    /// Free-form attributes (left out when none, as upstream's fixtures show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Value>,
 }
 

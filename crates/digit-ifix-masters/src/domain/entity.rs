@@ -217,6 +217,15 @@ pub fn validate_level(l: &HierarchyLevel) -> Result<(), MastersError> {
     }
     if blank(l.label.as_deref()) {
         v.add(codes::DEPARTMENT_LABEL, "Department label is missing");
+    } else {
+        // Ours: upstream stores any length into a varchar(255).
+        check_len(
+            &mut v,
+            l.label.as_deref(),
+            (1, 255),
+            codes::DEPARTMENT_LABEL,
+            "Department label length is invalid. Length range [1-255]",
+        );
     }
     v.into_result()
 }

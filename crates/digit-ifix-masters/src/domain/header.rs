@@ -100,7 +100,8 @@ impl ResponseHeader {
             correlation_id: Some(correlation_id.to_owned()),
             msg_id: request.msg_id.clone(),
             status: Some(STATUS_SUCCESSFUL.to_owned()),
-            signature: request.signature.clone(),
+            // Upstream answers a missing signature with "".
+            signature: Some(request.signature.clone().unwrap_or_default()),
             version: request.version.clone(),
         }
     }

@@ -113,13 +113,12 @@ impl Masters {
             .publish(caller, topic, &format!("{tenant}:{code}"), payload)
             .await?;
         tx.commit().await?;
-        if confirmation == Confirmation::Persisted
-            && repo::id_by_code(&self.pool, table, tenant, code)
-                .await?
-                .as_deref()
-                != Some(id)
-        {
-            return Err(duplicate(table));
+        if confirmation == Confirmation::Persisted {
+            match repo::id_by_code(&self.pool, table, tenant, code).await? {
+                Some(stored) if stored == id => {}
+                Some(_) => return Err(duplicate(table)),
+                None => return Err(MastersError::NotStored(format!("{table:?} {id}"))),
+            }
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use crate::error::MastersError;
 use crate::store;
 use digit_core::AuditDetails;
 use digit_store::commit::Confirmation;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn duplicate() -> MastersError {
     MastersError::invalid(
@@ -47,8 +47,11 @@ impl Masters {
         coa.id = Some(id.clone());
         coa.coa_code = Some(code.clone());
         coa.audit_details = Some(AuditDetails::for_create(&user, now_ms()));
-        let payload =
+        let mut payload =
             json!({"requestHeader": caller.trusted_header(header), "chartOfAccount": coa});
+        // The persister maps every column, attributes included (the answer leaves them out
+        // when there are none).
+        payload["chartOfAccount"]["attributes"] = coa.attributes.clone().unwrap_or(Value::Null);
         let confirmation = self
             .publish(
                 caller,
@@ -58,14 +61,13 @@ impl Masters {
             )
             .await?;
         tx.commit().await?;
-        if confirmation == Confirmation::Persisted
-            && store::coa::id_by_code(&self.pool, &tenant, &code)
-                .await?
-                .as_deref()
-                != Some(&id)
-        {
-            // The persister refused it (the constraint): someone else's row has the code.
-            return Err(duplicate());
+        if confirmation == Confirmation::Persisted {
+            match store::coa::id_by_code(&self.pool, &tenant, &code).await? {
+                Some(stored) if stored == id => {}
+                // The constraint refused it: someone else's row has the code.
+                Some(_) => return Err(duplicate()),
+                None => return Err(MastersError::NotStored(format!("chart of account {id}"))),
+            }
         }
         Ok(coa)
     }

@@ -129,10 +129,17 @@ impl Masters {
         if confirmation == Confirmation::Persisted
             && repo::level(&self.pool, &tenant, &id).await?.is_none()
         {
-            return Err(MastersError::invalid(
-                codes::INVALID_DEPARTMENT_ID,
-                format!("Department id : {department} is not valid for given parent"),
-            ));
+            // Another level took this place in the chain (the unique index), or not stored.
+            return Err(
+                match repo::child_level(&self.pool, &tenant, &department, parent.as_deref()).await?
+                {
+                    Some(_) => MastersError::invalid(
+                        codes::INVALID_DEPARTMENT_ID,
+                        format!("Department id : {department} is not valid for given parent"),
+                    ),
+                    None => MastersError::NotStored(format!("hierarchy level {id}")),
+                },
+            );
         }
         Ok(l)
     }
@@ -229,7 +236,12 @@ impl Masters {
         if confirmation == Confirmation::Persisted
             && repo::entity(&self.pool, &tenant, &id).await?.is_none()
         {
-            return Err(duplicate_entity());
+            return Err(
+                match repo::entity_id_by_code(&self.pool, &tenant, &department, &code).await? {
+                    Some(_) => duplicate_entity(),
+                    None => MastersError::NotStored(format!("department entity {id}")),
+                },
+            );
         }
         e.children = Some(links.into_iter().filter(|l| l.active).collect());
         Ok(e)
