@@ -7,7 +7,8 @@
 //!   else the `auth-token` header. The body's `userInfo` is **replaced** with the token's
 //!   user, so a forged `userInfo` never reaches a handler, a Kafka payload or a log.
 //! - `AUTH_MODE=gateway`: `RequestInfo.userInfo` (or the `x-user-info` header for non-JSON
-//!   requests) is trusted as the DIGIT gateway injected it.
+//!   requests, or an iFIX envelope's `requestHeader.userInfo`) is trusted as the DIGIT
+//!   gateway injected it.
 //! - A missing/invalid/expired token is 401 with the body the DIGIT UI logs out on; a user
 //!   without a role granting the URI for the request's tenant is 403.
 
@@ -232,7 +233,14 @@ fn identify(
                 .cloned();
             let from_header = header_str(headers, "x-user-info")
                 .and_then(|h| serde_json::from_str::<Value>(h).ok());
-            match from_body.or(from_header) {
+            // iFIX envelopes carry the user as `requestHeader.userInfo` (roles and tenants as
+            // plain lists).
+            let from_ifix_header = json
+                .and_then(|v| v.get("requestHeader"))
+                .and_then(|h| h.get("userInfo"))
+                .filter(|u| u.is_object())
+                .map(ifix_user);
+            match from_body.or(from_header).or(from_ifix_header) {
                 None => Ok(None),
                 Some(v) => serde_json::from_value::<UserInfo>(v)
                     .map(Some)
@@ -245,6 +253,32 @@ fn identify(
             }
         }
     }
+}
+
+/// An iFIX `userInfo` (`{uuid, roles: [code], tenants: [tenantId], attributes}`) in DIGIT's
+/// shape: every role held at every listed tenant.
+fn ifix_user(u: &Value) -> Value {
+    let strings = |k: &str| -> Vec<String> {
+        u.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let tenants = strings("tenants");
+    let roles: Vec<Value> = strings("roles")
+        .iter()
+        .flat_map(|code| {
+            tenants
+                .iter()
+                .map(move |t| serde_json::json!({"code": code, "name": code, "tenantId": t}))
+        })
+        .collect();
+    serde_json::json!({
+        "uuid": u.get("uuid").cloned().unwrap_or(Value::Null),
+        "type": "EMPLOYEE",
+        "tenantId": tenants.first(),
+        "roles": roles,
+    })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {

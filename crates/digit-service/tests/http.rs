@@ -70,6 +70,11 @@ async fn search(
     Json(json!({"tenantId": c.tenant_id, "ids": c.ids}))
 }
 
+/// An iFIX-envelope endpoint: what the gate established.
+async fn ifix_create(Extension(ctx): Extension<RequestContext>) -> Json<Value> {
+    Json(json!({"ctxUser": ctx.user.map(|u| u.uuid), "correlationId": ctx.correlation_id}))
+}
+
 struct Grants;
 #[async_trait::async_trait]
 impl RoleActionProvider for Grants {
@@ -86,6 +91,10 @@ impl RoleActionProvider for Grants {
             RoleAction {
                 role_code: "CITIZEN".into(),
                 url: "/svc/v1/thing/_search".into(),
+            },
+            RoleAction {
+                role_code: "GRO".into(),
+                url: "/svc/v1/ifix/_create".into(),
             },
         ])
     }
@@ -107,6 +116,7 @@ fn app(mode: &str) -> Router {
     let routes = Router::new()
         .route("/svc/v1/thing/_create", post(create))
         .route("/svc/v1/thing/_search", post(search))
+        .route("/svc/v1/ifix/_create", post(ifix_create))
         .layer(axum::middleware::from_fn_with_state(
             gate,
             gate::authenticate,
@@ -459,4 +469,23 @@ async fn gateway_mode_trusts_user_info_and_bearer_header_works_in_jwt_mode() {
     )
     .unwrap();
     assert_eq!(b["correlationId"], "corr-123");
+}
+
+#[tokio::test]
+async fn gateway_mode_reads_the_ifix_request_header_user() {
+    let gw = app("gateway");
+    let body = |tenants: Value| {
+        json!({"requestHeader": {"msgId": "m", "correlationId": "c-ifix",
+            "userInfo": {"uuid": "u-ifix", "roles": ["GRO"], "tenants": tenants}},
+            "record": {"tenantId": "pg.citya"}})
+    };
+    let (s, b) = post_json(&gw, "/svc/v1/ifix/_create", body(json!(["pg.citya"]))).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["ctxUser"], "u-ifix");
+    // The role counts only at the tenants the header lists.
+    let (s, _) = post_json(&gw, "/svc/v1/ifix/_create", body(json!(["pg.cityb"]))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // In jwt mode the header's user is ignored: no token, no user.
+    let (s, _) = post_json(&app("jwt"), "/svc/v1/ifix/_create", body(json!(["pg.citya"]))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
