@@ -3,6 +3,11 @@
 # ../shared/upstream/ifix/postman/, copied into tests/postman/upstream/) with newman against a
 # program service started for it in the documented open mode (PROGRAM_OPEN_ACCESS=true:
 # upstream's collection carries no token), on a fresh database of its own and the suite's broker.
+# Then upstream's iFIX master data collections (ifix-master-data, DepartmentEntityHierarchy;
+# also copied unchanged) against the same binary's master data APIs, which stay behind the gate,
+# with a persister of their own on that database: scripts/postman-upstream-run.js points their
+# hard-coded servers at it, sends a dev token of IFIX_MASTER_ADMIN at `pb` (the collections'
+# tenant) and checks each answer against tests/postman/upstream/masters-expected.json.
 #
 #   scripts/postman-upstream.sh            needs the suite's Postgres and Kafka (make up / make test)
 #
@@ -36,7 +41,26 @@ for row in doc["ExchangeServers"]:
     if row["code"] == "MUKTA":
         row["hostUrl"] = "https://unified-dev.digit.org"
 p.write_text(json.dumps(doc, indent=2))
+# Upstream's iFIX collections use tenant `pb`: a state of its own with pg's role-actions.
+root = pathlib.Path(sys.argv[1])
+for module in root.joinpath("pg").glob("ACCESSCONTROL-*"):
+    for f in module.glob("*.json"):
+        d = json.loads(f.read_text())
+        d["tenantId"] = "pb"
+        out = root / "pb" / module.name / f.name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(d, indent=2))
+(root / "pb" / "tenant").mkdir(parents=True, exist_ok=True)
+(root / "pb" / "tenant" / "tenants.json").write_text(json.dumps(
+    {"tenantId": "pb", "moduleName": "tenant", "tenants": [{"code": "pb", "name": "Punjab"}]}))
 PY
+# The master data persister configs, on this instance's topic prefix (new each run: on a
+# broker that outlives runs, old messages must not replay into the fresh database).
+prefix="upstream$$x$RANDOM"
+mkdir -p "$run_dir/persister"
+for f in ifix-master-data-persister.yml adapter-master-data-persister.yml ifix-department-entity-persister.yml; do
+    sed -E "s/^([[:space:]]*fromTopic:[[:space:]]*)/\\1$prefix-/" "configs/persister/$f" >"$run_dir/persister/$f"
+done
 
 # A database of its own: its idgen codes must not meet the two-domain suite's programs.
 db="${STACK_DB_NAME:-digit}_postman_upstream"
@@ -45,8 +69,16 @@ psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE \"
 
 pidfile="$run_dir/program.pid"
 logfile="$DIGIT_RUN_DIR/logs/program-upstream-postman.log"
-cleanup() { stop_pidfile "$pidfile" program-upstream || true; }
+persister_pid="$run_dir/persister.pid"
+persister_port=${PERSISTER_UPSTREAM_PORT:-8194}
+group="upstream-masters-$$-$RANDOM"
+cleanup() {
+    stop_pidfile "$pidfile" program-upstream || true
+    stop_pidfile "$persister_pid" persister-upstream || true
+}
 trap cleanup EXIT
+persister_bin="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/${STACK_PROFILE:-debug}/persister"
+[[ -x $persister_bin ]] || die "$persister_bin not found (cargo build --bins)"
 log "program (open access) on :$port for upstream's collection"
 start_bg "$pidfile" "$logfile" env \
     -u SERVER_CONTEXTPATH -u SERVER_SERVLET_CONTEXT_PATH \
@@ -56,6 +88,8 @@ start_bg "$pidfile" "$logfile" env \
     JWT_SECRET="${JWT_SECRET:-digit-dev-secret-change-me}" \
     PROGRAM_PII_KEYS="${PROGRAM_PII_KEYS:-dev:ZGlnaXQtcnMtZGV2LXBpaS1rZXktMzItYnl0ZXMhISE=}" \
     PROGRAM_OPEN_ACCESS=true \
+    KAFKA_TOPIC_PREFIX="$prefix" \
+    PERSISTER_GROUP_ID="$group" \
     EXCHANGE_SERVICE_EXTERNAL_URL=https://unified-qa.digit.org \
     MDMS_CONFIG_PATH="$run_dir/mdms" \
     "$bin"
@@ -65,6 +99,20 @@ for _ in $(seq 1 60); do
 done
 curl -sf --max-time 2 "http://127.0.0.1:$port/program-service/health" >/dev/null ||
     { log_tail "$logfile"; die "program (open access) did not come up on :$port"; }
+# After the program: its start created the prefixed topics the persister subscribes to.
+log "persister (master data configs) on :$persister_port"
+start_bg "$persister_pid" "$DIGIT_RUN_DIR/logs/persister-upstream-postman.log" env \
+    -u SERVER_CONTEXTPATH -u SERVER_SERVLET_CONTEXT_PATH \
+    SERVER_PORT="$persister_port" \
+    DB_URL="postgres://postgres@$PG_HOST:$PG_PORT/$db" \
+    KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$KAFKA_HOST:$KAFKA_PORT}" \
+    EGOV_PERSIST_YML_REPO_PATH="$run_dir/persister" \
+    PERSISTER_GROUP_ID="$group" \
+    "$persister_bin"
+for _ in $(seq 1 60); do
+    curl -sf --max-time 2 "http://127.0.0.1:$persister_port/common-persist/health" >/dev/null 2>&1 && break
+    sleep 1
+done
 
 report="$run_dir/newman.json"
 log "$newman run upstream '$(basename "$collection")'"
@@ -74,7 +122,8 @@ log "$newman run upstream '$(basename "$collection")'"
     --reporters cli,json --reporter-json-export "$report" >"$run_dir/newman.txt" 2>&1 || true
 tail -n 25 "$run_dir/newman.txt" >&2
 
-python3 - "$report" "$expected" <<'PY'
+program_rc=0
+python3 - "$report" "$expected" <<'PY' || program_rc=1
 import json, sys
 report, expected_file = sys.argv[1], sys.argv[2]
 run = json.load(open(report))["run"]
@@ -107,3 +156,30 @@ for name in sorted(expected):
         print(f"[postman-upstream] now passes, remove from {expected_file}: {name}", file=sys.stderr)
 sys.exit(1 if bad else 0)
 PY
+
+# Upstream's master data collections. "Department Entity Create" names a department, its
+# hierarchy and two children that exist in upstream's QA database: seed them.
+psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d "$db" -qv ON_ERROR_STOP=1 >/dev/null <<'SQL'
+INSERT INTO department(id, tenant_id, code, name) VALUES ('3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'pb', 'DWSS', 'Department of Water Supply and Sanitation');
+INSERT INTO department_hierarchy_level(id, tenant_id, department_id, label, parent, level) VALUES
+  ('upstream-l0', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'Department', NULL, 0),
+  ('upstream-l1', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'Zone', 'upstream-l0', 1),
+  ('upstream-l2', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'Circle', 'upstream-l1', 2),
+  ('upstream-l3', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'Division', 'upstream-l2', 3),
+  ('upstream-l4', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'Sub division', 'upstream-l3', 4);
+INSERT INTO department_entity(id, tenant_id, department_id, code, name, hierarchy_level) VALUES
+  ('7e3a29b4-8c26-4562-a882-2d0be1d2406a', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'SD01', 'Sub division 1', 4),
+  ('69c418a6-1bbf-4ef9-9bd2-bd26243d7c53', 'pb', '3d9ef18a-361a-40cf-b142-dd6f998e1ad2', 'DIV23SD02', 'Sub Division Sri Anandpur Sahib', 4);
+SQL
+digitctl="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/${STACK_PROFILE:-debug}/digitctl"
+token=$("$digitctl" token --user-uuid 55555555-5555-4555-8555-000000000004 --user-type EMPLOYEE \
+    --roles IFIX_MASTER_ADMIN --tenant pb --secret "${JWT_SECRET:-digit-dev-secret-change-me}")
+masters_rc=0
+for c in ifix-master-data DepartmentEntityHierarchy; do
+    log "newman (library) run upstream '$c.postman_collection.json'"
+    NEWMAN_PREFIX="$NEWMAN_PREFIX" node scripts/postman-upstream-run.js \
+        "tests/postman/upstream/$c.postman_collection.json" tests/postman/upstream/masters-expected.json \
+        "http://127.0.0.1:$port" "$token" "$run_dir/newman-$c.json" >"$run_dir/newman-$c.txt" 2>&1 || masters_rc=1
+    tail -n 30 "$run_dir/newman-$c.txt" >&2
+done
+exit $((program_rc | masters_rc))

@@ -261,7 +261,12 @@ fn ifix_user(u: &Value) -> Value {
     let strings = |k: &str| -> Vec<String> {
         u.get(k)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let tenants = strings("tenants");

@@ -486,6 +486,11 @@ async fn gateway_mode_reads_the_ifix_request_header_user() {
     let (s, _) = post_json(&gw, "/svc/v1/ifix/_create", body(json!(["pg.cityb"]))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // In jwt mode the header's user is ignored: no token, no user.
-    let (s, _) = post_json(&app("jwt"), "/svc/v1/ifix/_create", body(json!(["pg.citya"]))).await;
+    let (s, _) = post_json(
+        &app("jwt"),
+        "/svc/v1/ifix/_create",
+        body(json!(["pg.citya"])),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
