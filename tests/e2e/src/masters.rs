@@ -223,6 +223,26 @@ impl MastersStack {
     pub async fn admin(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.post(path, Some(&master_admin()), body).await
     }
+
+    /// POSTs as the administrator, expecting `status`; the answer.
+    pub async fn expect(&self, path: &str, body: Value, status: StatusCode) -> Value {
+        let (got, answer) = self.admin(path, &body).await;
+        assert_eq!(got, status, "{path} {body} → {answer}");
+        answer
+    }
+
+    /// [`Self::expect`] HTTP 200.
+    pub async fn expect_ok(&self, path: &str, body: Value) -> Value {
+        self.expect(path, body, StatusCode::OK).await
+    }
+
+    /// POSTs as the administrator, expecting HTTP 400 with exactly `codes`; the answer.
+    pub async fn refuse(&self, path: &str, body: Value, codes: &[&str]) -> Value {
+        let (got, answer) = self.admin(path, &body).await;
+        assert_eq!(got, StatusCode::BAD_REQUEST, "{path} {body} → {answer}");
+        assert_eq!(error_codes(&answer), codes, "{path} {body}");
+        answer
+    }
 }
 
 /// A request header as upstream's fixtures send it.

@@ -18,50 +18,30 @@ fn long_tenant() -> String {
     format!("pg.{}", "x".repeat(62))
 }
 
-async fn ok(stack: &MastersStack, path: &str, body: Value, expected: StatusCode) -> Value {
-    let (status, answer) = stack.admin(path, &body).await;
-    assert_eq!(status, expected, "{path} {body} → {answer}");
-    answer
-}
-
-async fn fails(stack: &MastersStack, path: &str, body: Value, codes: &[&str]) {
-    let (status, answer) = stack.admin(path, &body).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body} → {answer}");
-    assert_eq!(error_codes(&answer), codes, "{path} {body}");
-}
-
 async fn department(stack: &MastersStack, code: &str) -> String {
     let body = json!({"requestHeader": header(), "department": {"tenantId": "pg", "code": code, "name": format!("Department {code}"), "parent": "parent1"}});
-    let answer = ok(
-        stack,
-        &format!("{DEPARTMENT}/_create"),
-        body,
-        StatusCode::ACCEPTED,
-    )
-    .await;
+    let answer = stack
+        .expect(&format!("{DEPARTMENT}/_create"), body, StatusCode::ACCEPTED)
+        .await;
     answer["department"][0]["id"].as_str().unwrap().to_owned()
 }
 
 async fn expenditure(stack: &MastersStack, code: &str, department: &str) -> String {
     let body = json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": code, "name": "Jal Jeevan Mission", "type": "Scheme", "departmentId": department}});
-    let answer = ok(
-        stack,
-        &format!("{EXPENDITURE}/_create"),
-        body,
-        StatusCode::OK,
-    )
-    .await;
+    let answer = stack
+        .expect(&format!("{EXPENDITURE}/_create"), body, StatusCode::OK)
+        .await;
     answer["expenditure"][0]["id"].as_str().unwrap().to_owned()
 }
 
 /// A department's root level and two entities at it.
 async fn entities(stack: &MastersStack, department: &str) -> (String, String) {
     let level = json!({"requestHeader": header(), "departmentHierarchyLevel": {"tenantId": "pg", "departmentId": department, "label": "State"}});
-    ok(stack, LEVEL, level, StatusCode::OK).await;
+    stack.expect(LEVEL, level, StatusCode::OK).await;
     let mut ids = Vec::new();
     for code in ["E1", "E2"] {
         let e = json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "departmentId": department, "code": code, "name": code, "hierarchyLevel": 0, "children": []}});
-        let answer = ok(stack, ENTITY, e, StatusCode::OK).await;
+        let answer = stack.expect(ENTITY, e, StatusCode::OK).await;
         ids.push(
             answer["departmentEntity"][0]["id"]
                 .as_str()
@@ -77,74 +57,74 @@ async fn departments_create_202_search_and_rules() {
     let stack = MastersStack::start(&[]).await;
     let id = department(&stack, "DWSS").await;
     let search = |criteria: Value| json!({"requestHeader": header(), "criteria": criteria});
-    let found = ok(
-        &stack,
-        &format!("{DEPARTMENT}/_search"),
-        search(json!({"tenantId": "pg", "code": "DWSS"})),
-        StatusCode::OK,
-    )
-    .await;
+    let found = stack
+        .expect(
+            &format!("{DEPARTMENT}/_search"),
+            search(json!({"tenantId": "pg", "code": "DWSS"})),
+            StatusCode::OK,
+        )
+        .await;
     assert_eq!(found["department"][0]["id"], id.as_str());
     assert_eq!(found["department"][0]["isNodal"], false);
     assert_eq!(found["department"][0]["parent"], "parent1");
-    let by_ids = ok(
-        &stack,
-        &format!("{DEPARTMENT}/_search"),
-        search(json!({"tenantId": "pg", "Ids": [id], "name": "Department DWSS"})),
-        StatusCode::OK,
-    )
-    .await;
+    let by_ids = stack
+        .expect(
+            &format!("{DEPARTMENT}/_search"),
+            search(json!({"tenantId": "pg", "Ids": [id], "name": "Department DWSS"})),
+            StatusCode::OK,
+        )
+        .await;
     assert_eq!(by_ids["department"].as_array().unwrap().len(), 1);
-    let none = ok(
-        &stack,
-        &format!("{DEPARTMENT}/_search"),
-        search(json!({"tenantId": "pg", "name": "Other"})),
-        StatusCode::OK,
-    )
-    .await;
+    let none = stack
+        .expect(
+            &format!("{DEPARTMENT}/_search"),
+            search(json!({"tenantId": "pg", "name": "Other"})),
+            StatusCode::OK,
+        )
+        .await;
     assert_eq!(none["department"], json!([]));
 
     let create = format!("{DEPARTMENT}/_create");
-    fails(&stack, &create, json!({"requestHeader": header(), "department": {"tenantId": "pg", "code": "DWSS", "name": "again"}}), &["DUPLICATE_DEPARTMENT_CODE"]).await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header()}),
-        &["REQUEST_PAYLOAD"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"department": {"tenantId": "pg"}}),
-        &["REQUEST_HEADER"],
-    )
-    .await;
-    fails(&stack, &create, json!({"requestHeader": header(), "department": {"tenantId": long_tenant(), "code": "c".repeat(65), "parent": "p".repeat(65)}}),
+    stack.refuse(&create, json!({"requestHeader": header(), "department": {"tenantId": "pg", "code": "DWSS", "name": "again"}}), &["DUPLICATE_DEPARTMENT_CODE"]).await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header()}),
+            &["REQUEST_PAYLOAD"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"department": {"tenantId": "pg"}}),
+            &["REQUEST_HEADER"],
+        )
+        .await;
+    stack.refuse(&create, json!({"requestHeader": header(), "department": {"tenantId": long_tenant(), "code": "c".repeat(65), "parent": "p".repeat(65)}}),
         &["TENANT_ID", "DEPARTMENT_CODE", "DEPARTMENT_NAME", "DEPARTMENT_PARENT"]).await;
     let s = format!("{DEPARTMENT}/_search");
-    fails(
-        &stack,
-        &s,
-        json!({"criteria": {"tenantId": "pg"}}),
-        &["REQUEST_HEADER"],
-    )
-    .await;
-    fails(
-        &stack,
-        &s,
-        json!({"requestHeader": header()}),
-        &["INVALID_SEARCH_CRITERIA"],
-    )
-    .await;
-    fails(&stack, &s, search(json!({})), &["TENANT_ID"]).await;
-    fails(
-        &stack,
-        &s,
-        search(json!({"tenantId": long_tenant(), "name": "n", "code": "c"})),
-        &["TENANT_ID_LENGTH", "DEPARTMENT_NAME", "DEPARTMENT_CODE"],
-    )
-    .await;
+    stack
+        .refuse(
+            &s,
+            json!({"criteria": {"tenantId": "pg"}}),
+            &["REQUEST_HEADER"],
+        )
+        .await;
+    stack
+        .refuse(
+            &s,
+            json!({"requestHeader": header()}),
+            &["INVALID_SEARCH_CRITERIA"],
+        )
+        .await;
+    stack.refuse(&s, search(json!({})), &["TENANT_ID"]).await;
+    stack
+        .refuse(
+            &s,
+            search(json!({"tenantId": long_tenant(), "name": "n", "code": "c"})),
+            &["TENANT_ID_LENGTH", "DEPARTMENT_NAME", "DEPARTMENT_CODE"],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -154,56 +134,60 @@ async fn expenditures_create_200_search_202_and_rules() {
     let id = expenditure(&stack, "JJM", &dep).await;
     let s = format!("{EXPENDITURE}/_search");
     // Upstream answers its expenditure search with 202 and does not require the header.
-    let found = ok(
-        &stack,
-        &s,
-        json!({"criteria": {"tenantId": "pg", "Ids": [id]}}),
-        StatusCode::ACCEPTED,
-    )
-    .await;
+    let found = stack
+        .expect(
+            &s,
+            json!({"criteria": {"tenantId": "pg", "Ids": [id]}}),
+            StatusCode::ACCEPTED,
+        )
+        .await;
     assert_eq!(found["expenditure"][0]["type"], "Scheme");
     assert_eq!(found["expenditure"][0]["departmentId"], dep.as_str());
     let create = format!("{EXPENDITURE}/_create");
-    fails(&stack, &create, json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": "JJM", "name": "again", "type": "Non-Scheme"}}), &["DUPLICATE_EXPENDITURE_CODE"]).await;
-    fails(&stack, &create, json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": "X1", "name": "x1", "type": "Scheme", "departmentId": "nope"}}), &["DEPARTMENT_ID"]).await;
-    fails(&stack, &create, json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": "X", "name": "x", "type": "Other"}}), &["EXPENDITURE_CODE", "EXPENDITURE_NAME", "EXPENDITURE_TYPE"]).await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header(), "expenditure": {"tenantId": long_tenant()}}),
-        &["TENANT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header()}),
-        &["REQUEST_PAYLOAD"],
-    )
-    .await;
-    fails(&stack, &s, json!({"criteria": {}}), &["TENANT_ID"]).await;
-    fails(&stack, &s, json!({}), &["INVALID_SEARCH_CRITERIA"]).await;
-    fails(
-        &stack,
-        &s,
-        json!({"criteria": {"tenantId": "pg", "name": "n"}}),
-        &["EXPENDITURE_NAME"],
-    )
-    .await;
-    fails(
-        &stack,
-        &s,
-        json!({"criteria": {"tenantId": "pg", "code": "c"}}),
-        &["EXPENDITURE_CODE"],
-    )
-    .await;
-    fails(
-        &stack,
-        &s,
-        json!({"criteria": {"tenantId": long_tenant()}}),
-        &["TENANT_ID"],
-    )
-    .await;
+    stack.refuse(&create, json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": "JJM", "name": "again", "type": "Non-Scheme"}}), &["DUPLICATE_EXPENDITURE_CODE"]).await;
+    stack.refuse(&create, json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": "X1", "name": "x1", "type": "Scheme", "departmentId": "nope"}}), &["DEPARTMENT_ID"]).await;
+    stack.refuse(&create, json!({"requestHeader": header(), "expenditure": {"tenantId": "pg", "code": "X", "name": "x", "type": "Other"}}), &["EXPENDITURE_CODE", "EXPENDITURE_NAME", "EXPENDITURE_TYPE"]).await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header(), "expenditure": {"tenantId": long_tenant()}}),
+            &["TENANT_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header()}),
+            &["REQUEST_PAYLOAD"],
+        )
+        .await;
+    stack
+        .refuse(&s, json!({"criteria": {}}), &["TENANT_ID"])
+        .await;
+    stack
+        .refuse(&s, json!({}), &["INVALID_SEARCH_CRITERIA"])
+        .await;
+    stack
+        .refuse(
+            &s,
+            json!({"criteria": {"tenantId": "pg", "name": "n"}}),
+            &["EXPENDITURE_NAME"],
+        )
+        .await;
+    stack
+        .refuse(
+            &s,
+            json!({"criteria": {"tenantId": "pg", "code": "c"}}),
+            &["EXPENDITURE_CODE"],
+        )
+        .await;
+    stack
+        .refuse(
+            &s,
+            json!({"criteria": {"tenantId": long_tenant()}}),
+            &["TENANT_ID"],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -218,7 +202,7 @@ async fn projects_link_entities_and_locations() {
     // Links as plain ids (upstream's fixtures) and as objects (upstream's code).
     let body = json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "7378", "name": "MAJHER", "expenditureId": exp,
         "departmentEntityIds": [e1, {"departmentEntityId": e2, "status": true}], "locationIds": [{"locationId": "LOC1"}]}});
-    let created = ok(&stack, &create, body, StatusCode::OK).await;
+    let created = stack.expect(&create, body, StatusCode::OK).await;
     let p = &created["project"][0];
     let id = p["id"].as_str().unwrap().to_owned();
     let mut linked = vec![e1.clone(), e2.clone()];
@@ -226,18 +210,18 @@ async fn projects_link_entities_and_locations() {
     assert_eq!(p["departmentEntityIds"], json!(linked));
     assert_eq!(p["locationIds"], json!(["LOC1"]));
     // Search (upstream: 202) by entity and by location.
-    let by_entity = ok(&stack, &search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentEntityId": e2}}), StatusCode::ACCEPTED).await;
+    let by_entity = stack.expect(&search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentEntityId": e2}}), StatusCode::ACCEPTED).await;
     assert_eq!(by_entity["project"][0]["id"], id.as_str());
     assert_eq!(
         by_entity["project"][0]["departmentEntityIds"],
         json!(linked)
     );
-    let by_location = ok(&stack, &search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "locationId": "LOC1", "expenditureId": exp}}), StatusCode::ACCEPTED).await;
+    let by_location = stack.expect(&search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "locationId": "LOC1", "expenditureId": exp}}), StatusCode::ACCEPTED).await;
     assert_eq!(by_location["project"].as_array().unwrap().len(), 1);
     // Update: rename, unlink e2 (status false), link a location.
     let body = json!({"requestHeader": header(), "project": {"id": id, "tenantId": "pg", "name": "MAJHER 2",
         "departmentEntityIds": [{"departmentEntityId": e2, "status": false}], "locationIds": ["LOC2"]}});
-    let updated = ok(&stack, &update, body, StatusCode::OK).await;
+    let updated = stack.expect(&update, body, StatusCode::OK).await;
     assert_eq!(updated["project"][0]["name"], "MAJHER 2");
     assert_eq!(updated["project"][0]["code"], "7378");
     assert_eq!(updated["project"][0]["departmentEntityIds"], json!([e1]));
@@ -245,101 +229,97 @@ async fn projects_link_entities_and_locations() {
         updated["project"][0]["locationIds"],
         json!(["LOC1", "LOC2"])
     );
-    let after = ok(
-        &stack,
-        &search,
-        json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "Ids": [id]}}),
-        StatusCode::ACCEPTED,
-    )
-    .await;
+    let after = stack
+        .expect(
+            &search,
+            json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "Ids": [id]}}),
+            StatusCode::ACCEPTED,
+        )
+        .await;
     assert_eq!(after["project"][0]["name"], "MAJHER 2");
     assert_eq!(after["project"][0]["departmentEntityIds"], json!([e1]));
     assert_eq!(after["project"][0]["locationIds"], json!(["LOC1", "LOC2"]));
-    let unlinked = ok(&stack, &search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentEntityId": e2}}), StatusCode::ACCEPTED).await;
+    let unlinked = stack.expect(&search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentEntityId": e2}}), StatusCode::ACCEPTED).await;
     assert_eq!(unlinked["project"], json!([]));
 
     // Rules.
     let second = json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "P2", "name": "P2"}});
-    let p2 = ok(&stack, &create, second, StatusCode::OK).await["project"][0]["id"]
+    let p2 = stack.expect(&create, second, StatusCode::OK).await["project"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    fails(&stack, &create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "7378", "name": "again"}}), &["DUPLICATE_PROJECT_CODE"]).await;
-    fails(
-        &stack,
-        &update,
+    stack.refuse(&create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "7378", "name": "again"}}), &["DUPLICATE_PROJECT_CODE"]).await;
+    stack.refuse(&update,
         json!({"requestHeader": header(), "project": {"id": p2, "tenantId": "pg", "code": "7378"}}),
         &["DUPLICATE_PROJECT_CODE"],
     )
     .await;
-    fails(&stack, &create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "P3", "name": "P3", "expenditureId": "nope-nope"}}), &["EXPENDITURE_ID"]).await;
-    fails(&stack, &create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "P3", "name": "P3", "departmentEntityIds": [e1, "missing-entity"]}}), &["DEPARTMENT_ENTITY_ID"]).await;
-    fails(&stack, &create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "expenditureId": "x", "departmentEntityIds": ["y"]}}),
+    stack.refuse(&create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "P3", "name": "P3", "expenditureId": "nope-nope"}}), &["EXPENDITURE_ID"]).await;
+    stack.refuse(&create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "code": "P3", "name": "P3", "departmentEntityIds": [e1, "missing-entity"]}}), &["DEPARTMENT_ENTITY_ID"]).await;
+    stack.refuse(&create, json!({"requestHeader": header(), "project": {"tenantId": "pg", "expenditureId": "x", "departmentEntityIds": ["y"]}}),
         &["PROJECT_CODE", "PROJECT_NAME", "EXPENDITURE_ID", "DEPARTMENT_ENTITY_ID"]).await;
-    fails(
-        &stack,
-        &create,
-        json!({"project": {"tenantId": "pg"}}),
-        &["REQUEST_PAYLOAD"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        json!({"requestHeader": header(), "project": {"tenantId": "pg"}}),
-        &["ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        json!({"requestHeader": header(), "project": {"id": "unknown", "tenantId": "pg"}}),
-        &["INVALID_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &search,
-        json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "locationId": "l"}}),
-        &["LOCATION_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &search,
-        json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "name": "n"}}),
-        &["PROJECT_NAME"],
-    )
-    .await;
-    fails(
-        &stack,
-        &search,
-        json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "code": "c"}}),
-        &["PROJECT_CODE"],
-    )
-    .await;
-    fails(&stack, &search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentEntityId": "d"}}), &["DEPARTMENT_ENTITY_ID"]).await;
-    fails(
-        &stack,
-        &search,
+    stack
+        .refuse(
+            &create,
+            json!({"project": {"tenantId": "pg"}}),
+            &["REQUEST_PAYLOAD"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            json!({"requestHeader": header(), "project": {"tenantId": "pg"}}),
+            &["ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            json!({"requestHeader": header(), "project": {"id": "unknown", "tenantId": "pg"}}),
+            &["INVALID_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &search,
+            json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "locationId": "l"}}),
+            &["LOCATION_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &search,
+            json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "name": "n"}}),
+            &["PROJECT_NAME"],
+        )
+        .await;
+    stack
+        .refuse(
+            &search,
+            json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "code": "c"}}),
+            &["PROJECT_CODE"],
+        )
+        .await;
+    stack.refuse(&search, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentEntityId": "d"}}), &["DEPARTMENT_ENTITY_ID"]).await;
+    stack.refuse(&search,
         json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "expenditureId": "e"}}),
         &["EXPENDITURE_ID"],
     )
     .await;
-    fails(
-        &stack,
-        &search,
-        json!({"requestHeader": header(), "criteria": {}}),
-        &["TENANT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &search,
-        json!({"requestHeader": header()}),
-        &["INVALID_SEARCH_CRITERIA"],
-    )
-    .await;
+    stack
+        .refuse(
+            &search,
+            json!({"requestHeader": header(), "criteria": {}}),
+            &["TENANT_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &search,
+            json!({"requestHeader": header()}),
+            &["INVALID_SEARCH_CRITERIA"],
+        )
+        .await;
 }
 
 #[tokio::test]

@@ -13,19 +13,6 @@ use std::sync::Arc;
 const LEVEL: &str = "/ifix-department-entity/departmentEntity/hierarchyLevel/v1";
 const ENTITY: &str = "/ifix-department-entity/departmentEntity/v1";
 
-async fn ok(stack: &MastersStack, path: &str, body: Value) -> Value {
-    let (status, answer) = stack.admin(path, &body).await;
-    assert_eq!(status, StatusCode::OK, "{path} {body} → {answer}");
-    answer
-}
-
-async fn fails(stack: &MastersStack, path: &str, body: Value, codes: &[&str]) -> Value {
-    let (status, answer) = stack.admin(path, &body).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body} → {answer}");
-    assert_eq!(error_codes(&answer), codes, "{path} {body}");
-    answer
-}
-
 async fn department(stack: &MastersStack, code: &str) -> String {
     let body = json!({"requestHeader": header(), "department": {"tenantId": "pg", "code": code, "name": code}});
     let (status, answer) = stack
@@ -44,7 +31,7 @@ async fn chain(stack: &MastersStack, department: &str, n: usize) -> Vec<String> 
     let mut ids: Vec<String> = Vec::new();
     for i in 0..n {
         let body = level_body(department, &format!("L{i}"), ids.last().map(String::as_str));
-        let answer = ok(stack, &format!("{LEVEL}/_create"), body).await;
+        let answer = stack.expect_ok(&format!("{LEVEL}/_create"), body).await;
         assert_eq!(answer["departmentHierarchyLevel"][0]["level"], i);
         ids.push(
             answer["departmentHierarchyLevel"][0]["id"]
@@ -64,7 +51,7 @@ async fn entity(
     children: Value,
 ) -> String {
     let body = json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "departmentId": department, "code": code, "name": format!("Entity {code}"), "hierarchyLevel": level, "children": children}});
-    let answer = ok(stack, &format!("{ENTITY}/_create"), body).await;
+    let answer = stack.expect_ok(&format!("{ENTITY}/_create"), body).await;
     answer["departmentEntity"][0]["id"]
         .as_str()
         .unwrap()
@@ -72,12 +59,12 @@ async fn entity(
 }
 
 async fn search(stack: &MastersStack, criteria: Value) -> Value {
-    ok(
-        stack,
-        &format!("{ENTITY}/_search"),
-        json!({"requestHeader": header(), "criteria": criteria}),
-    )
-    .await
+    stack
+        .expect_ok(
+            &format!("{ENTITY}/_search"),
+            json!({"requestHeader": header(), "criteria": criteria}),
+        )
+        .await
 }
 
 #[tokio::test]
@@ -87,13 +74,13 @@ async fn levels_form_one_chain_per_department() {
     let ids = chain(&stack, &dep, 3).await;
     let create = format!("{LEVEL}/_create");
     // A second root, and a second child of the root: refused.
-    let second_root = fails(
-        &stack,
-        &create,
-        level_body(&dep, "Other", None),
-        &["INVALID_DEPARTMENT_ID"],
-    )
-    .await;
+    let second_root = stack
+        .refuse(
+            &create,
+            level_body(&dep, "Other", None),
+            &["INVALID_DEPARTMENT_ID"],
+        )
+        .await;
     assert!(
         second_root["Errors"][0]["message"]
             .as_str()
@@ -101,66 +88,66 @@ async fn levels_form_one_chain_per_department() {
             .contains("root"),
         "{second_root}"
     );
-    fails(
-        &stack,
-        &create,
-        level_body(&dep, "Zone 2", Some(&ids[0])),
-        &["INVALID_DEPARTMENT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        level_body(&dep, "X", Some("no-such-level")),
-        &["INVALID_PARENT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        level_body("no-such-department", "X", None),
-        &["INVALID_DEPARTMENT_ID"],
-    )
-    .await;
+    stack
+        .refuse(
+            &create,
+            level_body(&dep, "Zone 2", Some(&ids[0])),
+            &["INVALID_DEPARTMENT_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            level_body(&dep, "X", Some("no-such-level")),
+            &["INVALID_PARENT_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            level_body("no-such-department", "X", None),
+            &["INVALID_DEPARTMENT_ID"],
+        )
+        .await;
     // A level of another department is not a parent here.
     let other = department(&stack, "PWD").await;
-    fails(
-        &stack,
-        &create,
-        level_body(&other, "X", Some(&ids[2])),
-        &["INVALID_PARENT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header(), "departmentHierarchyLevel": {"tenantId": "pg"}}),
-        &["DEPARTMENT_ID", "DEPARTMENT_LABEL"],
-    )
-    .await;
-    fails(&stack, &create, json!({"requestHeader": header(), "departmentHierarchyLevel": {"departmentId": dep, "label": "x"}}), &["TENANT_ID"]).await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header()}),
-        &["INVALID_REQUEST"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"departmentHierarchyLevel": {}}),
-        &["REQUEST_HEADER"],
-    )
-    .await;
+    stack
+        .refuse(
+            &create,
+            level_body(&other, "X", Some(&ids[2])),
+            &["INVALID_PARENT_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header(), "departmentHierarchyLevel": {"tenantId": "pg"}}),
+            &["DEPARTMENT_ID", "DEPARTMENT_LABEL"],
+        )
+        .await;
+    stack.refuse(&create, json!({"requestHeader": header(), "departmentHierarchyLevel": {"departmentId": dep, "label": "x"}}), &["TENANT_ID"]).await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header()}),
+            &["INVALID_REQUEST"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"departmentHierarchyLevel": {}}),
+            &["REQUEST_HEADER"],
+        )
+        .await;
     // Search.
     let s = format!("{LEVEL}/_search");
-    let all = ok(
-        &stack,
-        &s,
-        json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentId": dep}}),
-    )
-    .await;
+    let all = stack
+        .expect_ok(
+            &s,
+            json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "departmentId": dep}}),
+        )
+        .await;
     let levels: Vec<i64> = all["departmentHierarchyLevel"]
         .as_array()
         .unwrap()
@@ -168,35 +155,31 @@ async fn levels_form_one_chain_per_department() {
         .map(|l| l["level"].as_i64().unwrap())
         .collect();
     assert_eq!(levels, [0, 1, 2]);
-    let root = ok(&stack, &s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "level": 0, "departmentId": dep}})).await;
+    let root = stack.expect_ok(&s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "level": 0, "departmentId": dep}})).await;
     assert_eq!(root["departmentHierarchyLevel"][0]["parent"], Value::Null);
     assert_eq!(root["departmentHierarchyLevel"][0]["label"], "L0");
-    let by_label = ok(&stack, &s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "label": "L2", "Ids": [ids[2]]}})).await;
+    let by_label = stack.expect_ok(&s, json!({"requestHeader": header(), "criteria": {"tenantId": "pg", "label": "L2", "Ids": [ids[2]]}})).await;
     assert_eq!(
         by_label["departmentHierarchyLevel"][0]["parent"],
         ids[1].as_str()
     );
-    fails(
-        &stack,
-        &s,
-        json!({"requestHeader": header(), "criteria": {}}),
-        &["TENANT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &s,
-        json!({"requestHeader": header()}),
-        &["SEARCH_CRITERIA"],
-    )
-    .await;
-    fails(
-        &stack,
-        &s,
-        json!({"criteria": {"tenantId": "pg"}}),
-        &["REQUEST_HEADER"],
-    )
-    .await;
+    stack
+        .refuse(
+            &s,
+            json!({"requestHeader": header(), "criteria": {}}),
+            &["TENANT_ID"],
+        )
+        .await;
+    stack
+        .refuse(&s, json!({"requestHeader": header()}), &["SEARCH_CRITERIA"])
+        .await;
+    stack
+        .refuse(
+            &s,
+            json!({"criteria": {"tenantId": "pg"}}),
+            &["REQUEST_HEADER"],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -230,7 +213,7 @@ async fn racing_roots_and_racing_parents_leave_one() {
         .await
         .unwrap();
     let body = level_body(&dep, "Zone", Some(&root));
-    ok(&stack, &format!("{LEVEL}/_create"), body).await;
+    stack.expect_ok(&format!("{LEVEL}/_create"), body).await;
     // Five entities at the root level race to adopt one child: one wins.
     let child = entity(&stack, &dep, "CHILD", 1, json!([])).await;
     let mut tasks = Vec::new();
@@ -284,34 +267,34 @@ async fn entities_children_and_rules() {
     let create = format!("{ENTITY}/_create");
     let e = |code: &str, level: Value, children: Value| json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "departmentId": dep, "code": code, "name": code, "hierarchyLevel": level, "children": children}});
     // Children must be one level deeper, in this department, and parentless.
-    fails(
-        &stack,
-        &create,
-        e("X1", json!(0), json!([city])),
-        &["DEPARTMENT_CHILDREN"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        e("X2", json!(0), json!(["no-such-entity"])),
-        &["DEPARTMENT_CHILDREN"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        e("X3", json!(1), json!([city, city])),
-        &["DEPARTMENT_CHILDREN"],
-    )
-    .await;
-    let taken = fails(
-        &stack,
-        &create,
-        e("X4", json!(1), json!([city])),
-        &["DEPARTMENT_CHILDREN"],
-    )
-    .await;
+    stack
+        .refuse(
+            &create,
+            e("X1", json!(0), json!([city])),
+            &["DEPARTMENT_CHILDREN"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            e("X2", json!(0), json!(["no-such-entity"])),
+            &["DEPARTMENT_CHILDREN"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            e("X3", json!(1), json!([city, city])),
+            &["DEPARTMENT_CHILDREN"],
+        )
+        .await;
+    let taken = stack
+        .refuse(
+            &create,
+            e("X4", json!(1), json!([city])),
+            &["DEPARTMENT_CHILDREN"],
+        )
+        .await;
     assert!(
         taken["Errors"][0]["message"]
             .as_str()
@@ -319,62 +302,58 @@ async fn entities_children_and_rules() {
             .contains("already has a parent"),
         "{taken}"
     );
-    fails(
-        &stack,
-        &create,
-        e("X5", json!(3), json!([])),
-        &["INVALID_HIERARCHY_LEVEL"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        e("C05", json!(2), json!([])),
-        &["DUPLICATE_DEPARTMENT_ENTITY_CODE"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg"}}),
-        &[
-            "DEPARTMENT_ID",
-            "DEPARTMENT_ENTITY_CODE",
-            "DEPARTMENT_ENTITY_NAME",
-            "DEPARTMENT_HIERARCHY_ID",
-            "DEPARTMENT_CHILDREN",
-        ],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"requestHeader": header()}),
-        &["REQUEST_PAYLOAD"],
-    )
-    .await;
-    fails(
-        &stack,
-        &create,
-        json!({"departmentEntity": {}}),
-        &["REQUEST_PAYLOAD"],
-    )
-    .await;
+    stack
+        .refuse(
+            &create,
+            e("X5", json!(3), json!([])),
+            &["INVALID_HIERARCHY_LEVEL"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            e("C05", json!(2), json!([])),
+            &["DUPLICATE_DEPARTMENT_ENTITY_CODE"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg"}}),
+            &[
+                "DEPARTMENT_ID",
+                "DEPARTMENT_ENTITY_CODE",
+                "DEPARTMENT_ENTITY_NAME",
+                "DEPARTMENT_HIERARCHY_ID",
+                "DEPARTMENT_CHILDREN",
+            ],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"requestHeader": header()}),
+            &["REQUEST_PAYLOAD"],
+        )
+        .await;
+    stack
+        .refuse(
+            &create,
+            json!({"departmentEntity": {}}),
+            &["REQUEST_PAYLOAD"],
+        )
+        .await;
     let s = format!("{ENTITY}/_search");
-    fails(
-        &stack,
-        &s,
-        json!({"requestHeader": header(), "criteria": {}}),
-        &["TENANT_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &s,
-        json!({"requestHeader": header()}),
-        &["SEARCH_CRITERIA"],
-    )
-    .await;
+    stack
+        .refuse(
+            &s,
+            json!({"requestHeader": header(), "criteria": {}}),
+            &["TENANT_ID"],
+        )
+        .await;
+    stack
+        .refuse(&s, json!({"requestHeader": header()}), &["SEARCH_CRITERIA"])
+        .await;
 }
 
 #[tokio::test]
@@ -431,13 +410,13 @@ async fn updates_keep_the_tree() {
         json!({"requestHeader": header(), "departmentEntity": e})
     };
     // Rename, swap c1 for c2.
-    let answer = ok(
-        &stack,
-        &update,
-        u(json!({"name": "Zone North", "hierarchyLevel": 1,
+    let answer = stack
+        .expect_ok(
+            &update,
+            u(json!({"name": "Zone North", "hierarchyLevel": 1,
         "children": [{"childId": c1, "status": false}, c2]})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(answer["departmentEntity"][0]["name"], "Zone North");
     assert_eq!(answer["departmentEntity"][0]["code"], "Z");
     assert_eq!(answer["departmentEntity"][0]["children"], json!([c2]));
@@ -447,76 +426,74 @@ async fn updates_keep_the_tree() {
     // c1 is free again: another parent may take it.
     entity(&stack, &dep, "Z2", 1, json!([c1])).await;
     // A cycle cannot be built: the root is not one level below the zone.
-    fails(
-        &stack,
-        &update,
-        u(json!({"hierarchyLevel": 1, "children": [root]})),
-        &["DEPARTMENT_CHILDREN"],
-    )
-    .await;
+    stack
+        .refuse(
+            &update,
+            u(json!({"hierarchyLevel": 1, "children": [root]})),
+            &["DEPARTMENT_CHILDREN"],
+        )
+        .await;
     // Moving the zone down a level would leave its parent two levels up and its child level with it.
-    fails(
-        &stack,
-        &update,
-        u(json!({"hierarchyLevel": 2, "children": [{"childId": c2, "status": false}]})),
-        &["INVALID_HIERARCHY_LEVEL"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        u(json!({"hierarchyLevel": 0})),
-        &["DEPARTMENT_CHILDREN"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        u(json!({"hierarchyLevel": 7})),
-        &["INVALID_HIERARCHY_LEVEL"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        u(json!({"code": "C2", "hierarchyLevel": 1})),
-        &["DUPLICATE_DEPARTMENT_ENTITY_CODE"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        u(json!({"departmentId": dep})),
-        &["DEPARTMENT_HIERARCHY_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        u(json!({"children": [c1]})),
-        &["DEPARTMENT_HIERARCHY_ID"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
-        json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "name": "x"}}),
-        &["Id"],
-    )
-    .await;
-    fails(
-        &stack,
-        &update,
+    stack
+        .refuse(
+            &update,
+            u(json!({"hierarchyLevel": 2, "children": [{"childId": c2, "status": false}]})),
+            &["INVALID_HIERARCHY_LEVEL"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            u(json!({"hierarchyLevel": 0})),
+            &["DEPARTMENT_CHILDREN"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            u(json!({"hierarchyLevel": 7})),
+            &["INVALID_HIERARCHY_LEVEL"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            u(json!({"code": "C2", "hierarchyLevel": 1})),
+            &["DUPLICATE_DEPARTMENT_ENTITY_CODE"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            u(json!({"departmentId": dep})),
+            &["DEPARTMENT_HIERARCHY_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            u(json!({"children": [c1]})),
+            &["DEPARTMENT_HIERARCHY_ID"],
+        )
+        .await;
+    stack
+        .refuse(
+            &update,
+            json!({"requestHeader": header(), "departmentEntity": {"tenantId": "pg", "name": "x"}}),
+            &["Id"],
+        )
+        .await;
+    stack.refuse(&update,
         json!({"requestHeader": header(), "departmentEntity": {"id": "nope", "tenantId": "pg"}}),
         &["INVALID_DEPARTMENT_ENTITY_ID"],
     )
     .await;
-    fails(&stack, &update, json!({"requestHeader": header(), "departmentEntity": {"id": zone, "tenantId": "pg", "code": "x".repeat(257)}}), &["DEPARTMENT_ENTITY_CODE"]).await;
-    fails(
-        &stack,
-        &update,
-        json!({"requestHeader": header()}),
-        &["REQUEST_PAYLOAD"],
-    )
-    .await;
+    stack.refuse(&update, json!({"requestHeader": header(), "departmentEntity": {"id": zone, "tenantId": "pg", "code": "x".repeat(257)}}), &["DEPARTMENT_ENTITY_CODE"]).await;
+    stack
+        .refuse(
+            &update,
+            json!({"requestHeader": header()}),
+            &["REQUEST_PAYLOAD"],
+        )
+        .await;
 }
