@@ -28,7 +28,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bins \
     && mkdir -p /out \
-    && for bin in pgr sor-rates program digit-exchange ifms-adapter jit-simulator mukta-simulator persister indexer digitctl; do \
+    && for bin in pgr sor-rates program digit-exchange ifms-adapter jit-simulator mukta-simulator persister indexer gateway digitctl; do \
          cp "target/release/$bin" /out/; \
        done
 

@@ -54,6 +54,14 @@ MUKTA_HOSTS = {"EGOV_BILL_HOST": "http://expense:8080/", "EGOV_BANK_ACCOUNT_HOST
                "EGOV_AUDIT_LOG_HOST": "http://audit-service:8080/"}
 # By default only what is built is deployed: a `helm install` into a DIGIT cluster must not
 # replace egov-indexer (or program-service, ...) with a service that answers only /health.
+# The Ingress routes every context path of the suite to the Service that serves it.
+DEFAULT_INGRESS = {"/pgr-services": "pgr-services", "/egov-workflow-v2": "pgr-services", "/egov-mdms-service": "pgr-services",
+                   "/mdms-v2": "pgr-services", "/egov-idgen": "pgr-services", "/boundary-service": "pgr-services",
+                   "/egov-location": "pgr-services", "/user": "pgr-services", "/user-otp": "pgr-services",
+                   "/sor-rates": "sor-rates", "/program-service": "program-service", "/ifix-master-data": "program-service",
+                   "/adapter-master-data": "program-service", "/ifix-department-entity": "program-service",
+                   "/digit-exchange": "digit-exchange", "/ifms": "ifms-adapter", "/ifms-adapter": "ifms-adapter",
+                   "/common-persist": "egov-persister", "/egov-indexer": "egov-indexer"}
 DEFAULT_DEPLOYMENTS = {"pgr-services", "sor-rates", "program-service", "digit-exchange", "ifms-adapter", "egov-persister", "egov-indexer"}
 failed = False
 for name, values in cases.items():
@@ -70,6 +78,7 @@ for name, values in cases.items():
     deployments = set()
     cronjobs = {}
     adapter_env = {}
+    ingress = {}
     notes = ""
     for tpl, text in sorted(manifests.items()):
         if tpl.endswith("NOTES.txt"):
@@ -91,6 +100,10 @@ for name, values in cases.items():
                     print(f"[helm-check] {name}: {doc['metadata']['name']}: bad request {env}", file=sys.stderr)
                     failed = True
                 cronjobs[env["SERVICE_ID"]] = doc["spec"]["schedule"]
+            if doc["kind"] == "Ingress":
+                for rule in doc["spec"]["rules"]:
+                    for p in rule["http"]["paths"]:
+                        ingress[p["path"]] = p["backend"]["service"]["name"]
             if doc["kind"] == "Deployment":
                 deployments.add(doc["metadata"]["name"])
                 if doc["metadata"]["name"] == "ifms-adapter":
@@ -123,6 +136,9 @@ for name, values in cases.items():
     if "ifms-adapter" in deployments and ((name == "ifms-cronjobs") != (mukta == MUKTA_HOSTS)
             or (name != "ifms-cronjobs") != (not mukta) or (not mukta) != warned):
         print(f"[helm-check] {name}: ifms-adapter MUKTA hosts {mukta}, NOTES warning {warned}", file=sys.stderr)
+        failed = True
+    if name == "defaults" and ingress != DEFAULT_INGRESS:
+        print(f"[helm-check] defaults: ingress {ingress}, want {DEFAULT_INGRESS}", file=sys.stderr)
         failed = True
     if name == "defaults" and deployments != DEFAULT_DEPLOYMENTS:
         print(f"[helm-check] defaults: deployments {sorted(deployments)}, want {sorted(DEFAULT_DEPLOYMENTS)}", file=sys.stderr)

@@ -21,6 +21,8 @@
 #   PERSISTER_PORT INDEXER_PORT   per-service host ports (8081..8087)
 #   PROGRAM_IFMS_PORT DIGIT_EXCHANGE_IFMS_PORT   the treasury side's (8093, 8094)
 #   JIT_SIMULATOR_PORT            the JIT simulator's (8095; health on /health, no context)
+#   GATEWAY_PORT                  the entry point (8080; health on /health): every context path
+#                                 of the department side, forwarded to its service
 #   and every service setting (DB_URL, KAFKA_BOOTSTRAP_SERVERS, JWT_SECRET, RUST_LOG, ...)
 #   which is passed through to all services; see README.md "Configuration".
 set -euo pipefail
@@ -52,6 +54,7 @@ SERVICES=(
     "ifms-adapter         ${IFMS_ADAPTER_PORT:-8085}          /ifms"
     "program-ifms         ${PROGRAM_IFMS_PORT:-8093}          /program-service  program"
     "digit-exchange-ifms  ${DIGIT_EXCHANGE_IFMS_PORT:-8094}   /digit-exchange   digit-exchange"
+    "gateway              ${GATEWAY_PORT:-8080}               /"
 )
 
 # The two domains' addresses (participant ids are `program@<exchange URL>`).
@@ -104,6 +107,19 @@ instance_env() {
                 EGOV_SERVICE_HOST="$pgr/"
                 INDEXER_OUTBOUND_TOKEN="${STACK_INDEXER_TOKEN:-}"
             )
+            ;;
+        gateway)
+            # One entry point for the department's side (the treasury's program service and
+            # exchange share context paths with the department's: they keep their ports).
+            local pgr="http://127.0.0.1:${PGR_PORT:-8081}" program="http://127.0.0.1:${PROGRAM_PORT:-8083}"
+            local routes="/pgr-services=$pgr,/egov-workflow-v2=$pgr,/egov-mdms-service=$pgr,/mdms-v2=$pgr"
+            routes+=",/egov-idgen=$pgr,/boundary-service=$pgr,/egov-location=$pgr,/user=$pgr,/user-otp=$pgr"
+            routes+=",/sor-rates=http://127.0.0.1:${SOR_RATES_PORT:-8082}"
+            routes+=",/program-service=$program,/ifix-master-data=$program,/adapter-master-data=$program,/ifix-department-entity=$program"
+            routes+=",/digit-exchange=http://127.0.0.1:${DIGIT_EXCHANGE_PORT:-8084}"
+            routes+=",/ifms=http://127.0.0.1:${IFMS_ADAPTER_PORT:-8085},/ifms-adapter=http://127.0.0.1:${IFMS_ADAPTER_PORT:-8085}"
+            routes+=",/common-persist=http://127.0.0.1:${PERSISTER_PORT:-8086},/egov-indexer=http://127.0.0.1:${INDEXER_PORT:-8087}"
+            INSTANCE_ENV=(GATEWAY_ROUTES="$routes")
             ;;
         mukta-simulator)
             # MUKTA's expense, bank account, individual, organisation and audit-log services
