@@ -107,7 +107,7 @@ async fn boundary_relationships_types_children_and_parents() {
     .await;
     assert_eq!(
         codes_of(&body["TenantBoundary"][0]["boundary"]),
-        ["ALOC1", "ALOC2"]
+        ["ALOC1", "ALOC2", "JLC477"]
     );
     // No type, no codes: the root, without children unless asked.
     let (_, body) = post_json(
@@ -133,7 +133,7 @@ async fn boundary_relationships_types_children_and_parents() {
     .await;
     let block = &body["TenantBoundary"][0]["boundary"][0];
     assert_eq!(block["code"], "B1");
-    assert_eq!(codes_of(&block["children"]), ["ALOC1", "ALOC2"]);
+    assert_eq!(codes_of(&block["children"]), ["ALOC1", "ALOC2", "JLC477"]);
     assert_eq!(block["children"][0]["boundaryType"], "Locality");
     // includeParents: the path city → zone → block → locality.
     let (_, body) = post_json(
