@@ -113,7 +113,7 @@ instance_env() {
             # exchange share context paths with the department's: they keep their ports).
             local pgr="http://127.0.0.1:${PGR_PORT:-8081}" program="http://127.0.0.1:${PROGRAM_PORT:-8083}"
             local routes="/pgr-services=$pgr,/egov-workflow-v2=$pgr,/egov-mdms-service=$pgr,/mdms-v2=$pgr"
-            routes+=",/egov-idgen=$pgr,/boundary-service=$pgr,/egov-location=$pgr,/user=$pgr,/user-otp=$pgr"
+            routes+=",/egov-idgen=$pgr,/boundary-service=$pgr,/egov-location=$pgr,/user=$pgr,/user-otp=$pgr,/localization=$pgr"
             routes+=",/sor-rates=http://127.0.0.1:${SOR_RATES_PORT:-8082}"
             routes+=",/program-service=$program,/ifix-master-data=$program,/adapter-master-data=$program,/ifix-department-entity=$program"
             routes+=",/digit-exchange=http://127.0.0.1:${DIGIT_EXCHANGE_PORT:-8084}"

@@ -4,7 +4,10 @@
 //! `{"tenantId", "module", "locale", "messages": [{"code", "message", "module", "locale"}]}`)
 //! at start; [`RemoteLocalization`] calls egov-localization's
 //! `/localization/messages/v1/_search?locale=&tenantId=&module=`. Both implement
-//! [`Localization`]. A missing message is `None`, never an empty string.
+//! [`Localization`]. A missing message is `None`, never an empty string. [`api`] serves the
+//! embedded messages at egov-localization's search paths.
+
+pub mod api;
 
 use digit_core::RequestInfo;
 use digit_http::HttpClient;

@@ -232,8 +232,20 @@ pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Rou
         digit_store::mdms_masters(platform.mdms.clone()),
         idgen_settings,
     ));
-    let routes =
+    let mut routes =
         digit_mdms::router(platform.mdms.clone()).merge(digit_store::idgen_router(generator));
+    // Standalone, the embedded messages are served at egov-localization's paths too (with a
+    // remote egov-localization, that service serves them).
+    if env.get(&digit_localization::LOCALIZATION_HOST).is_none() {
+        let dir = env.get_or_default(&digit_localization::LOCALIZATION_CONFIG_PATH);
+        let messages = tokio::task::spawn_blocking(move || {
+            digit_localization::EmbeddedLocalization::load(std::path::Path::new(&dir))
+        })
+        .await
+        .context("loading localization")?
+        .context("localization messages")?;
+        routes = routes.merge(digit_localization::api::router(Arc::new(messages)));
+    }
     Ok(platform.protect(routes))
 }
 

@@ -186,7 +186,8 @@ pub mod vars {
         aliases: &[],
         default: "/egov-mdms-service/v1/_search,/egov-mdms-service/v1/_get,/mdms-v2/v1/_search,\
                   /boundary-service/boundary-relationships/_search,\
-                  /egov-location/location/v11/boundarys/_search",
+                  /egov-location/location/v11/boundarys/_search,\
+                  /localization/messages/v1/_search,/localization/messages",
         help: "Comma list of paths served without authentication (exact match, as the gateway)",
     };
     /// Mixed endpoints.
