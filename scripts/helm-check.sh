@@ -57,7 +57,7 @@ MUKTA_HOSTS = {"EGOV_BILL_HOST": "http://expense:8080/", "EGOV_BANK_ACCOUNT_HOST
 # The Ingress routes every context path of the suite to the Service that serves it.
 DEFAULT_INGRESS = {"/pgr-services": "pgr-services", "/egov-workflow-v2": "pgr-services", "/egov-mdms-service": "pgr-services",
                    "/mdms-v2": "pgr-services", "/egov-idgen": "pgr-services", "/boundary-service": "pgr-services",
-                   "/egov-location": "pgr-services", "/user": "pgr-services", "/user-otp": "pgr-services", "/localization": "pgr-services",
+                   "/egov-location": "pgr-services", "/user": "pgr-services", "/user-otp": "pgr-services", "/localization": "pgr-services", "/filestore": "pgr-services",
                    "/sor-rates": "sor-rates", "/program-service": "program-service", "/ifix-master-data": "program-service",
                    "/adapter-master-data": "program-service", "/ifix-department-entity": "program-service",
                    "/digit-exchange": "digit-exchange", "/ifms": "ifms-adapter", "/ifms-adapter": "ifms-adapter",

@@ -28,12 +28,14 @@ if [[ -x $digitctl ]]; then
     fi
 fi
 # The suite answers /health before the workflow has loaded configs/workflow through the
-# persister (a fresh database); wait until the PGR business service is readable.
+# persister (a fresh database); wait until the PGR business service is readable with its
+# actions (the business service, its states and its actions are separate rows: the first can
+# be readable before the others).
 if [[ -n ${token:-} ]]; then
     url="http://127.0.0.1:${PGR_PORT:-8081}/egov-workflow-v2/egov-wf/businessservice/_search?tenantId=pg.citya&businessServices=PGR"
     for _ in $(seq 1 "${POSTMAN_READY_SECONDS:-120}"); do
         if curl -s --max-time 5 -H 'content-type: application/json' \
-            -d "{\"RequestInfo\":{\"authToken\":\"$token\"}}" "$url" | grep -q '"businessService":"PGR"'; then
+            -d "{\"RequestInfo\":{\"authToken\":\"$token\"}}" "$url" | grep -q '"action":"APPLY"'; then
             break
         fi
         sleep 1

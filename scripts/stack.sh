@@ -65,6 +65,13 @@ ifms_exchange() { echo "http://127.0.0.1:${DIGIT_EXCHANGE_IFMS_PORT:-8094}/digit
 instance_env() {
     INSTANCE_ENV=()
     case $1 in
+        pgr)
+            # The filestore's files (complaint attachments), beside the stack's other state.
+            INSTANCE_ENV=(
+                FILESTORE_PATH="${FILESTORE_PATH:-$DIGIT_RUN_DIR/filestore}"
+                FILESTORE_URL_BASE="http://127.0.0.1:${GATEWAY_PORT:-8080}"
+            )
+            ;;
         program)
             INSTANCE_ENV=(
                 EXCHANGE_SERVICE_EXTERNAL_URL="$(mukta_exchange)"
@@ -113,7 +120,7 @@ instance_env() {
             # exchange share context paths with the department's: they keep their ports).
             local pgr="http://127.0.0.1:${PGR_PORT:-8081}" program="http://127.0.0.1:${PROGRAM_PORT:-8083}"
             local routes="/pgr-services=$pgr,/egov-workflow-v2=$pgr,/egov-mdms-service=$pgr,/mdms-v2=$pgr"
-            routes+=",/egov-idgen=$pgr,/boundary-service=$pgr,/egov-location=$pgr,/user=$pgr,/user-otp=$pgr,/localization=$pgr"
+            routes+=",/egov-idgen=$pgr,/boundary-service=$pgr,/egov-location=$pgr,/user=$pgr,/user-otp=$pgr,/localization=$pgr,/filestore=$pgr"
             routes+=",/sor-rates=http://127.0.0.1:${SOR_RATES_PORT:-8082}"
             routes+=",/program-service=$program,/ifix-master-data=$program,/adapter-master-data=$program,/ifix-department-entity=$program"
             routes+=",/digit-exchange=http://127.0.0.1:${DIGIT_EXCHANGE_PORT:-8084}"

@@ -187,14 +187,15 @@ pub mod vars {
         default: "/egov-mdms-service/v1/_search,/egov-mdms-service/v1/_get,/mdms-v2/v1/_search,\
                   /boundary-service/boundary-relationships/_search,\
                   /egov-location/location/v11/boundarys/_search,\
-                  /localization/messages/v1/_search,/localization/messages",
+                  /localization/messages/v1/_search,/localization/messages,\
+                  /filestore/v1/files/url,/filestore/v1/files/id",
         help: "Comma list of paths served without authentication (exact match, as the gateway)",
     };
     /// Mixed endpoints.
     pub const MIXED_ENDPOINTS: EnvVar = EnvVar {
         name: "EGOV_MIXED_MODE_ENDPOINTS_WHITELIST",
         aliases: &[],
-        default: "/egov-idgen/id/_generate",
+        default: "/egov-idgen/id/_generate,/filestore/v1/files",
         help: "Comma list of paths where a token is optional (anonymous callers skip role checks)",
     };
     /// State tenant.

@@ -47,7 +47,7 @@ pub const CONNECT_TIMEOUT: EnvVar = EnvVar {
 };
 
 /// The suite's services on their `make up` ports: each context path where its binary
-/// serves it (pgr also serves the workflow, MDMS, idgen, boundary, localization and user APIs; program
+/// serves it (pgr also serves the workflow, MDMS, idgen, boundary, localization, filestore and user APIs; program
 /// the iFIX master data).
 pub const DEFAULT_ROUTES: &str = concat!(
     "/pgr-services=http://127.0.0.1:8081,",
@@ -60,6 +60,7 @@ pub const DEFAULT_ROUTES: &str = concat!(
     "/user=http://127.0.0.1:8081,",
     "/user-otp=http://127.0.0.1:8081,",
     "/localization=http://127.0.0.1:8081,",
+    "/filestore=http://127.0.0.1:8081,",
     "/sor-rates=http://127.0.0.1:8082,",
     "/program-service=http://127.0.0.1:8083,",
     "/ifix-master-data=http://127.0.0.1:8083,",

@@ -5,7 +5,8 @@
 //! (`save-pgr-request`/`update-pgr-request`) and the persister; the API answers after the
 //! persister committed. Transitions go through `digit-workflow`: embedded (the binary then
 //! also serves `/egov-workflow-v2`, as the DIGIT UI expects) or an upstream
-//! egov-workflow-v2 at `EGOV_WORKFLOW_HOST`.
+//! egov-workflow-v2 at `EGOV_WORKFLOW_HOST`. The binary also serves the filestore
+//! (`/filestore/v1/…`, `digit-filestore`) for complaint attachments.
 
 pub mod api;
 pub mod domain;
@@ -89,6 +90,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
             EVENTS_TOPIC,
             NOTIFICATIONS,
         ],
+        digit_filestore::VARS,
     ],
 };
 
@@ -100,6 +102,7 @@ pub const NEEDS: Needs = Needs {
         &digit_workflow::WORKFLOW_MIGRATOR,
         &digit_user::USER_MIGRATOR,
         &digit_jobs::JOBS_MIGRATOR,
+        &digit_filestore::MIGRATOR,
     ],
     kafka: true,
     platform_apis: true,
@@ -212,6 +215,10 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         notifier: Some(notifier),
     };
     routes = routes.merge(api::router(&platform.settings.context_path, pgr));
+    // Complaint attachments: the filestore (egov-filestore's paths).
+    let filestore =
+        digit_filestore::Filestore::from_env(env, platform.pool.clone()).context("filestore")?;
+    routes = routes.merge(digit_filestore::api::router(filestore));
     Ok(Assembled {
         routes: platform.protect(routes),
         workflow: engine,
