@@ -13,6 +13,9 @@ use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// One multipart part: name, file name, content type, bytes.
+type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
 
 async fn filestore(db: &TestDb, max_bytes: usize) -> (Filestore, std::path::PathBuf) {
@@ -30,7 +33,7 @@ async fn filestore(db: &TestDb, max_bytes: usize) -> (Filestore, std::path::Path
 }
 
 /// A multipart body of `parts`: (name, filename, content type, bytes).
-fn multipart(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     let boundary = "XyZ-boundary-42";
     let mut body = Vec::new();
     for (name, filename, content_type, bytes) in parts {
@@ -69,11 +72,7 @@ async fn send(
     (status, headers, bytes)
 }
 
-async fn upload(
-    app: &axum::Router,
-    query: &str,
-    parts: &[(&str, Option<&str>, Option<&str>, &[u8])],
-) -> (StatusCode, Value) {
+async fn upload(app: &axum::Router, query: &str, parts: &[Part<'_>]) -> (StatusCode, Value) {
     let (content_type, body) = multipart(parts);
     let req = Request::post(format!("{}{query}", api::UPLOAD_PATH))
         .header("content-type", content_type)
@@ -193,7 +192,7 @@ async fn every_limit_refuses_the_whole_upload() {
     let (fs, dir) = filestore(&db, 64).await;
     let app = api::router(fs);
     let big = vec![b'x'; 65];
-    let cases: Vec<Vec<(&str, Option<&str>, Option<&str>, &[u8])>> = vec![
+    let cases: Vec<Vec<Part<'_>>> = vec![
         vec![("file", Some("a.png"), Some("image/png"), PNG)],
         vec![
             ("tenantId", None, None, b"pg.citya"),
