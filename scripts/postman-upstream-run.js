@@ -30,17 +30,25 @@ const missing = [];
 function retarget(request) {
   const url = typeof request.url === 'string' ? {raw: request.url} : request.url;
   let p = url.path;
+  const rawQuery = (url.raw || '').includes('?') ? url.raw.slice(url.raw.indexOf('?') + 1) : '';
   if (!p) {
     // "localhost:8032/ifix-department-entity/…" (no scheme): the path is what follows the host.
     const raw = url.raw.replace(/^[a-z]+:\/\//i, '');
     p = raw.slice(raw.indexOf('/') + 1).split('?')[0].split('/');
   }
+  // The query string stays as the collection has it.
+  const query = url.query || (rawQuery ? rawQuery.split('&').map((kv) => {
+    const i = kv.indexOf('=');
+    return i < 0 ? {key: kv, value: null} : {key: kv.slice(0, i), value: kv.slice(i + 1)};
+  }) : []);
+  const qs = query.filter((q) => !q.disabled).map((q) => (q.value === null ? q.key : `${q.key}=${q.value}`)).join('&');
   request.url = {
-    raw: `${base.protocol}//${base.host}/${p.join('/')}`,
+    raw: `${base.protocol}//${base.host}/${p.join('/')}${qs ? '?' + qs : ''}`,
     protocol: base.protocol.replace(':', ''),
     host: base.hostname.split('.'),
     port: base.port,
     path: p,
+    query,
   };
   // Their own auth settings (bearer "<token>") would override the header: none.
   request.auth = {type: 'noauth'};

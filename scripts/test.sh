@@ -12,7 +12,8 @@
 #   4. cargo nextest run --workspace --all-targets --no-fail-fast, then the doctests, with
 #      TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_ELASTICSEARCH_URL set
 #   4b. the Postman collection (tests/postman) with newman against the suite started by
-#      scripts/stack.sh on database digit_test (TEST_POSTMAN=0 skips it)
+#      scripts/stack.sh on database digit_test, through the gateway (TEST_POSTMAN=0 skips it),
+#      then upstream's collections (scripts/postman-upstream-gateway.sh, postman-upstream.sh)
 #   5. scripts/compose-check.sh  docker-compose.yml is valid (no engine needed);
 #      scripts/helm-check.sh     helm/digit-rs lints and renders
 #   6. when CI=true (or TEST_LINT=1): cargo fmt --check and cargo clippy -D warnings.
@@ -153,6 +154,8 @@ if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
         scripts/postman.sh || failures+=("postman")
         # The dashboard on the end-to-end data just indexed (headless Chromium).
         scripts/dashboard-check.sh || failures+=("dashboard-check")
+        # Upstream's platform collections through the gateway.
+        scripts/postman-upstream-gateway.sh || failures+=("postman: upstream collections through the gateway")
         # Upstream's own program-service collection, on an open-access instance of ours.
         STACK_DB_NAME=digit_test scripts/postman-upstream.sh || failures+=("postman: upstream Program Service collection")
     fi

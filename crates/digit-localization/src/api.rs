@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub const SEARCH_PATH: &str = "/localization/messages/v1/_search";
 /// `GET` path.
 pub const MESSAGES_PATH: &str = "/localization/messages";
+/// Cache reset (a no-op here: the files are read once, at start).
+pub const CACHE_BUST_PATH: &str = "/localization/messages/cache-bust";
 
 /// The query string.
 #[derive(Debug, Default, Deserialize)]
@@ -115,11 +117,17 @@ async fn handle(
     }))
 }
 
-/// The two routes over `messages`.
+/// Upstream clears its Redis cache; the embedded messages have none to clear.
+async fn cache_bust() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"message": "Cache cleared successfully"}))
+}
+
+/// The routes over `messages`.
 pub fn router(messages: Arc<EmbeddedLocalization>) -> Router {
     Router::new()
         .route(SEARCH_PATH, post(handle))
         .route(MESSAGES_PATH, get(handle))
+        .route(CACHE_BUST_PATH, post(cache_bust))
         .with_state(messages)
 }
 

@@ -36,6 +36,8 @@ pub const MDMS_V2_SEARCH_PATH: &str = "/mdms-v2/v1/_search";
 pub const BOUNDARY_SEARCH_PATH: &str = "/boundary-service/boundary-relationships/_search";
 /// egov-location's boundary search.
 pub const LOCATION_BOUNDARY_SEARCH_PATH: &str = "/egov-location/location/v11/boundarys/_search";
+/// boundary-service's hierarchy definition search.
+pub const HIERARCHY_SEARCH_PATH: &str = "/boundary-service/boundary-hierarchy-definition/_search";
 
 /// The MDMS v1 API over `source`:
 ///
@@ -62,6 +64,7 @@ pub fn router(source: Arc<dyn MdmsSource>) -> Router {
         .route(GET_PATH, post(get))
         .route(BOUNDARY_SEARCH_PATH, post(boundary_relationships))
         .route(LOCATION_BOUNDARY_SEARCH_PATH, post(location_boundaries))
+        .route(HIERARCHY_SEARCH_PATH, post(hierarchy_definitions))
         .with_state(source)
 }
 
@@ -300,4 +303,50 @@ async fn location_boundaries(
             })
             .collect(),
     }))
+}
+
+/// `POST /boundary-service/boundary-hierarchy-definition/_search` with
+/// `{RequestInfo, BoundaryTypeHierarchySearchCriteria: {tenantId, hierarchyType}}` → the level
+/// chain of each of the tenant's hierarchies (`{ResponseInfo, totalCount, BoundaryHierarchy:
+/// [{tenantId, hierarchyType, boundaryHierarchy: [{boundaryType, parentBoundaryType,
+/// active}]}]}`), derived from the embedded `egov-location.TenantBoundary` trees.
+async fn hierarchy_definitions(
+    State(source): State<Arc<dyn MdmsSource>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let parsed: Value = match &body {
+        Ok(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
+    let criteria = &parsed["BoundaryTypeHierarchySearchCriteria"];
+    let tenant_id = criteria["tenantId"]
+        .as_str()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            MdmsError::InvalidCriteria(vec![ErrorDetail::new(
+                codes::NOT_NULL_BOUNDARY_TENANT_ID,
+                "tenantId must not be null",
+            )])
+        })?;
+    let wanted = criteria["hierarchyType"].as_str().map(str::to_owned);
+    let mut request_info = lenient_request_info(body);
+    apply_correlation(&headers, &mut request_info);
+    let criteria = MdmsCriteria::single(&tenant_id, BOUNDARY_MODULE, BOUNDARY_MASTER, None);
+    let mut res = source.search_with(&request_info, &criteria).await?;
+    let trees = take_master(&mut res, BOUNDARY_MODULE, BOUNDARY_MASTER);
+    let found: Vec<Value> = crate::boundary::hierarchy_definitions(&trees)
+        .into_iter()
+        .filter(|(code, _)| wanted.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(code)))
+        .map(|(code, levels)| {
+            serde_json::json!({"tenantId": tenant_id, "hierarchyType": code, "boundaryHierarchy": levels})
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "ResponseInfo": ResponseInfo::from_request(Some(&request_info), ResponseStatus::Successful),
+        "totalCount": found.len(),
+        "BoundaryHierarchy": found,
+    })))
 }

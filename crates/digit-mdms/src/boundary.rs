@@ -149,6 +149,61 @@ fn add_boundary_type_at(node: &mut Value, depth: usize) {
     }
 }
 
+/// One level of a hierarchy definition (boundary-service's `boundaryHierarchy` entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundaryLevel {
+    /// The level's type (the nodes' `label`).
+    pub boundary_type: String,
+    /// The type of the level above (none at the root).
+    pub parent_boundary_type: Option<String>,
+    /// Always true (the embedded data has no inactive levels).
+    pub active: bool,
+}
+
+/// The level chain of each hierarchy in `trees`: each node label in the order first met
+/// walking the tree breadth first, with the label of the node's parent. `(hierarchy code,
+/// levels)`, in the trees' order; a hierarchy without labels is left out.
+pub fn hierarchy_definitions(trees: &[Value]) -> Vec<(String, Vec<BoundaryLevel>)> {
+    let mut out = Vec::new();
+    for tree in trees {
+        let Some(code) = tree.get("hierarchyType").and_then(hierarchy_code) else {
+            continue;
+        };
+        let mut levels: Vec<BoundaryLevel> = Vec::new();
+        let mut queue: std::collections::VecDeque<(&Value, Option<String>)> =
+            match tree.get("boundary") {
+                Some(Value::Array(roots)) => roots.iter().map(|r| (r, None)).collect(),
+                Some(root @ Value::Object(_)) => std::iter::once((root, None)).collect(),
+                _ => Default::default(),
+            };
+        // Bounded: every node is visited once (the data is a tree of files we ship).
+        while let Some((node, parent)) = queue.pop_front() {
+            let label = text(node, "label").map(str::to_owned);
+            if let Some(l) = &label {
+                if !levels.iter().any(|x| &x.boundary_type == l) {
+                    levels.push(BoundaryLevel {
+                        boundary_type: l.clone(),
+                        parent_boundary_type: parent.clone(),
+                        active: true,
+                    });
+                }
+            }
+            if let Some(Value::Array(children)) = node.get("children") {
+                queue.extend(
+                    children
+                        .iter()
+                        .map(|c| (c, label.clone().or_else(|| parent.clone()))),
+                );
+            }
+        }
+        if !levels.is_empty() {
+            out.push((code.to_owned(), levels));
+        }
+    }
+    out
+}
+
 fn hierarchy_code(hierarchy_type: &Value) -> Option<&str> {
     match hierarchy_type {
         Value::String(code) => Some(code),

@@ -27,8 +27,8 @@ use digit_core::RequestInfo;
 use serde_json::Value;
 
 pub use api::{
-    router, BOUNDARY_SEARCH_PATH, GET_PATH, LOCATION_BOUNDARY_SEARCH_PATH, MDMS_V2_SEARCH_PATH,
-    SEARCH_PATH,
+    router, BOUNDARY_SEARCH_PATH, GET_PATH, HIERARCHY_SEARCH_PATH, LOCATION_BOUNDARY_SEARCH_PATH,
+    MDMS_V2_SEARCH_PATH, SEARCH_PATH,
 };
 pub use boundary::{
     add_boundary_type, search_boundaries, BoundaryQuery, BoundaryRelationshipResponse,

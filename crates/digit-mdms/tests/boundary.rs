@@ -312,3 +312,34 @@ async fn egov_location_search_answers_its_own_shape() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["TenantBoundary"], json!([]));
 }
+
+#[tokio::test]
+async fn hierarchy_definition_is_the_level_chain() {
+    let app = router(seed());
+    let body = json!({"RequestInfo": {"apiId": "digit"}, "BoundaryTypeHierarchySearchCriteria": {"tenantId": "pg.citya"}});
+    let (status, answer) = post_json(&app, digit_mdms::HIERARCHY_SEARCH_PATH, &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["totalCount"], 1);
+    let h = &answer["BoundaryHierarchy"][0];
+    assert_eq!(h["tenantId"], "pg.citya");
+    assert_eq!(h["hierarchyType"], "ADMIN");
+    assert_eq!(
+        h["boundaryHierarchy"],
+        json!([
+            {"boundaryType": "City", "parentBoundaryType": null, "active": true},
+            {"boundaryType": "Zone", "parentBoundaryType": "City", "active": true},
+            {"boundaryType": "Block", "parentBoundaryType": "Zone", "active": true},
+            {"boundaryType": "Locality", "parentBoundaryType": "Block", "active": true}
+        ])
+    );
+    let other = json!({"BoundaryTypeHierarchySearchCriteria": {"tenantId": "pg.citya", "hierarchyType": "REVENUE"}});
+    let (_, none) = post_json(&app, digit_mdms::HIERARCHY_SEARCH_PATH, &other).await;
+    assert_eq!(none["BoundaryHierarchy"], json!([]));
+    let (status, refused) = post_json(
+        &app,
+        digit_mdms::HIERARCHY_SEARCH_PATH,
+        &json!({"BoundaryTypeHierarchySearchCriteria": {}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+}

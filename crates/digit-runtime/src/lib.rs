@@ -25,6 +25,7 @@ pub use checks::{KafkaCheck, PostgresCheck};
 pub use settings::{kafka_settings_from_env, DB_VARS, KAFKA_VARS, MDMS_VARS};
 pub use workers::{BoxError, OnCrash, RunningWorkers, WorkerState, Workers};
 
+use axum::routing::get;
 use axum::Router;
 use digit_kafka::{KafkaSettings, Producer};
 use digit_mdms::MdmsSource;
@@ -222,7 +223,13 @@ pub fn readiness(platform: &Platform, kafka: bool, timeout: Duration) -> anyhow:
     Ok(readiness.with(Arc::new(platform.workers.clone())))
 }
 
-/// The standalone platform routes: MDMS v1 search (open) and idgen (mixed), gated.
+/// `{"status": "UP"}`, as Spring actuator answers.
+pub async fn up() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "UP"}))
+}
+
+/// The standalone platform routes: MDMS v1 search (open) and idgen (mixed), gated; the
+/// embedded localization's search; the platform services' health paths.
 pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Router> {
     use anyhow::Context as _;
     let idgen_settings =
@@ -234,6 +241,13 @@ pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Rou
     ));
     let mut routes =
         digit_mdms::router(platform.mdms.clone()).merge(digit_store::idgen_router(generator));
+    // The health paths DIGIT's checks (and digit-core-validation) call on each platform
+    // service, answered by the binary that embeds it; no token, as /health everywhere.
+    let mut health = Router::new()
+        .route("/mdms-v2/health", get(up))
+        .route("/egov-mdms-service/health", get(up))
+        .route("/egov-idgen/health", get(up))
+        .route("/boundary-service/actuator/health", get(up));
     // Standalone, the embedded messages are served at egov-localization's paths too (with a
     // remote egov-localization, that service serves them).
     if env.get(&digit_localization::LOCALIZATION_HOST).is_none() {
@@ -245,8 +259,9 @@ pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Rou
         .context("loading localization")?
         .context("localization messages")?;
         routes = routes.merge(digit_localization::api::router(Arc::new(messages)));
+        health = health.route("/localization/actuator/health", get(up));
     }
-    Ok(platform.protect(routes))
+    Ok(platform.protect(routes).merge(health))
 }
 
 async fn mdms_source(env: &Env, metrics: &Metrics) -> anyhow::Result<Arc<dyn MdmsSource>> {

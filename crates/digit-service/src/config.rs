@@ -186,8 +186,10 @@ pub mod vars {
         aliases: &[],
         default: "/egov-mdms-service/v1/_search,/egov-mdms-service/v1/_get,/mdms-v2/v1/_search,\
                   /boundary-service/boundary-relationships/_search,\
+                  /boundary-service/boundary-hierarchy-definition/_search,\
                   /egov-location/location/v11/boundarys/_search,\
                   /localization/messages/v1/_search,/localization/messages,\
+                  /localization/messages/cache-bust,\
                   /filestore/v1/files/url,/filestore/v1/files/id",
         help: "Comma list of paths served without authentication (exact match, as the gateway)",
     };

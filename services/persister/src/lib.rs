@@ -125,7 +125,12 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
             shutdown.trigger();
         }
     });
-    Ok(Router::new())
+    // Spring actuator's path, which DIGIT's health checks call on egov-persister.
+    let ctx = &platform.settings.context_path;
+    Ok(Router::new().route(
+        &format!("{ctx}/actuator/health"),
+        axum::routing::get(digit_runtime::up),
+    ))
 }
 
 /// `persister check <configs…>`: loads and validates configs, prints a summary.

@@ -219,8 +219,18 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
     let filestore =
         digit_filestore::Filestore::from_env(env, platform.pool.clone()).context("filestore")?;
     routes = routes.merge(digit_filestore::api::router(filestore));
+    // Health paths of the embedded platform pieces (no token, as every /health).
+    let mut health = Router::new()
+        .route("/filestore/health", axum::routing::get(digit_runtime::up))
+        .route("/user/health", axum::routing::get(digit_runtime::up));
+    if engine.is_some() {
+        health = health.route(
+            "/egov-workflow-v2/health",
+            axum::routing::get(digit_runtime::up),
+        );
+    }
     Ok(Assembled {
-        routes: platform.protect(routes),
+        routes: platform.protect(routes).merge(health),
         workflow: engine,
     })
 }
