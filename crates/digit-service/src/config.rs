@@ -190,7 +190,8 @@ pub mod vars {
                   /egov-location/location/v11/boundarys/_search,\
                   /localization/messages/v1/_search,/localization/messages,\
                   /localization/messages/cache-bust,\
-                  /filestore/v1/files/url,/filestore/v1/files/id",
+                  /filestore/v1/files/url,/filestore/v1/files/id,\
+                  /user/oauth/token,/user/_details,/user/_logout",
         help: "Comma list of paths served without authentication (exact match, as the gateway)",
     };
     /// Mixed endpoints.

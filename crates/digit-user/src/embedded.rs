@@ -12,11 +12,24 @@ pub struct EmbeddedUsers {
     pool: PgPool,
 }
 
-/// A seed file: `{"users": [UserInfo…]}` (each needs `uuid`, `userName`, `type`, `tenantId`).
+/// A seed file: `{"users": [UserInfo…]}` (each needs `uuid`, `userName`, `type`, `tenantId`;
+/// `passwordHash`, a [`crate::password`] hash, lets the user log in).
 #[derive(Debug, Deserialize)]
 pub struct SeedFile {
     /// The users.
-    pub users: Vec<UserInfo>,
+    pub users: Vec<SeedUser>,
+}
+
+/// One seeded user.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedUser {
+    /// The user.
+    #[serde(flatten)]
+    pub user: UserInfo,
+    /// Its password hash (never a password).
+    #[serde(default)]
+    pub password_hash: Option<String>,
 }
 
 impl EmbeddedUsers {
@@ -74,8 +87,15 @@ impl EmbeddedUsers {
                 std::fs::read_to_string(&file).map_err(|e| seed_error(&name, &e.to_string()))?;
             let seed: SeedFile =
                 serde_json::from_str(&text).map_err(|e| seed_error(&name, &e.to_string()))?;
-            for user in &seed.users {
-                self.upsert(user).await?;
+            for seeded in &seed.users {
+                self.upsert(&seeded.user).await?;
+                if let (Some(hash), Some(uuid)) = (&seeded.password_hash, &seeded.user.uuid) {
+                    sqlx::query("UPDATE eg_user SET password_hash = $2 WHERE uuid = $1")
+                        .bind(uuid)
+                        .bind(hash)
+                        .execute(&self.pool)
+                        .await?;
+                }
                 count += 1;
             }
         }
@@ -156,7 +176,7 @@ impl UserDirectory for EmbeddedUsers {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: i64,
     uuid: String,
     tenantid: String,
@@ -170,7 +190,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn into_user(self) -> UserInfo {
+    pub(crate) fn into_user(self) -> UserInfo {
         let roles: Vec<Role> = serde_json::from_value(self.roles).unwrap_or_default();
         let user_type = serde_json::from_value(serde_json::Value::String(self.user_type)).ok();
         UserInfo {
@@ -194,7 +214,7 @@ fn seed_error(file: &str, message: &str) -> UserError {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

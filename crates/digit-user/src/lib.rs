@@ -6,10 +6,13 @@
 //! (the `eg_user` table, seeded with employees from `configs/users/*.json`) for standalone
 //! mode, and [`RemoteUsers`] (egov-user's `/user/_search`) inside a DIGIT deployment.
 
+pub mod api;
 mod embedded;
+pub mod login;
+pub mod password;
 mod remote;
 
-pub use embedded::{EmbeddedUsers, SeedFile};
+pub use embedded::{EmbeddedUsers, SeedFile, SeedUser};
 pub use remote::RemoteUsers;
 
 use digit_core::{RequestInfo, UserInfo};

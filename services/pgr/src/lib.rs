@@ -91,6 +91,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
             NOTIFICATIONS,
         ],
         digit_filestore::VARS,
+        digit_user::login::LOGIN_VARS,
     ],
 };
 
@@ -215,6 +216,18 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         notifier: Some(notifier),
     };
     routes = routes.merge(api::router(&platform.settings.context_path, pgr));
+    // Standalone, the users are ours: egov-user's login, details and search paths.
+    if env.get(&digit_user::USER_HOST).is_none() {
+        let login = digit_user::login::Login::new(
+            platform.pool.clone(),
+            platform.settings.jwt_secret.as_deref(),
+            platform.settings.jwt_issuer.as_deref(),
+            digit_user::login::LoginSettings::from_env(env, platform.settings.state_level_length)
+                .context("login settings")?,
+        );
+        let verifier = digit_service::jwt::TokenVerifier::from_settings(&platform.settings).ok();
+        routes = routes.merge(digit_user::api::router(login, verifier));
+    }
     // Complaint attachments: the filestore (egov-filestore's paths).
     let filestore =
         digit_filestore::Filestore::from_env(env, platform.pool.clone()).context("filestore")?;
