@@ -91,12 +91,13 @@ async fn file_reject_reopen(stack: &WorkflowStack, code: &str) -> (StatusCode, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn service_defs_are_the_complaint_types_of_a_deployment_without_a_hierarchy() {
-    // No ComplaintHierarchy anywhere; the seed's ServiceDefs instead. REOPENSLA malformed.
+    // No ComplaintHierarchy anywhere; ServiceDefs of the test's own instead (the shipped
+    // ones left out). REOPENSLA malformed.
     let mut docs = mdms_with(|d| {
         if is_master(d, "UIConstants") {
             d["UIConstants"][0]["REOPENSLA"] = json!("72h");
         }
-        !is_master(d, "ComplaintHierarchy")
+        !is_master(d, "ComplaintHierarchy") && !is_master(d, "ServiceDefs")
     });
     docs.push(json!({"tenantId": "pg", "moduleName": "RAINMAKER-PGR", "ServiceDefs": [
         {"serviceCode": "StreetLightNotWorking", "name": "Street light not working (defs)",
