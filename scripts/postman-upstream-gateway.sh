@@ -5,6 +5,13 @@
 #
 #   digit-core-validation   health of every platform service + smoke searches
 #                           (expectations: tests/postman/upstream/core-validation-expected.json)
+#   complaints-demo         employee login → MDMS ServiceDefs → PGR create → assign → resolve
+#                           → rate & close → search, upstream's own assertions
+#   CCRS-Demo               employee login → MDMS ServiceDefs (its flow then names a request
+#                           it does not have, "PGR Create", and stops — upstream's too)
+#
+# The PGR collections run with newman itself and only our environment file
+# (tests/postman/upstream/pgr-demo.postman_environment.json: base URL, tenant, CI-ADMIN).
 #
 #   scripts/postman-upstream-gateway.sh        needs `make up` (or the suite `make test` starts)
 #
@@ -31,5 +38,24 @@ for pair in "digit-core-validation:core-validation-expected.json"; do
         "tests/postman/upstream/$c.postman_collection.json" "tests/postman/upstream/$expected" \
         "$base" "$token" "$run_dir/newman-$c.json" >"$run_dir/newman-$c.txt" 2>&1 || rc=1
     tail -n 25 "$run_dir/newman-$c.txt" >&2
+done
+newman=$(newman_bin)
+for spec in complaints-demo:7 CCRS-Demo:2; do
+    c=${spec%%:*} min_requests=${spec#*:}
+    log "$newman run upstream '$c.postman_collection.json' -e pgr-demo.postman_environment.json"
+    report="$run_dir/newman-$c.json"
+    "$newman" run "tests/postman/upstream/$c.postman_collection.json" \
+        -e tests/postman/upstream/pgr-demo.postman_environment.json --color off --timeout-request 15000 \
+        --reporters cli,json --reporter-json-export "$report" >"$run_dir/newman-$c.txt" 2>&1 || rc=1
+    tail -n 22 "$run_dir/newman-$c.txt" >&2
+    # A run that stopped early would pass with nothing checked: it must have gone the whole way.
+    python3 - "$report" "$c" "$min_requests" <<'PY' || rc=1
+import json, sys
+run = json.load(open(sys.argv[1]))["run"]
+s = run["stats"]
+print(f"[postman-upstream] {sys.argv[2]}: requests {s['requests']['total']}, assertions {s['assertions']['total']}, "
+      f"failed {s['assertions']['failed']}, request errors {s['requests']['failed']}", file=sys.stderr)
+sys.exit(0 if s["requests"]["total"] >= int(sys.argv[3]) and s["assertions"]["failed"] == 0 and s["requests"]["failed"] == 0 else 1)
+PY
 done
 exit $rc
