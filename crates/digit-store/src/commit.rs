@@ -66,6 +66,9 @@ pub const AWAIT_TIMEOUT: EnvVar = EnvVar {
 /// Connections of a watcher: the listener's and two for offsets reads.
 const WATCHER_CONNECTIONS: u32 = 3;
 
+/// How long stopping the watcher may take for each of UNLISTEN and closing its connections.
+const STOP_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The read-your-writes variables (for `--help`).
 pub const COMMIT_VARS: &[EnvVar] = &[PERSISTER_GROUP, AWAIT_TIMEOUT];
 
@@ -388,10 +391,15 @@ async fn listen(
 ) {
     let closed = service_pool.close_event();
     tokio::pin!(closed);
+    // The close event is the prompt way; the check each second is the sure one (a stop must
+    // never depend on one wake-up alone, or the watcher outlives the service's pool).
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             _ = &mut closed => break,
+            _ = check.tick() => if service_pool.is_closed() { break },
             received = listener.try_recv() => match received {
                 Ok(Some(n)) => match parse(n.payload()) {
                     Some(c) => {
@@ -412,8 +420,22 @@ async fn listen(
         }
     }
     tracing::debug!("Commit listener stopped.");
+    // UNLISTEN here rather than in the listener's drop (a task it spawns), so the connection
+    // is free when the pool closes; both are bounded, so a stuck connection cannot hang the stop.
+    match tokio::time::timeout(STOP_TIMEOUT, listener.unlisten_all()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "Commit listener could not UNLISTEN on stop."),
+        Err(_) => tracing::warn!("Commit listener did not UNLISTEN in {STOP_TIMEOUT:?} on stop."),
+    }
     drop(listener);
-    own_pool.close().await;
+    if tokio::time::timeout(STOP_TIMEOUT, own_pool.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "The commit watcher's connections did not close in {STOP_TIMEOUT:?}; Postgres ends them when the process exits."
+        );
+    }
 }
 
 /// True when the message at `offset` has been persisted by `group`.

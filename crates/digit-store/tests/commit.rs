@@ -68,6 +68,19 @@ async fn listener_backends(db: &TestDb) -> i64 {
     .unwrap()
 }
 
+/// What the watcher's remaining backends are doing (for the failure message).
+async fn listener_activity(db: &TestDb) -> Vec<(Option<String>, Option<String>)> {
+    let mut conn = PgConnection::connect_with(&db.connect_options())
+        .await
+        .unwrap();
+    sqlx::query_as(
+        "SELECT state, query FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%commit-watcher'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
 async fn small_pool(db: &TestDb) -> PgPool {
     PgPoolOptions::new()
         .max_connections(1)
@@ -127,7 +140,12 @@ async fn the_watcher_listens_outside_the_service_pool() {
     while listener_backends(&db).await > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(listener_backends(&db).await, 0);
+    assert_eq!(
+        listener_backends(&db).await,
+        0,
+        "the watcher's connections outlived the pool: {:?}",
+        listener_activity(&db).await
+    );
     db.cleanup().await.unwrap();
 }
 
