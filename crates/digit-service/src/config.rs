@@ -191,7 +191,8 @@ pub mod vars {
                   /localization/messages/v1/_search,/localization/messages,\
                   /localization/messages/cache-bust,\
                   /filestore/v1/files/url,/filestore/v1/files/id,\
-                  /user/oauth/token,/user/_details,/user/_logout",
+                  /user/oauth/token,/user/_details,/user/_logout,\
+                  /user-otp/v1/_send,/user/citizen/_create",
         help: "Comma list of paths served without authentication (exact match, as the gateway)",
     };
     /// Mixed endpoints.

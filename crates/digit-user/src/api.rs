@@ -10,6 +10,8 @@
 //!   token is `400 InvalidAccessTokenException`, as egov-user answers (the gateway turns it into
 //!   the 401 the UI logs out on).
 //! * `POST /user/_logout?access_token=` — revokes the user's refresh tokens.
+//! * `POST /user-otp/v1/_send`, `POST /user/citizen/_create` — citizens' OTPs and
+//!   registration ([`crate::citizen_api`]).
 //! * `POST /user/_search` — `{RequestInfo, uuid[], id[], userName, mobileNumber, tenantId,
 //!   userType, roleCodes[], pageSize}` → `{responseInfo, user: [...]}`, behind the gate; a
 //!   citizen finds only itself.
@@ -23,6 +25,7 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use digit_core::ErrorDetail;
+use digit_kafka::Producer;
 use digit_service::gate::RequestContext;
 use digit_service::jwt::TokenVerifier;
 use digit_service::ApiError;
@@ -45,8 +48,14 @@ struct UserApi {
     verifier: Option<Arc<TokenVerifier>>,
 }
 
-/// The routes (`verifier` checks the tokens `_details` and `_logout` receive).
-pub fn router(login: Login, verifier: Option<TokenVerifier>) -> Router {
+/// The routes (`verifier` checks the tokens `_details` and `_logout` receive). With a
+/// `producer` and the login's citizen OTPs, also user-otp's `_send` and
+/// `/user/citizen/_create` ([`crate::citizen_api`]).
+pub fn router(login: Login, verifier: Option<TokenVerifier>, producer: Option<Producer>) -> Router {
+    let citizen = match (producer, login.otps().is_some()) {
+        (Some(producer), true) => crate::citizen_api::router(login.clone(), producer, token_answer),
+        _ => Router::new(),
+    };
     Router::new()
         .route(TOKEN_PATH, post(token))
         .route(DETAILS_PATH, post(details))
@@ -56,6 +65,7 @@ pub fn router(login: Login, verifier: Option<TokenVerifier>) -> Router {
             login,
             verifier: verifier.map(Arc::new),
         })
+        .merge(citizen)
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -130,7 +140,7 @@ struct TokenForm {
     scope: Option<String>,
 }
 
-fn token_answer(t: Tokens, scope: &str) -> Response {
+pub(crate) fn token_answer(t: Tokens, scope: &str) -> Response {
     Json(json!({
         "access_token": t.access_token,
         "token_type": "bearer",

@@ -7,8 +7,10 @@
 //! mode, and [`RemoteUsers`] (egov-user's `/user/_search`) inside a DIGIT deployment.
 
 pub mod api;
+mod citizen_api;
 mod embedded;
 pub mod login;
+pub mod otp;
 pub mod password;
 mod remote;
 

@@ -179,6 +179,9 @@ pub struct Login {
     issuer: Option<String>,
     /// Settings.
     pub settings: Arc<LoginSettings>,
+    /// Citizens log in with an OTP instead of a password, when set (upstream's
+    /// `citizen.login.password.otp.enabled`, on by default).
+    otps: Option<crate::otp::Otps>,
 }
 
 impl std::fmt::Debug for Login {
@@ -208,7 +211,19 @@ impl Login {
             secret: secret.map(|s| Arc::new(s.as_bytes().to_vec())),
             issuer: issuer.map(str::to_owned),
             settings: Arc::new(settings),
+            otps: None,
         }
+    }
+
+    /// Citizens' passwords are OTPs from `otps` (see [`crate::otp`]).
+    pub fn with_citizen_otps(mut self, otps: crate::otp::Otps) -> Self {
+        self.otps = Some(otps);
+        self
+    }
+
+    /// The OTP store citizens log in with, if any.
+    pub fn otps(&self) -> Option<&crate::otp::Otps> {
+        self.otps.as_ref()
     }
 
     /// Whether `client_id:secret` is an allowed OAuth client.
@@ -221,6 +236,63 @@ impl Login {
 
     fn state_of<'a>(&self, tenant: &'a str) -> &'a str {
         digit_core::tenant::state_level_of(tenant, self.settings.state_level_length)
+    }
+
+    /// The state tenant of `tenant` (where citizens live).
+    pub fn state_tenant<'a>(&self, tenant: &'a str) -> &'a str {
+        self.state_of(tenant)
+    }
+
+    /// Whether an active user `username` of `user_type` exists at `tenant` or its state.
+    pub async fn user_exists(
+        &self,
+        username: &str,
+        user_type: &str,
+        tenant: &str,
+    ) -> Result<bool, LoginError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM eg_user WHERE username = $1 AND type = $2
+                            AND (tenantid = $3 OR tenantid = $4) AND active)",
+        )
+        .bind(username)
+        .bind(user_type.to_ascii_uppercase())
+        .bind(tenant)
+        .bind(self.state_of(tenant))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Registers a citizen of `state` (user name = `mobile`, role CITIZEN): its uuid, or
+    /// `None` when the number is a citizen already (the unique key decides, so two racing
+    /// registrations yield one user).
+    pub async fn create_citizen(
+        &self,
+        state: &str,
+        mobile: &str,
+        name: &str,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<Option<String>, LoginError> {
+        let roles = serde_json::json!([{"code": "CITIZEN", "name": "Citizen", "tenantId": state}]);
+        Ok(sqlx::query_scalar(
+            "INSERT INTO eg_user (uuid, tenantid, username, name, mobilenumber, emailid, type, roles, createdtime, lastmodifiedtime)
+             VALUES ($1, $2, $3, $4, $3, $5, 'CITIZEN', $6, $7, $7)
+             ON CONFLICT (tenantid, username, type) DO NOTHING RETURNING uuid",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(state)
+        .bind(mobile)
+        .bind(name)
+        .bind(email)
+        .bind(roles)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// A token pair for `uuid` (a user who just proved who it is another way).
+    pub async fn tokens_for(&self, uuid: &str) -> Result<Tokens, LoginError> {
+        self.issue(uuid, now_ms()).await
     }
 
     /// The password grant.
@@ -258,14 +330,30 @@ impl Login {
         if locked_until.is_some_and(|t| t > now) {
             return Err(LoginError::Locked);
         }
-        let hash: Option<String> = row.try_get("password_hash")?;
-        let candidate = password.to_owned();
-        let ok = match hash {
-            // Hashing is CPU work: off the async workers.
-            Some(h) => tokio::task::spawn_blocking(move || password::verify(&candidate, &h))
+        let ok = match (&self.otps, user_type.eq_ignore_ascii_case("CITIZEN")) {
+            // A citizen's password is the OTP sent to its number (its user name).
+            (Some(otps), true) => otps
+                .verify(
+                    state,
+                    username.trim(),
+                    password,
+                    &[crate::otp::OtpPurpose::Login],
+                )
                 .await
-                .unwrap_or(false),
-            None => false,
+                .map_err(|e| LoginError::Database(e.to_string()))?,
+            _ => {
+                let hash: Option<String> = row.try_get("password_hash")?;
+                let candidate = password.to_owned();
+                match hash {
+                    // Hashing is CPU work: off the async workers.
+                    Some(h) => {
+                        tokio::task::spawn_blocking(move || password::verify(&candidate, &h))
+                            .await
+                            .unwrap_or(false)
+                    }
+                    None => false,
+                }
+            }
         };
         if !ok {
             return Err(self.record_failure(&uuid, now).await?);

@@ -92,6 +92,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
         ],
         digit_filestore::VARS,
         digit_user::login::LOGIN_VARS,
+        digit_user::otp::OTP_VARS,
     ],
 };
 
@@ -204,6 +205,7 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         producer: producer.clone(),
         settings: notify_settings,
     };
+    let producer_for_users = producer.clone();
     let pgr = service::Pgr {
         pool: platform.pool.clone(),
         mdms: platform.mdms.clone(),
@@ -225,8 +227,28 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
             digit_user::login::LoginSettings::from_env(env, platform.settings.state_level_length)
                 .context("login settings")?,
         );
+        // Citizens log in and register with OTPs (sent as SMS messages on the notification
+        // topic), as upstream's citizen.login.password.otp.enabled does by default.
+        let otp_settings =
+            digit_user::otp::OtpSettings::from_env(env).context("citizen OTP settings")?;
+        if let Err(e) = digit_kafka::create_topics(
+            producer_for_users.settings(),
+            &[(otp_settings.sms_topic.as_str(), 1)],
+        )
+        .await
+        {
+            digit_service::metrics::degraded("user_otp_topic_create", &e);
+        }
+        let login = login.with_citizen_otps(digit_user::otp::Otps::new(
+            platform.pool.clone(),
+            otp_settings,
+        ));
         let verifier = digit_service::jwt::TokenVerifier::from_settings(&platform.settings).ok();
-        routes = routes.merge(digit_user::api::router(login, verifier));
+        routes = routes.merge(digit_user::api::router(
+            login,
+            verifier,
+            Some(producer_for_users),
+        ));
     }
     // Complaint attachments: the filestore (egov-filestore's paths).
     let filestore =
