@@ -8,7 +8,12 @@
 #   complaints-demo         employee login → MDMS ServiceDefs → PGR create → assign → resolve
 #                           → rate & close → search, upstream's own assertions
 #   CCRS-Demo               employee login → MDMS ServiceDefs (its flow then names a request
-#                           it does not have, "PGR Create", and stops — upstream's too)
+#                           it does not have, "PGR Create", and stops — upstream's too); then
+#                           all its requests but the file upload, with their own scripts and
+#                           assertions, in the order tests/postman/upstream/ccrs-demo-order.json
+#                           gives and explains (scripts/postman-ordered-run.js): citizen OTP
+#                           login, reject, citizen reopen, assign, re-assign, resolve, search,
+#                           citizen rate & close
 #
 # The PGR collections run with newman itself and only our environment file
 # (tests/postman/upstream/pgr-demo.postman_environment.json: base URL, tenant, CI-ADMIN).
@@ -58,4 +63,11 @@ print(f"[postman-upstream] {sys.argv[2]}: requests {s['requests']['total']}, ass
 sys.exit(0 if s["requests"]["total"] >= int(sys.argv[3]) and s["assertions"]["failed"] == 0 and s["requests"]["failed"] == 0 else 1)
 PY
 done
+log "newman (library) run upstream 'CCRS-Demo.postman_collection.json' in the order of ccrs-demo-order.json"
+NEWMAN_PREFIX="$NEWMAN_PREFIX" node scripts/postman-ordered-run.js \
+    tests/postman/upstream/CCRS-Demo.postman_collection.json \
+    tests/postman/upstream/pgr-demo.postman_environment.json \
+    tests/postman/upstream/ccrs-demo-order.json "$run_dir/ordered-CCRS-Demo.json" \
+    >"$run_dir/ordered-CCRS-Demo.txt" 2>&1 || rc=1
+grep '^\[postman-ordered\]' "$run_dir/ordered-CCRS-Demo.txt" >&2 || tail -n 30 "$run_dir/ordered-CCRS-Demo.txt" >&2
 exit $rc

@@ -70,6 +70,11 @@ instance_env() {
             INSTANCE_ENV=(
                 FILESTORE_PATH="${FILESTORE_PATH:-$DIGIT_RUN_DIR/filestore}"
                 FILESTORE_URL_BASE="http://127.0.0.1:${GATEWAY_PORT:-8080}"
+                # Development stack only: citizens may also log in with upstream's fixed OTP
+                # 123456 (real OTPs still go out on the SMS topic). The binary, compose and
+                # Helm leave it off; STACK_FIXED_OTP=false turns it off here too.
+                CITIZEN_LOGIN_PASSWORD_OTP_FIXED_ENABLED="${STACK_FIXED_OTP:-true}"
+                CITIZEN_LOGIN_PASSWORD_OTP_FIXED_VALUE="${STACK_FIXED_OTP_VALUE:-123456}"
             )
             ;;
         program)

@@ -52,8 +52,10 @@ struct UserApi {
 /// `producer` and the login's citizen OTPs, also user-otp's `_send` and
 /// `/user/citizen/_create` ([`crate::citizen_api`]).
 pub fn router(login: Login, verifier: Option<TokenVerifier>, producer: Option<Producer>) -> Router {
-    let citizen = match (producer, login.otps().is_some()) {
-        (Some(producer), true) => crate::citizen_api::router(login.clone(), producer, token_answer),
+    let citizen = match (producer, login.otps().cloned()) {
+        (Some(producer), Some(otps)) => {
+            crate::citizen_api::router(login.clone(), otps, producer, token_answer)
+        }
         _ => Router::new(),
     };
     Router::new()

@@ -13,7 +13,7 @@
 
 use crate::embedded::now_ms;
 use crate::login::{Login, Tokens};
-use crate::otp::{OtpError, OtpPurpose};
+use crate::otp::{OtpError, OtpPurpose, Otps};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -34,14 +34,18 @@ pub const CITIZEN_CREATE_PATH: &str = "/user/citizen/_create";
 #[derive(Clone)]
 struct CitizenApi {
     login: Login,
+    /// The login's citizen OTPs (the routes exist only where they are configured).
+    otps: Otps,
     producer: Producer,
     /// How a token answer is built (shared with `/user/oauth/token`).
     answer: fn(Tokens, &str) -> Response,
 }
 
-/// The routes; OTP SMS messages are published with `producer`. `answer` renders a login.
+/// The routes; OTPs are kept by `otps` and their SMS messages published with `producer`.
+/// `answer` renders a login.
 pub(crate) fn router(
     login: Login,
+    otps: Otps,
     producer: Producer,
     answer: fn(Tokens, &str) -> Response,
 ) -> Router {
@@ -50,6 +54,7 @@ pub(crate) fn router(
         .route(CITIZEN_CREATE_PATH, post(create_citizen))
         .with_state(CitizenApi {
             login,
+            otps,
             producer,
             answer,
         })
@@ -180,11 +185,8 @@ async fn send(State(api): State<CitizenApi>, body: Bytes) -> Result<Json<Value>,
         }
         _ => {}
     }
-    let otps = api
-        .login
-        .otps()
-        .ok_or_else(|| bad("OTP.DISABLED", "Citizen OTPs are not enabled"))?;
-    let issued = otps
+    let issued = api
+        .otps
         .issue(&state, mobile, purpose)
         .await
         .map_err(otp_store_error)?;
@@ -199,11 +201,11 @@ async fn send(State(api): State<CitizenApi>, body: Bytes) -> Result<Json<Value>,
     });
     if let Err(e) = api
         .producer
-        .send_json(&otps.settings.sms_topic, Some(mobile), &sms, None)
+        .send_json(&api.otps.settings.sms_topic, Some(mobile), &sms, None)
         .await
     {
         // No SMS, no OTP: the number gets a fresh one on its next request.
-        otps.revoke(&issued.id).await.map_err(otp_store_error)?;
+        api.otps.revoke(&issued.id).await.map_err(otp_store_error)?;
         tracing::error!(error = %e, "The OTP SMS could not be published.");
         return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -278,14 +280,14 @@ async fn create_citizen(State(api): State<CitizenApi>, body: Bytes) -> Result<Re
     if !errors.is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, errors));
     }
-    let otps = api.login.otps().cloned();
     let state = api.login.state_tenant(&tenant).to_owned();
-    if let Some(otps) = otps.as_ref().filter(|o| o.settings.register_mandatory) {
+    if api.otps.settings.register_mandatory {
         let otp = req.otp_reference.as_deref().map(str::trim).unwrap_or("");
         if otp.is_empty() {
             return Err(bad("OTP_REFERENCE_MANDATORY", "otpReference is mandatory"));
         }
-        if !otps
+        if !api
+            .otps
             .verify(&state, &mobile, otp, &[OtpPurpose::Register])
             .await
             .map_err(otp_store_error)?
