@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent installers for everything `make` needs beyond the Rust toolchain.
 #
-#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|newman|compose|helm|chromium ...]
+#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|s3|newman|compose|helm|chromium ...]
 #
-# all      = base postgres kafka osmem newman compose helm chromium (default)
-# test     = what `make test` needs: base postgres kafka osmem compose helm chromium
+# all      = base postgres kafka osmem s3 newman compose helm chromium (default)
+# test     = what `make test` needs: base postgres kafka osmem s3 compose helm chromium
 # run      = what `make up` needs: base postgres kafka osmem
 #
 # Every installer skips when its tool is already present at the pinned version, prints what
@@ -145,6 +145,21 @@ dep_osmem() {
     "$(osmem_bin)" -version >/dev/null || die "osmem-server binary not runnable"
 }
 
+# --- moto (S3-compatible server for the filestore's S3 test) --------------------------------
+# PyPI's moto with request authentication (scripts/s3-test-server.py); same tools venv.
+dep_s3() {
+    if [[ -x $OSMEM_VENV/bin/python ]] &&
+        [[ $("$OSMEM_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null) == "$MOTO_VERSION" ]] &&
+        "$OSMEM_VENV/bin/python" -c 'import boto3, flask, flask_cors' 2>/dev/null; then
+        log "s3: moto $MOTO_VERSION in $OSMEM_VENV, skip"
+        return 0
+    fi
+    [[ -x $OSMEM_VENV/bin/python ]] || dep_osmem
+    log "s3: pip install moto[s3]==$MOTO_VERSION flask==$FLASK_VERSION flask-cors==$FLASK_CORS_VERSION"
+    "$OSMEM_VENV/bin/pip" install -q --disable-pip-version-check "moto[s3]==$MOTO_VERSION" \
+        "flask==$FLASK_VERSION" "flask-cors==$FLASK_CORS_VERSION"
+}
+
 # --- newman (Postman CLI) ------------------------------------------------------------------
 dep_newman() {
     local bin
@@ -215,11 +230,11 @@ main() {
     local expanded=()
     for t in "${targets[@]}"; do
         case $t in
-            all) expanded+=(base postgres kafka osmem newman compose helm chromium) ;;
-            test) expanded+=(base postgres kafka osmem compose helm chromium) ;;
+            all) expanded+=(base postgres kafka osmem s3 newman compose helm chromium) ;;
+            test) expanded+=(base postgres kafka osmem s3 compose helm chromium) ;;
             run) expanded+=(base postgres kafka osmem) ;;
-            base | postgres | kafka | osmem | newman | compose | helm | chromium) expanded+=("$t") ;;
-            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|newman|compose|helm|chromium)" ;;
+            base | postgres | kafka | osmem | s3 | newman | compose | helm | chromium) expanded+=("$t") ;;
+            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|s3|newman|compose|helm|chromium)" ;;
         esac
     done
     local total=$SECONDS

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: dependencies → build → infra → the workspace tests → static checks.
 #
-#   1. scripts/deps.sh           Postgres, Apache Kafka's jars (Maven Central), osmem-server,
+#   1. scripts/deps.sh           Postgres, Apache Kafka's jars (Maven Central), osmem-server, moto,
 #                                docker-compose, helm engine (each skipped when present)
 #   2. build the tests           cargo nextest run --no-run (cargo test --no-run without nextest)
 #   3. scripts/infra.sh start    Apache Kafka on 127.0.0.1:9092, osmem on 127.0.0.1:9200 (left
@@ -71,7 +71,7 @@ t0=$SECONDS
 
 # --- 1. dependencies ---------------------------------------------------------------------
 step "dependencies"
-scripts/deps.sh base postgres kafka osmem compose helm chromium || failures+=("deps")
+scripts/deps.sh base postgres kafka osmem s3 compose helm chromium || failures+=("deps")
 
 # --- 2. build ----------------------------------------------------------------------------
 if [[ $have_nextest == 1 ]]; then
@@ -107,6 +107,8 @@ export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_
 export TEST_KAFKA_BROKERS="${TEST_KAFKA_BROKERS:-$KAFKA_HOST:$KAFKA_PORT}"
 export TEST_ELASTICSEARCH_URL="${TEST_ELASTICSEARCH_URL:-http://$ES_HOST:$ES_PORT}"
 log "TEST_DATABASE_URL=$TEST_DATABASE_URL TEST_KAFKA_BROKERS=$TEST_KAFKA_BROKERS TEST_ELASTICSEARCH_URL=$TEST_ELASTICSEARCH_URL"
+# The filestore's S3 test starts its own moto server with this interpreter (scripts/deps.sh s3).
+export TEST_S3_PYTHON="${TEST_S3_PYTHON:-$OSMEM_VENV/bin/python}"
 
 # --- 4. tests ----------------------------------------------------------------------------
 out="$LOG_DIR/test-output.log"
