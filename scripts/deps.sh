@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent installers for everything `make` needs beyond the Rust toolchain.
 #
-#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|s3|newman|compose|helm|chromium ...]
+#   scripts/deps.sh [all|test|run|base|postgres|kafka|osmem|s3|newman|schemathesis|compose|helm|chromium ...]
 #
-# all      = base postgres kafka osmem s3 newman compose helm chromium (default)
-# test     = what `make test` needs: base postgres kafka osmem s3 compose helm chromium
+# all      = base postgres kafka osmem s3 newman schemathesis compose helm chromium (default)
+# test     = what `make test` needs: base postgres kafka osmem s3 schemathesis compose helm chromium
 # run      = what `make up` needs: base postgres kafka osmem
 #
 # Every installer skips when its tool is already present at the pinned version, prints what
@@ -160,6 +160,20 @@ dep_s3() {
         "flask==$FLASK_VERSION" "flask-cors==$FLASK_CORS_VERSION"
 }
 
+# --- schemathesis (contract fuzzing of the OpenAPI documents, scripts/fuzz.sh) ----------
+dep_schemathesis() {
+    if [[ -x $SCHEMATHESIS_VENV/bin/st ]] &&
+        [[ $("$SCHEMATHESIS_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null) == "$SCHEMATHESIS_VERSION" ]]; then
+        log "schemathesis: $SCHEMATHESIS_VERSION in $SCHEMATHESIS_VENV, skip"
+        return 0
+    fi
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    [[ -x $SCHEMATHESIS_VENV/bin/python ]] || python3 -m venv "$SCHEMATHESIS_VENV" ||
+        { apt_install python3-venv && python3 -m venv "$SCHEMATHESIS_VENV"; }
+    log "schemathesis: pip install schemathesis==$SCHEMATHESIS_VERSION"
+    "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
 # --- newman (Postman CLI) ------------------------------------------------------------------
 dep_newman() {
     local bin
@@ -230,11 +244,11 @@ main() {
     local expanded=()
     for t in "${targets[@]}"; do
         case $t in
-            all) expanded+=(base postgres kafka osmem s3 newman compose helm chromium) ;;
-            test) expanded+=(base postgres kafka osmem s3 compose helm chromium) ;;
+            all) expanded+=(base postgres kafka osmem s3 newman schemathesis compose helm chromium) ;;
+            test) expanded+=(base postgres kafka osmem s3 schemathesis compose helm chromium) ;;
             run) expanded+=(base postgres kafka osmem) ;;
-            base | postgres | kafka | osmem | s3 | newman | compose | helm | chromium) expanded+=("$t") ;;
-            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|s3|newman|compose|helm|chromium)" ;;
+            base | postgres | kafka | osmem | s3 | newman | schemathesis | compose | helm | chromium) expanded+=("$t") ;;
+            *) die "unknown dependency '$t' (all|test|run|base|postgres|kafka|osmem|s3|newman|schemathesis|compose|helm|chromium)" ;;
         esac
     done
     local total=$SECONDS

@@ -25,6 +25,7 @@ PYYAML_VERSION="${PYYAML_VERSION:-6.0.3}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 FLASK_VERSION="${FLASK_VERSION:-3.1.3}"
 FLASK_CORS_VERSION="${FLASK_CORS_VERSION:-6.0.5}"
+SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
 
 PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
@@ -38,6 +39,8 @@ OSMEM_VENV="$DIGIT_CACHE_DIR/venv"
 # The broker's jars (outside the repo, shared by every checkout on the machine).
 KAFKA_HOME="${KAFKA_HOME:-$DIGIT_CACHE_DIR/kafka-$KAFKA_VERSION}"
 NEWMAN_PREFIX="$DIGIT_CACHE_DIR/npm"
+# schemathesis (contract fuzzing) in its own venv: its pins stay out of the tools venv.
+SCHEMATHESIS_VENV="$DIGIT_CACHE_DIR/schemathesis-venv"
 
 _script_name="$(basename "${0:-digit}" .sh)"
 

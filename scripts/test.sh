@@ -71,7 +71,7 @@ t0=$SECONDS
 
 # --- 1. dependencies ---------------------------------------------------------------------
 step "dependencies"
-scripts/deps.sh base postgres kafka osmem s3 compose helm chromium || failures+=("deps")
+scripts/deps.sh base postgres kafka osmem s3 schemathesis compose helm chromium || failures+=("deps")
 
 # --- 2. build ----------------------------------------------------------------------------
 if [[ $have_nextest == 1 ]]; then

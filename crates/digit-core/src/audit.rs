@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Who created and last modified a record, and when (epoch ms).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditDetails {
     /// Creator's user uuid.

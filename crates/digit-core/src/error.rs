@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One entry of `Errors[]`: `{code, message, description, params}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine code, e.g. `INVALID ACTION`.
     pub code: String,
@@ -48,7 +48,7 @@ impl ErrorDetail {
 }
 
 /// `{"ResponseInfo": null, "Errors": [...]}` — the body of every error response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorResponse {
     /// Always `null` in tracer-generated errors.
     #[serde(rename = "ResponseInfo")]

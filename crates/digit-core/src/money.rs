@@ -96,6 +96,20 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // A number with every digit kept; a numeric string is accepted too (not advertised).
+        schemars::json_schema!({
+            "type": "number",
+            "description": "An exact decimal amount (all digits kept, never rounded through a double)."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

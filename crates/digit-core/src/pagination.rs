@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A page request, already clamped to the service's bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Pagination {
     /// Rows to return (1..=max).
     pub limit: u32,

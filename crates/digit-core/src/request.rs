@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Deserialization is lenient like upstream's: unknown keys are ignored and `did`/`ts`
 /// accept numbers or strings. `userInfo` is only trusted behind the DIGIT gateway; in JWT
 /// mode `digit-service` replaces it with the token's user.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestInfo {
     /// Calling application, e.g. `"Rainmaker"`.
@@ -65,7 +65,7 @@ impl RequestInfo {
 }
 
 /// `RequestInfo.plainAccessRequest`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlainAccessRequest {
     /// Record whose fields should be decrypted.
@@ -77,7 +77,7 @@ pub struct PlainAccessRequest {
 }
 
 /// Kind of DIGIT user (`type` in `userInfo`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum UserType {
     /// A member of the public.
@@ -100,7 +100,7 @@ impl UserType {
 }
 
 /// `RequestInfo.userInfo`: the calling user (upstream `User`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfo {
     /// Numeric user id.
@@ -145,7 +145,7 @@ impl UserInfo {
 }
 
 /// A role held for one tenant.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Role {
     /// Usually null.
@@ -164,7 +164,7 @@ pub struct Role {
 /// `{"RequestInfo": {...}}` — the body of searches whose criteria are query parameters.
 ///
 /// Upstream's tracer also accepts the camelCase key `requestInfo`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestInfoWrapper {
     /// The envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo")]

@@ -16,7 +16,7 @@ pub enum ResponseStatus {
 }
 
 /// The response envelope under `ResponseInfo` (or `responseInfo` for idgen).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseInfo {
     /// Copied from the request (`""` when the request had no RequestInfo).

@@ -8,6 +8,20 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
 
+impl schemars::JsonSchema for TenantId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TenantId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A tenant id: dot-separated segments, state level first (`pg`, `pg.citya`).",
+            "pattern": "^[a-zA-Z_][a-zA-Z0-9_]{0,62}(\\.[a-zA-Z_][a-zA-Z0-9_]{0,62})*$"
+        })
+    }
+}
+
 /// A tenant id whose segments do not match `^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid tenant id format: '{0}'")]

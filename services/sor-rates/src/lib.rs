@@ -148,5 +148,5 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         settings,
         authorizer: platform.gate.authorizer(),
     };
-    Ok(platform.protect(api::router(&platform.settings.context_path, service)))
+    Ok(api::router(&platform.settings.context_path, service).protected(|r| platform.protect(r)))
 }

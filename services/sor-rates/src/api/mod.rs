@@ -8,28 +8,78 @@ use crate::domain::model::{
 };
 use crate::service::SorService;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::http::Uri;
+use axum::Json;
 use digit_core::response::ResponseStatus;
 use digit_core::{RequestInfo, ResponseInfo};
-use digit_service::{ApiError, DigitJson};
+use digit_service::openapi::{document, post_with, Documented};
+use digit_service::{Accepted, ApiError, ApiRouter, DigitJson};
 
-/// The routes under `context` (e.g. `/sor-rates`).
-pub fn router(context: &str, service: SorService) -> Router {
+/// The routes under `context` (e.g. `/sor-rates`) and their OpenAPI document.
+pub fn router(context: &str, service: SorService) -> Documented {
     let p = |s: &str| format!("{context}{s}");
-    Router::new()
-        .route(&p("/sor/v1/_create"), post(create_sors))
-        .route(&p("/sor/v1/_update"), post(update_sors))
-        .route(&p("/sor/v1/_search"), post(search_sors))
-        .route(&p("/sor/rate/v1/_create"), post(create_rates))
-        .route(&p("/sor/rate/v1/_update"), post(update_rates))
-        .route(&p("/sor/rate/v1/_search"), post(search_rates))
-        .route(&p("/sor/composition/v1/_create"), post(create_compositions))
-        .route(&p("/sor/composition/v1/_search"), post(search_compositions))
-        .route(&p("/sor/rate-analysis/v1/_calculate"), post(calculate))
-        .route(&p("/sor/rate-analysis/v1/_create"), post(create_analysed))
-        .with_state(service)
+    let routes = ApiRouter::new()
+        .api_route(
+            &p("/sor/v1/_create"),
+            post_with(create_sors, |o| o.tag("SOR").summary("Create SORs (202)")),
+        )
+        .api_route(
+            &p("/sor/v1/_update"),
+            post_with(update_sors, |o| o.tag("SOR").summary("Update SORs (202)")),
+        )
+        .api_route(
+            &p("/sor/v1/_search"),
+            post_with(search_sors, |o| o.tag("SOR").summary("Search SORs")),
+        )
+        .api_route(
+            &p("/sor/rate/v1/_create"),
+            post_with(create_rates, |o| {
+                o.tag("Rates").summary("Create rates of SORs (202)")
+            }),
+        )
+        .api_route(
+            &p("/sor/rate/v1/_update"),
+            post_with(update_rates, |o| {
+                o.tag("Rates").summary("Close or revise rates (202)")
+            }),
+        )
+        .api_route(
+            &p("/sor/rate/v1/_search"),
+            post_with(search_rates, |o| o.tag("Rates").summary("Search rates")),
+        )
+        .api_route(
+            &p("/sor/composition/v1/_create"),
+            post_with(create_compositions, |o| {
+                o.tag("Compositions").summary("Create compositions (202)")
+            }),
+        )
+        .api_route(
+            &p("/sor/composition/v1/_search"),
+            post_with(search_compositions, |o| {
+                o.tag("Compositions").summary("Search compositions")
+            }),
+        )
+        .api_route(
+            &p("/sor/rate-analysis/v1/_calculate"),
+            post_with(calculate, |o| {
+                o.tag("Rate analysis")
+                    .summary("Calculate the rate analysis of SORs")
+            }),
+        )
+        .api_route(
+            &p("/sor/rate-analysis/v1/_create"),
+            post_with(create_analysed, |o| {
+                o.tag("Rate analysis")
+                    .summary("Create rates from the rate analysis (202)")
+            }),
+        )
+        .with_state(service);
+    document(
+        "SOR & rates",
+        "Works schedule of rates: SORs, their dated rates, compositions and rate analysis.",
+        &[context],
+        routes,
+    )
 }
 
 fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {
@@ -43,36 +93,30 @@ async fn create_sors(
     State(s): State<SorService>,
     uri: Uri,
     DigitJson(req): DigitJson<SorRequest>,
-) -> Result<(StatusCode, Json<SorResponse>), ApiError> {
+) -> Result<Accepted<Json<SorResponse>>, ApiError> {
     let sors = s
         .create_sors(&req.request_info, uri.path(), req.sors)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(SorResponse {
-            response_info: ok(&req.request_info),
-            sors,
-            pagination: None,
-        }),
-    ))
+    Ok(Accepted(Json(SorResponse {
+        response_info: ok(&req.request_info),
+        sors,
+        pagination: None,
+    })))
 }
 
 async fn update_sors(
     State(s): State<SorService>,
     uri: Uri,
     DigitJson(req): DigitJson<SorRequest>,
-) -> Result<(StatusCode, Json<SorResponse>), ApiError> {
+) -> Result<Accepted<Json<SorResponse>>, ApiError> {
     let sors = s
         .update_sors(&req.request_info, uri.path(), req.sors)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(SorResponse {
-            response_info: ok(&req.request_info),
-            sors,
-            pagination: None,
-        }),
-    ))
+    Ok(Accepted(Json(SorResponse {
+        response_info: ok(&req.request_info),
+        sors,
+        pagination: None,
+    })))
 }
 
 async fn search_sors(
@@ -99,36 +143,30 @@ async fn create_rates(
     State(s): State<SorService>,
     uri: Uri,
     DigitJson(req): DigitJson<RateRequest>,
-) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
+) -> Result<Accepted<Json<RateResponse>>, ApiError> {
     let rates = s
         .create_rates(&req.request_info, uri.path(), req.rate_details, false)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(RateResponse {
-            response_info: ok(&req.request_info),
-            rate_details: rates,
-            pagination: None,
-        }),
-    ))
+    Ok(Accepted(Json(RateResponse {
+        response_info: ok(&req.request_info),
+        rate_details: rates,
+        pagination: None,
+    })))
 }
 
 async fn update_rates(
     State(s): State<SorService>,
     uri: Uri,
     DigitJson(req): DigitJson<RateRequest>,
-) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
+) -> Result<Accepted<Json<RateResponse>>, ApiError> {
     let rates = s
         .update_rates(&req.request_info, uri.path(), req.rate_details)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(RateResponse {
-            response_info: ok(&req.request_info),
-            rate_details: rates,
-            pagination: None,
-        }),
-    ))
+    Ok(Accepted(Json(RateResponse {
+        response_info: ok(&req.request_info),
+        rate_details: rates,
+        pagination: None,
+    })))
 }
 
 async fn search_rates(
@@ -155,17 +193,14 @@ async fn create_compositions(
     State(s): State<SorService>,
     uri: Uri,
     DigitJson(req): DigitJson<CompositionRequest>,
-) -> Result<(StatusCode, Json<CompositionResponse>), ApiError> {
+) -> Result<Accepted<Json<CompositionResponse>>, ApiError> {
     let compositions = s
         .create_compositions(&req.request_info, uri.path(), req.compositions)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(CompositionResponse {
-            response_info: ok(&req.request_info),
-            compositions,
-        }),
-    ))
+    Ok(Accepted(Json(CompositionResponse {
+        response_info: ok(&req.request_info),
+        compositions,
+    })))
 }
 
 async fn search_compositions(
@@ -200,16 +235,13 @@ async fn create_analysed(
     State(s): State<SorService>,
     uri: Uri,
     DigitJson(req): DigitJson<AnalysisRequest>,
-) -> Result<(StatusCode, Json<RateResponse>), ApiError> {
+) -> Result<Accepted<Json<RateResponse>>, ApiError> {
     let rates = s
         .create_analysed_rates(&req.request_info, uri.path(), &req.sor_details)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(RateResponse {
-            response_info: ok(&req.request_info),
-            rate_details: rates,
-            pagination: None,
-        }),
-    ))
+    Ok(Accepted(Json(RateResponse {
+        response_info: ok(&req.request_info),
+        rate_details: rates,
+        pagination: None,
+    })))
 }

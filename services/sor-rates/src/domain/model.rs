@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A schedule-of-rates item.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Sor {
     /// Server id.
@@ -54,7 +54,7 @@ pub struct Sor {
 }
 
 /// `{requestInfo, sors}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SorRequest {
     /// Envelope (`requestInfo` or `RequestInfo`).
     #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
@@ -65,7 +65,7 @@ pub struct SorRequest {
 }
 
 /// `{responseInfo, sors, pagination}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SorResponse {
     /// Envelope (lower case, as the contract).
     #[serde(rename = "responseInfo")]
@@ -78,7 +78,7 @@ pub struct SorResponse {
 }
 
 /// One amount of a rate, by head (`WORKS-SOR.Overhead`, e.g. `LA.1`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AmountDetail {
     /// Server id.
@@ -99,7 +99,7 @@ pub struct AmountDetail {
 }
 
 /// A dated rate of an SOR: valid on `[validFrom, validTo)`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RateDetails {
     /// Server id.
@@ -141,7 +141,7 @@ pub struct RateDetails {
 }
 
 /// `{requestInfo, rateDetails}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RateRequest {
     /// Envelope.
     #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
@@ -152,7 +152,7 @@ pub struct RateRequest {
 }
 
 /// `{ResponseInfo, rateDetails, pagination}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RateResponse {
     /// Envelope (capital R, as the contract).
     #[serde(rename = "ResponseInfo")]
@@ -166,7 +166,7 @@ pub struct RateResponse {
 }
 
 /// The Kafka payload of a rate creation: the new rates and the predecessors they close.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RateMessage {
     /// Envelope (without token).
     #[serde(rename = "RequestInfo")]
@@ -180,7 +180,7 @@ pub struct RateMessage {
 }
 
 /// DIGIT pagination.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     /// Page size.
@@ -201,7 +201,7 @@ pub struct Pagination {
 }
 
 /// SOR search criteria.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SorCriteria {
     /// Ids.
@@ -228,7 +228,7 @@ pub struct SorCriteria {
 }
 
 /// `{requestInfo, criteria, pagination}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct SorSearchRequest {
     /// Envelope.
     #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
@@ -242,7 +242,7 @@ pub struct SorSearchRequest {
 }
 
 /// Rate search criteria.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RateCriteria {
     /// Ids.
@@ -266,7 +266,7 @@ pub struct RateCriteria {
 }
 
 /// `{requestInfo, criteria, pagination}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct RateSearchRequest {
     /// Envelope.
     #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
@@ -280,7 +280,7 @@ pub struct RateSearchRequest {
 }
 
 /// One basic SOR of a composition: `quantity` of it goes into the analysis quantity.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BasicSorDetail {
     /// The basic (M, L, E) SOR's id.
@@ -292,7 +292,7 @@ pub struct BasicSorDetail {
 }
 
 /// An extra charge of a composition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdditionalCharge {
     /// Text.
@@ -311,7 +311,7 @@ pub struct AdditionalCharge {
 }
 
 /// How a works SOR is made (rate analysis), valid on `[effectiveFrom, effectiveTo)`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Composition {
     /// Server id.
@@ -350,7 +350,7 @@ pub struct Composition {
 }
 
 /// `{requestInfo, compositions}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompositionRequest {
     /// Envelope.
     #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
@@ -361,7 +361,7 @@ pub struct CompositionRequest {
 }
 
 /// `{responseInfo, compositions}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompositionResponse {
     /// Envelope.
     #[serde(rename = "responseInfo")]
@@ -371,7 +371,7 @@ pub struct CompositionResponse {
 }
 
 /// Composition search.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompositionCriteria {
     /// Tenant (required).
@@ -386,7 +386,7 @@ pub struct CompositionCriteria {
 }
 
 /// `{requestInfo, criteria}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct CompositionSearchRequest {
     /// Envelope.
     #[serde(rename = "requestInfo", alias = "RequestInfo", default)]
@@ -397,7 +397,7 @@ pub struct CompositionSearchRequest {
 }
 
 /// `{tenantId, sorIds, effectiveFrom}` of a rate-analysis request.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisDetails {
     /// Tenant.
@@ -412,7 +412,7 @@ pub struct AnalysisDetails {
 }
 
 /// `{RequestInfo, sorDetails}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct AnalysisRequest {
     /// Envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
@@ -423,7 +423,7 @@ pub struct AnalysisRequest {
 }
 
 /// One line of an analysis: a basic SOR (or the extra charges) and its amounts by head.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
     /// `SOR` or `EXTRACHARGES`.
@@ -438,7 +438,7 @@ pub struct LineItem {
 }
 
 /// The analysis of one works SOR at a date.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RateAnalysis {
     /// Tenant.
@@ -462,7 +462,7 @@ pub struct RateAnalysis {
 }
 
 /// `{responseInfo, rateAnalysis}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnalysisResponse {
     /// Envelope.
     #[serde(rename = "responseInfo")]
