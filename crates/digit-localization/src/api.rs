@@ -7,11 +7,11 @@
 //! in DIGIT's gateway whitelist: the UI reads its labels before anyone logs in.
 
 use crate::EmbeddedLocalization;
-use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::Json;
 use digit_core::error::codes;
-use digit_service::ApiError;
+use digit_service::openapi::{document, get_with, post_with};
+use digit_service::{ApiError, ApiRouter, Documented, QueryCriteria};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ pub const MESSAGES_PATH: &str = "/localization/messages";
 pub const CACHE_BUST_PATH: &str = "/localization/messages/cache-bust";
 
 /// The query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageCriteria {
     /// e.g. `en_IN`.
@@ -37,7 +37,7 @@ pub struct MessageCriteria {
 }
 
 /// One message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Message {
     /// Code.
     pub code: String,
@@ -50,7 +50,7 @@ pub struct Message {
 }
 
 /// The answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct MessagesResponse {
     /// The messages found.
     pub messages: Vec<Message>,
@@ -110,7 +110,7 @@ pub fn search(
 
 async fn handle(
     State(messages): State<Arc<EmbeddedLocalization>>,
-    Query(c): Query<MessageCriteria>,
+    QueryCriteria(c): QueryCriteria<MessageCriteria>,
 ) -> Result<Json<MessagesResponse>, ApiError> {
     Ok(Json(MessagesResponse {
         messages: search(&messages, &c)?,
@@ -123,12 +123,35 @@ async fn cache_bust() -> Json<serde_json::Value> {
 }
 
 /// The routes over `messages`.
-pub fn router(messages: Arc<EmbeddedLocalization>) -> Router {
-    Router::new()
-        .route(SEARCH_PATH, post(handle))
-        .route(MESSAGES_PATH, get(handle))
-        .route(CACHE_BUST_PATH, post(cache_bust))
-        .with_state(messages)
+pub fn router(messages: Arc<EmbeddedLocalization>) -> Documented {
+    let routes = ApiRouter::new()
+        .api_route(
+            SEARCH_PATH,
+            post_with(handle, |o| {
+                o.tag("Localization")
+                    .summary("Search messages by locale, tenant, module and codes")
+            }),
+        )
+        .api_route(
+            MESSAGES_PATH,
+            get_with(handle, |o| {
+                o.tag("Localization").summary("Messages (GET form)")
+            }),
+        )
+        .api_route(
+            CACHE_BUST_PATH,
+            post_with(cache_bust, |o| {
+                o.tag("Localization")
+                    .summary("Clear the message cache (nothing to clear when embedded)")
+            }),
+        )
+        .with_state(messages);
+    document(
+        "Localization",
+        "egov-localization's message search over the embedded messages.",
+        &["/localization"],
+        routes,
+    )
 }
 
 #[cfg(test)]

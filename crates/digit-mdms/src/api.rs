@@ -7,12 +7,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use digit_core::error::codes as core_codes;
 use digit_core::{ErrorDetail, RequestInfo, ResponseInfo, ResponseStatus};
 use digit_service::extract::is_json;
-use digit_service::{ApiError, DigitJson, QueryCriteria};
+use digit_service::openapi::{document, optional_json_body, post_with};
+use digit_service::{ApiError, ApiRouter, DigitJson, Documented, QueryCriteria};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -57,15 +57,69 @@ pub const HIERARCHY_SEARCH_PATH: &str = "/boundary-service/boundary-hierarchy-de
 /// fallback included) and take any body (a `RequestInfo`, bare or wrapped, or nothing).
 /// Missing criteria or parameters are DIGIT 400s. The router carries no authentication:
 /// the paths are open endpoints (`EGOV_OPEN_ENDPOINTS_WHITELIST`'s default).
-pub fn router(source: Arc<dyn MdmsSource>) -> Router {
-    Router::new()
-        .route(SEARCH_PATH, post(search))
-        .route(MDMS_V2_SEARCH_PATH, post(search))
-        .route(GET_PATH, post(get))
-        .route(BOUNDARY_SEARCH_PATH, post(boundary_relationships))
-        .route(LOCATION_BOUNDARY_SEARCH_PATH, post(location_boundaries))
-        .route(HIERARCHY_SEARCH_PATH, post(hierarchy_definitions))
-        .with_state(source)
+///
+/// One OpenAPI document covers them, served at each of the four context paths.
+pub fn router(source: Arc<dyn MdmsSource>) -> Documented {
+    let routes = ApiRouter::new()
+        .api_route(
+            SEARCH_PATH,
+            post_with(search, |o| {
+                o.tag("MDMS").summary("Search master data (MDMS v1)")
+            }),
+        )
+        .api_route(
+            MDMS_V2_SEARCH_PATH,
+            post_with(search, |o| {
+                o.tag("MDMS")
+                    .summary("Search master data (mdms-v2's v1-compatible path)")
+            }),
+        )
+        .api_route(
+            GET_PATH,
+            post_with(get, |o| {
+                optional_json_body::<RequestInfo>(o.tag("MDMS").summary("One master's entries"))
+            }),
+        )
+        .api_route(
+            BOUNDARY_SEARCH_PATH,
+            post_with(boundary_relationships, |o| {
+                optional_json_body::<RequestInfo>(
+                    o.tag("Boundaries")
+                        .summary("Boundary relationships (boundary-service)"),
+                )
+            }),
+        )
+        .api_route(
+            LOCATION_BOUNDARY_SEARCH_PATH,
+            post_with(location_boundaries, |o| {
+                optional_json_body::<RequestInfo>(
+                    o.tag("Boundaries")
+                        .summary("Boundaries (egov-location v11)"),
+                )
+            }),
+        )
+        .api_route(
+            HIERARCHY_SEARCH_PATH,
+            post_with(hierarchy_definitions, |o| {
+                optional_json_body::<RequestInfo>(
+                    o.tag("Boundaries")
+                        .summary("Boundary hierarchy definitions (boundary-service)"),
+                )
+            }),
+        )
+        .with_state(source);
+    document(
+        "MDMS and boundaries",
+        "Master data (egov-mdms-service v1, mdms-v2's v1 path) and boundary searches \
+         (boundary-service, egov-location) over the embedded or remote MDMS.",
+        &[
+            "/egov-mdms-service",
+            "/mdms-v2",
+            "/boundary-service",
+            "/egov-location",
+        ],
+        routes,
+    )
 }
 
 /// The header's correlation id wins over the body's, as in the tracer.
@@ -96,7 +150,7 @@ async fn search(
 }
 
 /// Query parameters of `_get`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 struct GetParams {
     module_name: Option<String>,
@@ -190,7 +244,7 @@ async fn get(
 
 /// Query parameters of the boundary searches (boundary-service names `hierarchyType` what
 /// egov-location and the indexer configs call `hierarchyTypeCode`; both are read).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 struct BoundaryParams {
     tenant_id: Option<String>,

@@ -150,7 +150,7 @@ fn add_boundary_type_at(node: &mut Value, depth: usize) {
 }
 
 /// One level of a hierarchy definition (boundary-service's `boundaryHierarchy` entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BoundaryLevel {
     /// The level's type (the nodes' `label`).
@@ -272,7 +272,7 @@ fn cut(node: &Value, query: &BoundaryQuery, depth: usize) -> Option<Value> {
 // ----------------------------------------------------------------------------- wire models
 
 /// boundary-service's answer to `boundary-relationships/_search`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BoundaryRelationshipResponse {
     /// Built from the request's `RequestInfo`.
     #[serde(rename = "ResponseInfo")]
@@ -283,7 +283,7 @@ pub struct BoundaryRelationshipResponse {
 }
 
 /// boundary-service's `HierarchyRelation`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HierarchyRelation {
     /// The tenant searched.
@@ -295,7 +295,7 @@ pub struct HierarchyRelation {
 }
 
 /// egov-location's answer to `location/v11/boundarys/_search`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LocationBoundaryResponse {
     /// Built from the request's `RequestInfo`.
     #[serde(rename = "ResponseInfo")]
@@ -306,7 +306,7 @@ pub struct LocationBoundaryResponse {
 }
 
 /// egov-location's `TenantBoundary`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationTenantBoundary {
     /// The hierarchy as stored (`{"code", "name"}`).

@@ -18,7 +18,7 @@ pub const MAX_FILTER_LEN: usize = 4096;
 pub type MdmsRes = Map<String, Value>;
 
 /// `MdmsCriteria`: which masters of which modules to read for a tenant.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MdmsCriteria {
     /// Tenant to read for; data falls back to its ancestors (`pg.citya` → `pg`).
@@ -28,7 +28,7 @@ pub struct MdmsCriteria {
 }
 
 /// `ModuleDetail`: one module and the masters wanted from it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModuleDetail {
     /// Module name, e.g. `common-masters`.
@@ -38,7 +38,7 @@ pub struct ModuleDetail {
 }
 
 /// `MasterDetail`: one master and an optional JSONPath filter applied to its array.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MasterDetail {
     /// Master name, e.g. `IdFormat`.
     pub name: String,
@@ -100,7 +100,7 @@ impl MdmsCriteria {
 }
 
 /// `MdmsCriteriaReq` as sent to a remote MDMS.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MdmsCriteriaReq<'a> {
     /// The caller's envelope.
     #[serde(rename = "RequestInfo")]
@@ -111,7 +111,7 @@ pub struct MdmsCriteriaReq<'a> {
 }
 
 /// `MdmsResponse`: `{"ResponseInfo": null, "MdmsRes": {...}}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MdmsResponse {
     /// Always `null` from MDMS v1.
     #[serde(rename = "ResponseInfo", default)]
@@ -141,7 +141,7 @@ pub fn master_entries<'r>(res: &'r MdmsRes, module: &str, master: &str) -> Optio
 
 /// The body of `_search` as received: every field optional so that a missing one becomes a
 /// DIGIT validation error rather than a mapping error.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub(crate) struct SearchBody {
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
     pub(crate) request_info: Option<RequestInfo>,
@@ -149,7 +149,7 @@ pub(crate) struct SearchBody {
     pub(crate) mdms_criteria: Option<RawCriteria>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RawCriteria {
     #[serde(default)]
@@ -158,7 +158,7 @@ pub(crate) struct RawCriteria {
     module_details: Option<Vec<RawModuleDetail>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct RawModuleDetail {
     #[serde(default)]
@@ -167,7 +167,7 @@ struct RawModuleDetail {
     master_details: Option<Vec<RawMasterDetail>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 struct RawMasterDetail {
     #[serde(default)]
     name: Option<String>,

@@ -28,7 +28,7 @@ fn error_codes(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn search_returns_the_v1_envelope_with_city_fallback() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         SEARCH_PATH,
@@ -69,7 +69,7 @@ async fn search_returns_the_v1_envelope_with_city_fallback() {
 
 #[tokio::test]
 async fn search_state_and_other_city_use_state_masters() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     for tenant in ["pg", "pg.cityb"] {
         let (status, body) = post_json(
             &app,
@@ -104,7 +104,7 @@ async fn search_state_and_other_city_use_state_masters() {
 
 #[tokio::test]
 async fn search_unknown_tenant_is_empty() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         SEARCH_PATH,
@@ -120,7 +120,7 @@ async fn search_unknown_tenant_is_empty() {
 
 #[tokio::test]
 async fn search_projection_of_actions() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         SEARCH_PATH,
@@ -150,7 +150,7 @@ async fn search_projection_of_actions() {
 
 #[tokio::test]
 async fn search_in_filter_with_upper_case_in() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         SEARCH_PATH,
@@ -171,7 +171,7 @@ async fn search_in_filter_with_upper_case_in() {
 
 #[tokio::test]
 async fn search_missing_criteria_is_a_digit_400() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let cases = [
         (json!({"RequestInfo": {}}), vec![codes::NOT_NULL_CRITERIA]),
         (
@@ -198,7 +198,7 @@ async fn search_missing_criteria_is_a_digit_400() {
 
 #[tokio::test]
 async fn search_malformed_bodies_are_digit_400s() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = call(&app, SEARCH_PATH, Some("application/json"), "{", &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_codes(&body), ["JsonParseException"]);
@@ -217,7 +217,7 @@ async fn search_malformed_bodies_are_digit_400s() {
 
 #[tokio::test]
 async fn search_invalid_filter_is_a_400() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         SEARCH_PATH,
@@ -235,7 +235,7 @@ async fn search_invalid_filter_is_a_400() {
 
 #[tokio::test]
 async fn search_too_many_modules_is_a_400() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let modules: Vec<Value> = (0..=digit_mdms::MAX_MODULES)
         .map(|i| json!({"moduleName": format!("m{i}"), "masterDetails": []}))
         .collect();
@@ -246,7 +246,7 @@ async fn search_too_many_modules_is_a_400() {
 
 #[tokio::test]
 async fn get_reads_one_master_with_bare_or_wrapped_request_info() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let uri = format!(
         "{GET_PATH}?moduleName=common-masters&masterName=GenderType&tenantId=pg.citya&filter=%5B%3F(%40.code%20in%20%5B'MALE'%2C'TRANSGENDER'%5D)%5D&_=1700000000"
     );
@@ -267,7 +267,7 @@ async fn get_reads_one_master_with_bare_or_wrapped_request_info() {
 
 #[tokio::test]
 async fn get_missing_parameters_are_400s() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     for (query, missing) in [
         ("masterName=IdFormat&tenantId=pg", "moduleName"),
         ("moduleName=common-masters&tenantId=pg", "masterName"),

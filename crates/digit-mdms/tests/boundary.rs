@@ -29,7 +29,7 @@ fn codes_of(boundary: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn mdms_v2_v1_search_answers_as_egov_mdms_service() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let body = json!({
         "RequestInfo": {"apiId": "Rainmaker"},
         "MdmsCriteria": {"tenantId": "pg.citya", "moduleDetails": [
@@ -60,7 +60,7 @@ async fn mdms_v2_v1_search_answers_as_egov_mdms_service() {
 
 #[tokio::test]
 async fn boundary_relationships_answers_the_indexer_lookup() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     // The query egov-indexer's PGR config sends (`$.TenantBoundary[0].boundary[0]` is the ward).
     let uri = format!(
         "{BOUNDARY_SEARCH_PATH}?hierarchyTypeCode=ADMIN&boundaryType=Locality&codes=ALOC1&tenantId=pg.citya"
@@ -97,7 +97,7 @@ async fn boundary_relationships_answers_the_indexer_lookup() {
 
 #[tokio::test]
 async fn boundary_relationships_types_children_and_parents() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     // Every node of a type.
     let (_, body) = post_json(
         &app,
@@ -160,7 +160,7 @@ async fn boundary_relationships_types_children_and_parents() {
 
 #[tokio::test]
 async fn boundary_tenants_fall_back_like_mdms_and_unknown_ones_find_nothing() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let search = |tenant: &str, code: &str| {
         format!("{BOUNDARY_SEARCH_PATH}?tenantId={tenant}&boundaryType=Locality&codes={code}")
     };
@@ -190,7 +190,7 @@ async fn boundary_tenants_fall_back_like_mdms_and_unknown_ones_find_nothing() {
 
 #[tokio::test]
 async fn boundary_bodies_are_optional() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let uri = format!("{BOUNDARY_SEARCH_PATH}?tenantId=pg.citya&codes=ALOC1");
     for (content_type, body) in [
         (None, ""),
@@ -223,7 +223,7 @@ async fn boundary_bodies_are_optional() {
 
 #[tokio::test]
 async fn a_missing_tenant_is_a_digit_400_on_both_paths() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         &format!("{BOUNDARY_SEARCH_PATH}?hierarchyTypeCode=ADMIN&boundaryType=Locality&codes=ALOC1&tenantId="),
@@ -251,7 +251,7 @@ async fn a_missing_tenant_is_a_digit_400_on_both_paths() {
 
 #[tokio::test]
 async fn boundary_criteria_are_bounded_and_typed() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let many = (0..=MAX_BOUNDARY_CODES)
         .map(|i| format!("C{i}"))
         .collect::<Vec<_>>()
@@ -278,7 +278,7 @@ async fn boundary_criteria_are_bounded_and_typed() {
 
 #[tokio::test]
 async fn egov_location_search_answers_its_own_shape() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let (status, body) = post_json(
         &app,
         &format!("{LOCATION_BOUNDARY_SEARCH_PATH}?tenantId=pg.citya&hierarchyTypeCode=ADMIN&boundaryType=Locality&codes=ALOC2"),
@@ -315,7 +315,7 @@ async fn egov_location_search_answers_its_own_shape() {
 
 #[tokio::test]
 async fn hierarchy_definition_is_the_level_chain() {
-    let app = router(seed());
+    let app = router(seed()).into_router();
     let body = json!({"RequestInfo": {"apiId": "digit"}, "BoundaryTypeHierarchySearchCriteria": {"tenantId": "pg.citya"}});
     let (status, answer) = post_json(&app, digit_mdms::HIERARCHY_SEARCH_PATH, &body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -250,7 +250,7 @@ async fn remote_search_honours_the_configured_timeout() {
 async fn router_over_remote_passes_downstream_errors_and_correlation() {
     let (host, seen) = start_fake().await;
     let source: Arc<dyn MdmsSource> = Arc::new(remote_at(&host, "mdms-v2/v1/_search"));
-    let app = router(source);
+    let app = router(source).into_router();
     let body = json!({"RequestInfo": {}, "MdmsCriteria": {"tenantId": "bad",
         "moduleDetails": [{"moduleName": "m", "masterDetails": [{"name": "x"}]}]}});
     let (status, resp) = post_json(&app, SEARCH_PATH, &body).await;

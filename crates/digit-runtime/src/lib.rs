@@ -239,8 +239,10 @@ pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Rou
         digit_store::mdms_masters(platform.mdms.clone()),
         idgen_settings,
     ));
-    let mut routes =
-        digit_mdms::router(platform.mdms.clone()).merge(digit_store::idgen_router(generator));
+    let mdms = digit_mdms::router(platform.mdms.clone());
+    let idgen = digit_store::idgen_router(generator);
+    let mut routes = mdms.routes.merge(idgen.routes);
+    let mut docs = mdms.docs.merge(idgen.docs);
     // The health paths DIGIT's checks (and digit-core-validation) call on each platform
     // service, answered by the binary that embeds it; no token, as /health everywhere.
     let mut health = Router::new()
@@ -258,10 +260,12 @@ pub async fn platform_apis(platform: &Platform, env: &Env) -> anyhow::Result<Rou
         .await
         .context("loading localization")?
         .context("localization messages")?;
-        routes = routes.merge(digit_localization::api::router(Arc::new(messages)));
+        let localization = digit_localization::api::router(Arc::new(messages));
+        routes = routes.merge(localization.routes);
+        docs = docs.merge(localization.docs);
         health = health.route("/localization/actuator/health", get(up));
     }
-    Ok(platform.protect(routes).merge(health))
+    Ok(platform.protect(routes).merge(health).merge(docs))
 }
 
 async fn mdms_source(env: &Env, metrics: &Metrics) -> anyhow::Result<Arc<dyn MdmsSource>> {

@@ -195,6 +195,11 @@ impl Documented {
     pub fn protected(self, protect: impl FnOnce(Router) -> Router) -> Router {
         protect(self.routes).merge(self.docs)
     }
+
+    /// The routes and the document routes, ungated (tests; APIs with no gate in front).
+    pub fn into_router(self) -> Router {
+        self.routes.merge(self.docs)
+    }
 }
 
 /// Finishes `routes` into the document titled `title` (with `description` as its summary),
@@ -277,4 +282,27 @@ pub fn document(
         docs,
         document,
     }
+}
+
+/// Documents the request body as *optional* JSON of type `T`, for handlers that read the raw
+/// bytes because an empty body is allowed (aide would describe `Bytes` as octet-stream).
+pub fn optional_json_body<T: JsonSchema>(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    let json_schema = aide::generate::in_context(|ctx| ctx.schema.subschema_for::<T>());
+    op.inner_mut().request_body = Some(ReferenceOr::Item(RequestBody {
+        description: Some("Optional JSON body (a `RequestInfo`, bare or wrapped)".into()),
+        content: IndexMap::from_iter([(
+            "application/json".into(),
+            MediaType {
+                schema: Some(SchemaObject {
+                    json_schema,
+                    example: None,
+                    external_docs: None,
+                }),
+                ..Default::default()
+            },
+        )]),
+        required: false,
+        extensions: IndexMap::default(),
+    }));
+    op
 }

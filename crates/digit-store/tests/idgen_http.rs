@@ -31,7 +31,7 @@ async fn setup(settings: IdgenSettings) -> (TestDb, axum::Router) {
         IdGenerator::new(db.pool().clone(), Arc::new(masters), settings).with_clock(Arc::new(
             FixedClock(Utc.with_ymd_and_hms(2026, 8, 21, 6, 0, 0).unwrap()),
         ));
-    (db, idgen_router(Arc::new(generator)))
+    (db, idgen_router(Arc::new(generator)).into_router())
 }
 
 async fn post(router: &axum::Router, body: &str) -> (StatusCode, Value) {

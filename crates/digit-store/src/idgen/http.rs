@@ -8,10 +8,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use digit_core::{DigitError, ErrorDetail, RequestInfo, ResponseInfo, ResponseStatus};
-use digit_service::{ApiError, DigitJson};
+use digit_service::openapi::{document, post_with};
+use digit_service::{ApiError, ApiRouter, DigitJson, Documented};
 use serde::{Deserialize, Serialize};
 
 use super::error::{codes, IdgenError};
@@ -23,7 +23,7 @@ pub const GENERATE_PATH: &str = "/egov-idgen/id/_generate";
 pub const MAX_FIELD_LENGTH: usize = 200;
 
 /// The request body.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct IdGenerationRequest {
     /// The request envelope (also accepted as `requestInfo`).
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
@@ -34,7 +34,7 @@ pub struct IdGenerationRequest {
 }
 
 /// One id request as sent on the wire.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdRequestBody {
     /// Format name (required, ≤ 200).
@@ -52,7 +52,7 @@ pub struct IdRequestBody {
 }
 
 /// The response body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IdGenerationResponse {
     /// Built from the request's RequestInfo, status `"SUCCESSFUL"`.
     #[serde(rename = "responseInfo")]
@@ -63,17 +63,30 @@ pub struct IdGenerationResponse {
 }
 
 /// One generated id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IdResponse {
     /// The id.
     pub id: String,
 }
 
 /// The router serving [`GENERATE_PATH`]; merge it into any service's router.
-pub fn idgen_router(generator: Arc<IdGenerator>) -> Router {
-    Router::new()
-        .route(GENERATE_PATH, post(generate))
-        .with_state(generator)
+/// Its OpenAPI document is served at `/egov-idgen/openapi.json`.
+pub fn idgen_router(generator: Arc<IdGenerator>) -> Documented {
+    let routes = ApiRouter::new()
+        .api_route(
+            GENERATE_PATH,
+            post_with(generate, |o| {
+                o.tag("idgen")
+                    .summary("Generate formatted ids (egov-idgen)")
+            }),
+        )
+        .with_state(generator);
+    document(
+        "idgen",
+        "egov-idgen: ids from MDMS formats and database sequences.",
+        &["/egov-idgen"],
+        routes,
+    )
 }
 
 async fn generate(
