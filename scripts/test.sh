@@ -13,7 +13,9 @@
 #      TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_ELASTICSEARCH_URL set
 #   4b. the Postman collection (tests/postman) with newman against the suite started by
 #      scripts/stack.sh on database digit_test, through the gateway (TEST_POSTMAN=0 skips it),
-#      then upstream's collections (scripts/postman-upstream-gateway.sh, postman-upstream.sh)
+#      then upstream's collections (scripts/postman-upstream-gateway.sh, postman-upstream.sh),
+#      then the OpenAPI documents against docs/openapi (scripts/openapi.sh check) and
+#      schemathesis over every operation (scripts/fuzz.sh; TEST_FUZZ=0 skips it)
 #   5. scripts/compose-check.sh  docker-compose.yml is valid (no engine needed);
 #      scripts/helm-check.sh     helm/digit-rs lints and renders
 #   6. when CI=true (or TEST_LINT=1): cargo fmt --check and cargo clippy -D warnings.
@@ -160,6 +162,12 @@ if [[ ${TEST_POSTMAN:-1} == 1 ]]; then
         scripts/postman-upstream-gateway.sh || failures+=("postman: upstream collections through the gateway")
         # Upstream's own program-service collection, on an open-access instance of ours.
         STACK_DB_NAME=digit_test scripts/postman-upstream.sh || failures+=("postman: upstream Program Service collection")
+        # The OpenAPI documents as served equal the committed docs/openapi/ copies; then
+        # schemathesis attacks every operation of every document (last: it leaves junk data).
+        scripts/openapi.sh check || failures+=("openapi: served documents differ from docs/openapi")
+        if [[ ${TEST_FUZZ:-1} == 1 ]]; then
+            scripts/fuzz.sh || failures+=("fuzz: schemathesis found failures")
+        fi
     fi
     if [[ $stack_started == 1 ]]; then
         STACK_KEEP_INFRA=1 scripts/stack.sh down || true
