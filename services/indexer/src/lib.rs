@@ -28,6 +28,8 @@ use digit_http::HttpClient;
 use digit_kafka::{CommitMode, ConsumerRunner, DeadLetters, KafkaSettings};
 use digit_runtime::{Needs, Platform};
 use digit_service::config::{Env, EnvVar, ServiceInfo};
+use digit_service::openapi::document;
+use digit_service::Documented;
 use serde_json::Value;
 use sqlx::migrate::Migrator;
 
@@ -359,8 +361,27 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         metrics,
         shutdown: platform.shutdown.clone(),
     };
-    let dashboard = dashboard::routes(&platform)?;
-    Ok(api::router(&platform.settings.context_path, ops).merge(dashboard))
+    let dashboard = dashboard::from_platform(&platform)?;
+    // Open, like upstream's indexer endpoints (no gate: NEEDS.auth is false).
+    Ok(router(&platform.settings.context_path, ops, dashboard).into_router())
+}
+
+/// The index operations ([`api`]) and the [`dashboard`] under `context_path`, with their
+/// one OpenAPI document at `<context_path>/openapi.json` (Swagger UI at `<context_path>/docs`).
+pub fn router(
+    context_path: &str,
+    ops: service::IndexOperations,
+    dashboard: Arc<dashboard::Dashboard>,
+) -> Documented {
+    let routes = api::routes(context_path, ops).merge(dashboard::routes(dashboard, context_path));
+    document(
+        "Indexer",
+        "egov-indexer's index operations (`_index`, `_reindex`, `_legacyindex`, job search) \
+         and the indexer dashboard (page and `_summary` figures). Open endpoints: the \
+         indexer checks no token.",
+        &[context_path.trim_end_matches('/')],
+        routes,
+    )
 }
 
 /// Topics are used as the configs name them (like the persister: a central instance lists

@@ -60,7 +60,7 @@ pub struct IndexOperations {
 }
 
 /// `ReindexRequest`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReindexRequest {
     /// Source index.
@@ -77,7 +77,7 @@ pub struct ReindexRequest {
 }
 
 /// `LegacyIndexRequest`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyIndexRequest {
     /// The API to page through.
@@ -89,7 +89,7 @@ pub struct LegacyIndexRequest {
 }
 
 /// `APIDetails`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiDetails {
     /// Absolute, or relative to `egov.service.host`.
@@ -108,7 +108,7 @@ pub struct ApiDetails {
 }
 
 /// `PaginationDetails`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaginationDetails {
     /// Offset parameter name (default `offset`).

@@ -149,7 +149,7 @@ impl Fixture {
 async fn serve(settings: DashboardSettings, elasticsearch: &str) -> String {
     let client = indexer::elasticsearch_client(elasticsearch).unwrap();
     let dashboard = Arc::new(Dashboard::new(client, settings, CONTEXT));
-    let app = dashboard::router(dashboard, CONTEXT);
+    let app = dashboard::router(dashboard, CONTEXT).into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -55,9 +55,42 @@ async fn starts_with_upstream_environment_in_an_empty_directory() {
         assert!(started.elapsed() < Duration::from_secs(60), "no answer");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // One open OpenAPI document for the index operations and the dashboard.
+    let document: serde_json::Value =
+        reqwest::get(format!("http://127.0.0.1:{port}/egov-indexer/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(body.contains("UP"), "{body}");
+    let mut operations: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| format!("{method} {path}"))
+        })
+        .collect();
+    operations.sort();
+    assert_eq!(
+        operations,
+        [
+            "get /egov-indexer/dashboard",
+            "get /egov-indexer/dashboard/assets/dashboard.css",
+            "get /egov-indexer/dashboard/assets/dashboard.js",
+            "post /egov-indexer/dashboard/v1/_summary",
+            "post /egov-indexer/index-operations/_legacyindex",
+            "post /egov-indexer/index-operations/_reindex",
+            "post /egov-indexer/index-operations/jobs/_search",
+            "post /egov-indexer/index-operations/{key}/_index",
+        ]
+    );
     db.cleanup().await.unwrap();
     let _ = std::fs::remove_dir_all(workdir);
 }

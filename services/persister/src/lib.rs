@@ -13,10 +13,12 @@ pub mod domain;
 pub mod metrics;
 pub mod store;
 
-use axum::Router;
+use axum::{Json, Router};
 use digit_kafka::Backoff;
 use digit_runtime::{Needs, Platform};
 use digit_service::config::{Env, EnvVar, ServiceInfo};
+use digit_service::openapi::{document, get_with};
+use digit_service::{ApiRouter, Documented};
 use sqlx::migrate::Migrator;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,12 +127,44 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
             shutdown.trigger();
         }
     });
-    // Spring actuator's path, which DIGIT's health checks call on egov-persister.
-    let ctx = &platform.settings.context_path;
-    Ok(Router::new().route(
-        &format!("{ctx}/actuator/health"),
-        axum::routing::get(digit_runtime::up),
-    ))
+    // Open, as /health everywhere (no gate: NEEDS.auth is false).
+    Ok(router(&platform.settings.context_path).into_router())
+}
+
+/// `{"status": "UP"}`, as `digit_runtime::up` answers it.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Health {
+    status: HealthStatus,
+}
+
+/// The only status answered: the process is up.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+enum HealthStatus {
+    #[serde(rename = "UP")]
+    Up,
+}
+
+/// The persister's one HTTP route under `context_path`, Spring actuator's path which DIGIT's
+/// health checks call on egov-persister, and its OpenAPI document at
+/// `<context_path>/openapi.json` (the persister is driven by Kafka: no business API).
+pub fn router(context_path: &str) -> Documented {
+    let routes = ApiRouter::new().api_route(
+        &format!("{context_path}/actuator/health"),
+        get_with(digit_runtime::up, |o| {
+            o.tag("Health")
+                .summary("Spring actuator health (DIGIT's health checks)")
+                .response_with::<200, Json<Health>, _>(|r| r.description("The process is up"))
+        }),
+    );
+    document(
+        "Persister",
+        "egov-persister: a Kafka→Postgres writer running egov-persister YAML configs. Its only \
+         HTTP route is the actuator health check.",
+        &[context_path],
+        routes,
+    )
 }
 
 /// `persister check <configs…>`: loads and validates configs, prints a summary.

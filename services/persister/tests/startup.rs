@@ -72,6 +72,16 @@ async fn starts_with_upstream_environment_in_an_empty_directory() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains("UP"), "{health}");
+    // The actuator path and its OpenAPI document, open like the health paths.
+    let actuator = get(port, "/common-persist/actuator/health").unwrap();
+    assert!(actuator.starts_with("HTTP/1.1 200"), "{actuator}");
+    assert!(actuator.contains(r#"{"status":"UP"}"#), "{actuator}");
+    let document = get(port, "/common-persist/openapi.json").unwrap();
+    assert!(document.starts_with("HTTP/1.1 200"), "{document}");
+    assert!(
+        document.contains(r#""/common-persist/actuator/health""#),
+        "{document}"
+    );
 
     let producer = digit_kafka::Producer::new(&kafka()).unwrap();
     publish_raw(&producer, &topic, &load_messages(2)).await;

@@ -8,37 +8,183 @@
 //! - `POST /index-operations/jobs/_search` — ours: `{tenantId?, jobIds?, limit?}` →
 //!   `{ResponseInfo, IndexJobs}` (the rows of `eg_indexer_job`).
 //!
+//! They share the OpenAPI document of the context with the dashboard ([`crate::router`]); the
+//! bodies are read as any JSON and then checked, so the documented body types
+//! (`ReindexBody`, …) describe what is read rather than being the extractors' own.
+//!
 //! Like upstream's, these are open endpoints (the indexer checks no token); deploy them
 //! behind the gateway's whitelist as DIGIT does.
 
+use aide::openapi::ReferenceOr;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use digit_core::error::codes as core_codes;
-use digit_core::{ErrorDetail, ResponseInfo, ResponseStatus};
-use digit_service::{ApiError, DigitJson};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use digit_core::{ErrorDetail, RequestInfo, ResponseInfo, ResponseStatus};
+use digit_service::openapi::{optional_json_body, post_with, TransformOperation};
+use digit_service::{ApiError, ApiRouter, DigitJson};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::IndexerError;
 use crate::service::{IndexOperations, LegacyIndexRequest, ReindexRequest};
-use crate::store::jobs;
+use crate::store::jobs::{self, IndexJob};
 
 /// Most jobs one search answers.
 const MAX_JOBS: i64 = 100;
 
-/// The index-operations routes under `ctx`.
-pub fn router(ctx: &str, ops: IndexOperations) -> Router {
+/// The index-operations routes under `ctx`, documented but not finished: [`crate::router`]
+/// finishes them with the dashboard's into the one document of the context.
+pub fn routes(ctx: &str, ops: IndexOperations) -> ApiRouter {
     let p = |path: &str| format!("{}{path}", ctx.trim_end_matches('/'));
-    Router::new()
-        .route(&p("/index-operations/{key}/_index"), post(index))
-        .route(&p("/index-operations/_reindex"), post(reindex))
-        .route(&p("/index-operations/_legacyindex"), post(legacy_index))
-        .route(&p("/index-operations/jobs/_search"), post(search_jobs))
+    ApiRouter::new()
+        .api_route(
+            &p("/index-operations/{key}/_index"),
+            post_with(index, |o| {
+                json_body::<Value>(
+                    o.tag("Index operations")
+                        .summary("Produce the body onto topic {key} (a configured one); echoes it"),
+                    "Any JSON (upstream's `@RequestBody Object`; no `RequestInfo` needed)",
+                    true,
+                )
+            }),
+        )
+        .api_route(
+            &p("/index-operations/_reindex"),
+            post_with(reindex, |o| {
+                json_body::<ReindexBody>(
+                    o.tag("Index operations")
+                        .summary("Start a job reindexing an index through a REINDEX topic"),
+                    "`ReindexRequest` (camelCase) with its `RequestInfo`",
+                    true,
+                )
+            }),
+        )
+        .api_route(
+            &p("/index-operations/_legacyindex"),
+            post_with(legacy_index, |o| {
+                json_body::<LegacyIndexBody>(
+                    o.tag("Index operations").summary(
+                        "Start a job indexing the pages of an API through a LEGACYINDEX topic",
+                    ),
+                    "`LegacyIndexRequest` (camelCase) with its `RequestInfo`",
+                    true,
+                )
+            }),
+        )
+        .api_route(
+            &p("/index-operations/jobs/_search"),
+            post_with(search_jobs, |o| {
+                json_body::<JobSearchBody>(
+                    o.tag("Index operations")
+                        .summary("Search the reindex and legacy-index jobs, newest first"),
+                    "Criteria (all optional) with a `RequestInfo`",
+                    true,
+                )
+            }),
+        )
         .with_state(ops)
+}
+
+/// Documents the request body as JSON of type `T` (the handlers read any JSON, or raw bytes,
+/// and check its shape themselves: their errors are this service's 400s).
+pub(crate) fn json_body<'a, T: JsonSchema>(
+    op: TransformOperation<'a>,
+    description: &str,
+    required: bool,
+) -> TransformOperation<'a> {
+    let mut op = optional_json_body::<T>(op);
+    if let Some(ReferenceOr::Item(body)) = op.inner_mut().request_body.as_mut() {
+        body.required = required;
+        body.description = Some(description.to_owned());
+    }
+    op
+}
+
+/// Path of `_index`.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct IndexPath {
+    /// A topic an INDEX, REINDEX or LEGACYINDEX mapping of the configs consumes.
+    key: String,
+}
+
+// The documented bodies below describe what the handlers read (an envelope, then its fields
+// as the request type); they are never built.
+
+/// Upstream's `ReindexRequest` with its `RequestInfo`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ReindexBody {
+    /// Required, an object (also accepted as `requestInfo`); `userInfo.uuid` is recorded as
+    /// the job's `createdBy`.
+    #[serde(rename = "RequestInfo")]
+    request_info: RequestInfo,
+    #[serde(flatten)]
+    request: ReindexRequest,
+}
+
+/// Upstream's `LegacyIndexRequest` with its `RequestInfo`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct LegacyIndexBody {
+    /// Required, an object (also accepted as `requestInfo`); `userInfo.uuid` is recorded as
+    /// the job's `createdBy`.
+    #[serde(rename = "RequestInfo")]
+    request_info: RequestInfo,
+    #[serde(flatten)]
+    request: LegacyIndexRequest,
+}
+
+/// Job search criteria with a `RequestInfo`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct JobSearchBody {
+    /// Required, an object (also accepted as `requestInfo`).
+    #[serde(rename = "RequestInfo")]
+    request_info: RequestInfo,
+    #[serde(flatten)]
+    criteria: JobSearch,
+}
+
+/// Upstream's `ReindexResponse`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ReindexResponse {
+    response_info: ResponseInfo,
+    /// `<es>/<target index>/_search`.
+    url: String,
+    /// Documents in the source index when the job started.
+    total_records_to_be_indexed: u64,
+    /// At upstream's 0.25 ms per record.
+    estimated_time: String,
+    message: String,
+    /// The job's id (`jobs/_search`).
+    job_id: String,
+}
+
+/// Upstream's `LegacyIndexResponse`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct LegacyIndexResponse {
+    response_info: ResponseInfo,
+    /// `<es>/<target index>/_search`.
+    url: String,
+    message: String,
+    /// The job's id (`jobs/_search`).
+    job_id: String,
+}
+
+/// The job search's answer.
+#[derive(Debug, Serialize, JsonSchema)]
+struct IndexJobResponse {
+    #[serde(rename = "ResponseInfo")]
+    response_info: ResponseInfo,
+    /// Newest first.
+    #[serde(rename = "IndexJobs")]
+    index_jobs: Vec<IndexJob>,
 }
 
 fn correlation(headers: &HeaderMap) -> Option<String> {
@@ -56,7 +202,7 @@ fn caller(body: &Value) -> Option<String> {
 
 async fn index(
     State(ops): State<IndexOperations>,
-    Path(key): Path<String>,
+    Path(IndexPath { key }): Path<IndexPath>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -69,47 +215,52 @@ async fn index(
 async fn reindex(
     State(ops): State<IndexOperations>,
     DigitJson(body): DigitJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReindexResponse>, ApiError> {
     let request: ReindexRequest = parse(&body)?;
     let started = ops.reindex(request, caller(&body).as_deref()).await?;
     let total = started.total.unwrap_or(0);
-    Ok(Json(json!({
-        "responseInfo": ResponseInfo::from_request(None, ResponseStatus::Successful),
-        "url": started.url,
-        "totalRecordsToBeIndexed": total,
-        "estimatedTime": estimated_time(total),
-        "message": "Please hit the 'url' after the estimated time to see the reindexed data.",
-        "jobId": started.job_id,
-    })))
+    Ok(Json(ReindexResponse {
+        response_info: ResponseInfo::from_request(None, ResponseStatus::Successful),
+        url: started.url,
+        total_records_to_be_indexed: total,
+        estimated_time: estimated_time(total),
+        message: "Please hit the 'url' after the estimated time to see the reindexed data.".into(),
+        job_id: started.job_id,
+    }))
 }
 
 async fn legacy_index(
     State(ops): State<IndexOperations>,
     DigitJson(body): DigitJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LegacyIndexResponse>, ApiError> {
     let request: LegacyIndexRequest = parse(&body)?;
     let started = ops.legacy_index(request, caller(&body).as_deref()).await?;
-    Ok(Json(json!({
-        "responseInfo": ResponseInfo::from_request(None, ResponseStatus::Successful),
-        "url": started.url,
-        "message": "Please hit the 'url' after some time to see the indexed data.",
-        "jobId": started.job_id,
-    })))
+    Ok(Json(LegacyIndexResponse {
+        response_info: ResponseInfo::from_request(None, ResponseStatus::Successful),
+        url: started.url,
+        message: "Please hit the 'url' after some time to see the indexed data.".into(),
+        job_id: started.job_id,
+    }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Job search criteria; none: the newest jobs.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct JobSearch {
+    /// Jobs requested for this tenant.
     tenant_id: Option<String>,
+    /// Jobs with these ids.
     #[serde(default)]
     job_ids: Vec<String>,
+    /// Most jobs answered (default and most: 100).
+    #[schemars(range(min = 1, max = 100))]
     limit: Option<i64>,
 }
 
 async fn search_jobs(
     State(ops): State<IndexOperations>,
     DigitJson(body): DigitJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IndexJobResponse>, ApiError> {
     let criteria: JobSearch = parse(&body)?;
     let limit = criteria.limit.unwrap_or(MAX_JOBS);
     if !(1..=MAX_JOBS).contains(&limit) {
@@ -125,10 +276,10 @@ async fn search_jobs(
     )
     .await
     .map_err(IndexerError::from)?;
-    Ok(Json(json!({
-        "ResponseInfo": ResponseInfo::from_request(None, ResponseStatus::Successful),
-        "IndexJobs": found,
-    })))
+    Ok(Json(IndexJobResponse {
+        response_info: ResponseInfo::from_request(None, ResponseStatus::Successful),
+        index_jobs: found,
+    }))
 }
 
 /// Any JSON body, malformed ones answered in the DIGIT error shape like [`DigitJson`]'s.

@@ -40,6 +40,31 @@ pub struct SummaryRequest {
     pub request_info: Option<RequestInfo>,
 }
 
+/// Filters of the summary, every one optional (absent or `null`); unknown keys are ignored.
+/// (Documentation only: the body is read field by field by `parse_request`.)
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SummaryBody {
+    /// A tenant id such as `pg.citya` (its tenants' figures); empty or absent: every tenant.
+    #[schemars(length(max = 256))]
+    tenant_id: Option<String>,
+    /// From, epoch ms (inclusive), at most `toDate`.
+    #[schemars(range(min = 0, max = 253_402_300_799_999_i64))]
+    from_date: Option<i64>,
+    /// To, epoch ms (inclusive).
+    #[schemars(range(min = 0, max = 253_402_300_799_999_i64))]
+    to_date: Option<i64>,
+    /// One SLA in hours (above 0, at most 87600) for every complaint instead of each
+    /// complaint's own `slaHours`.
+    #[schemars(range(max = 87_600.0), extend("exclusiveMinimum" = 0))]
+    sla_hours: Option<f64>,
+    /// Echoed in `ResponseInfo` (also read as `requestInfo`; ignored when it is not a
+    /// `RequestInfo`).
+    #[serde(rename = "RequestInfo")]
+    request_info: Option<RequestInfo>,
+}
+
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

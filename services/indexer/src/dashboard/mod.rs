@@ -15,11 +15,11 @@ pub mod queries;
 pub use error::{codes, DashboardError};
 pub use handler::SummaryRequest;
 
-use axum::routing::{get, post};
-use axum::Router;
 use digit_core::{ResponseInfo, ResponseStatus};
 use digit_runtime::Platform;
 use digit_service::config::{ConfigError, Env, EnvVar};
+use digit_service::openapi::{document, get_with, post_with, TransformOperation};
+use digit_service::{ApiRouter, Documented};
 use elasticsearch::{Elasticsearch, SearchParts};
 use queries::{ComplaintOptions, Complaints, Exchange, FundsSummary, Interval, Payments, SlaRule};
 use serde::Serialize;
@@ -225,7 +225,7 @@ pub fn valid_sla_hours(hours: f64) -> bool {
 }
 
 /// The answer of `_summary`: every figure of the page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Upstream's envelope, echoing the request's `RequestInfo` when it sent one.
@@ -392,25 +392,95 @@ fn es_reason(body: &str) -> String {
         .unwrap_or_else(|| body.chars().take(200).collect())
 }
 
-/// The dashboard's routes under `context_path`: the page, its two assets, the API.
-pub fn router(dashboard: Arc<Dashboard>, context_path: &str) -> Router {
+/// The dashboard's routes under `context_path` (the page, its two assets, the API),
+/// documented but not finished: [`crate::router`] finishes them with the index operations'
+/// into the one document of the context.
+pub fn routes(dashboard: Arc<Dashboard>, context_path: &str) -> ApiRouter {
     let base = format!("{}/dashboard", context_path.trim_end_matches('/'));
-    Router::new()
-        .route(&base, get(handler::page))
-        .route(&format!("{base}/assets/dashboard.js"), get(handler::script))
-        .route(&format!("{base}/assets/dashboard.css"), get(handler::style))
-        .route(&format!("{base}/v1/_summary"), post(handler::summary))
+    ApiRouter::new()
+        .api_route(
+            &base,
+            get_with(handler::page, |o| {
+                text(
+                    o.tag("Dashboard").summary("The dashboard page"),
+                    "text/html",
+                    "The page (vanilla JS drawing SVG; it calls `v1/_summary` only)",
+                )
+            }),
+        )
+        .api_route(
+            &format!("{base}/assets/dashboard.js"),
+            get_with(handler::script, |o| {
+                text(
+                    o.tag("Dashboard").summary("The page's script"),
+                    "text/javascript",
+                    "The script",
+                )
+            }),
+        )
+        .api_route(
+            &format!("{base}/assets/dashboard.css"),
+            get_with(handler::style, |o| {
+                text(
+                    o.tag("Dashboard").summary("The page's style sheet"),
+                    "text/css",
+                    "The style sheet",
+                )
+            }),
+        )
+        .api_route(
+            &format!("{base}/v1/_summary"),
+            post_with(handler::summary, |o| {
+                crate::api::json_body::<handler::SummaryBody>(
+                    o.tag("Dashboard").summary(
+                        "Every figure of the dashboard (Elasticsearch aggregations), \
+                         for a tenant and date range",
+                    ),
+                    "Optional filters; an empty body asks for every tenant and date",
+                    false,
+                )
+            }),
+        )
         .with_state(dashboard)
+}
+
+/// A `200` whose body is text of `media_type` (assets embedded in the binary).
+fn text<'a>(
+    op: TransformOperation<'a>,
+    media_type: &str,
+    description: &str,
+) -> TransformOperation<'a> {
+    op.response_with::<200, String, _>(|r| {
+        let mut r = r.description(description);
+        let content = std::mem::take(&mut r.inner().content);
+        r.inner().content = content
+            .into_iter()
+            .map(|(_, media)| (media_type.to_owned(), media))
+            .collect();
+        r
+    })
+}
+
+/// The dashboard alone, with its own document at `<context_path>/openapi.json` (a dashboard
+/// served without the index operations, e.g. in tests).
+pub fn router(dashboard: Arc<Dashboard>, context_path: &str) -> Documented {
+    let routes = routes(dashboard, context_path);
+    document(
+        "Indexer dashboard",
+        "Figures of complaints, payments, funds and exchange messages from the indexes the \
+         indexer writes.",
+        &[context_path.trim_end_matches('/')],
+        routes,
+    )
 }
 
 /// The dashboard of the running indexer: settings and the Elasticsearch URL from the
 /// platform's environment.
-pub fn routes(platform: &Platform) -> anyhow::Result<Router> {
+pub fn from_platform(platform: &Platform) -> anyhow::Result<Arc<Dashboard>> {
     let settings = DashboardSettings::from_env(&platform.env)?;
     let client = crate::elasticsearch(&platform.env)?.client().clone();
     let context_path = &platform.settings.context_path;
-    let dashboard = Arc::new(Dashboard::new(client, settings, context_path));
-    Ok(router(dashboard, context_path))
+    Ok(Arc::new(Dashboard::new(client, settings, context_path)))
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ impl Filter {
 }
 
 /// Bucket width of a time series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Interval {
     /// Calendar days (UTC).
@@ -242,7 +242,7 @@ pub fn hours_to_ms(hours: f64) -> i64 {
 }
 
 /// How a complaint's SLA is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "rule", rename_all = "camelCase")]
 pub enum SlaRule {
     /// Each complaint's own `slaHours` (its type's SLA from MDMS); `default_hours` for a
@@ -446,7 +446,7 @@ pub fn exchange_query(filter: &Filter, terms_size: u32) -> Value {
 // ---------------------------------------------------------------------------- figures
 
 /// One bucket of a breakdown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Bucket {
     /// The value (status, department, …).
     pub key: String,
@@ -456,7 +456,7 @@ pub struct Bucket {
 
 /// Counts by the values of one field: the largest buckets, the documents in further
 /// buckets (`other`) and those without the field (`missing`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Breakdown {
     /// Σ buckets + other + missing.
     pub total: u64,
@@ -469,7 +469,7 @@ pub struct Breakdown {
 }
 
 /// One point of a time series.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Point {
     /// Bucket start, epoch ms (UTC).
     pub key: i64,
@@ -480,7 +480,7 @@ pub struct Point {
 }
 
 /// A time series.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Series {
     /// Bucket width.
     pub interval: Interval,
@@ -491,7 +491,7 @@ pub struct Series {
 }
 
 /// SLA figures of complaints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Sla {
     /// The rule used (`"rule": "perComplaint", "defaultHours"` or `"rule": "fixed", "hours"`).
@@ -512,7 +512,7 @@ pub struct Sla {
 }
 
 /// Resolution time of closed complaints: avg(lastModifiedTime) − avg(createdTime).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Resolution {
     /// Closed complaints with both times.
@@ -524,7 +524,7 @@ pub struct Resolution {
 }
 
 /// Complaint figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Complaints {
     /// Complaints in the selection.
@@ -548,7 +548,7 @@ pub struct Complaints {
 }
 
 /// A count with its amounts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Amounts {
     /// Documents.
@@ -560,7 +560,7 @@ pub struct Amounts {
 }
 
 /// A status with its count and amounts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AmountBucket {
     /// The status.
@@ -571,7 +571,7 @@ pub struct AmountBucket {
 }
 
 /// Payment instructions or disbursements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Payments {
     /// Everything selected.
@@ -586,7 +586,7 @@ pub struct Payments {
 }
 
 /// Sanctioned, allocated and available amounts of some sanctions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Funds {
     /// Sanctions.
@@ -600,7 +600,7 @@ pub struct Funds {
 }
 
 /// The funds of one program and head of account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FundsRow {
     /// Program code (`None`: sanctions without one).
@@ -614,7 +614,7 @@ pub struct FundsRow {
 }
 
 /// Funds per program and head of account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FundsSummary {
     /// The exchange code shown as head of account.
@@ -629,7 +629,7 @@ pub struct FundsSummary {
 }
 
 /// Messages through the exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Exchange {
     /// Messages selected.

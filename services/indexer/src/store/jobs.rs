@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 /// Job kinds (upstream `typeOfJob`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobKind {
     /// `_reindex`.
@@ -23,7 +23,7 @@ impl JobKind {
 }
 
 /// One job as the search answers it (upstream `IndexJob` field names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IndexJob {
     /// Job id.
