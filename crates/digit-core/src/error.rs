@@ -114,6 +114,8 @@ pub mod codes {
     pub const INVALID_SEARCH_CRITERIA: &str = "INVALID_SEARCH_CRITERIA";
     /// The body exceeds the configured limit.
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// A text value holds the NUL character (`\u0000`), which no DIGIT store accepts.
+    pub const INVALID_CHARACTER: &str = "INVALID_CHARACTER";
 }
 
 #[cfg(test)]

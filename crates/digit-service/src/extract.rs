@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 /// - empty body, or a body that is not a JSON object → `MissingJsonException`;
 /// - invalid JSON → `JsonParseException` with the parser's message;
 /// - no `RequestInfo` (or `requestInfo`) object → `MissingJsonException`;
+/// - a text value (or key) holding the NUL character → `INVALID_CHARACTER` naming its path
+///   (Postgres refuses `\u0000` in text: without this check it became a 500);
 /// - a field of the wrong type → `JsonMappingException`,
 ///   `Failed to parse field - <path>. Expected type is <…>`.
 #[derive(Debug, Clone)]
@@ -94,7 +96,54 @@ pub fn parse_envelope<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> 
             "RequestInfo is missing or is not an object in the request body",
         ));
     }
+    reject_nul(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| mapping_error(&e))
+}
+
+/// `INVALID_CHARACTER` (400) when any string or key of `value` holds the NUL character, naming
+/// the first one's path (`Service.description`, `items[2]`). For handlers that parse raw
+/// bodies themselves; [`DigitJson`] applies it to every envelope.
+pub fn reject_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    fn find(value: &serde_json::Value, path: &mut String) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = find(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let found = k.contains('\0') || find(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    if find(value, &mut path) {
+        let at = if path.is_empty() { "." } else { path.as_str() };
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            vec![ErrorDetail::new(
+                codes::INVALID_CHARACTER,
+                format!("Field {at} contains the NUL character (\\u0000), which is not allowed"),
+            )
+            .with_params(vec![at.to_owned()])],
+        ));
+    }
+    Ok(())
 }
 
 /// Maps a typed deserialization failure to `JsonMappingException` naming the field.

@@ -32,6 +32,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryCriteria<
 pub fn parse_criteria<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in form_pairs(query) {
+        if k.contains('\0') || v.contains('\0') {
+            return Err(ApiError::new(
+                http::StatusCode::BAD_REQUEST,
+                vec![ErrorDetail::new(
+                    codes::INVALID_CHARACTER,
+                    format!("Query parameter {k} contains the NUL character, which is not allowed"),
+                )
+                .with_params(vec![k])],
+            ));
+        }
         params.entry(k).or_default().push(v);
     }
     T::deserialize(ParamsDeserializer {

@@ -336,6 +336,35 @@ async fn every_envelope_failure_is_a_digit_400() {
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["ids"], json!(["a", "b"]));
+    // The NUL character in a body value or key, or in a query parameter: 400, never a 500
+    // from the database.
+    let (s, b) = post_json(
+        &app,
+        path,
+        json!({"RequestInfo": auth, "Thing": {"tenantId": "pg.citya", "count": 1, "note": "a\u{0}b"}}),
+    )
+    .await;
+    assert_digit_error(s, &b, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
+    assert_eq!(b["Errors"][0]["params"], json!(["Thing.note"]), "{b}");
+    let (s, b) = post_json(
+        &app,
+        path,
+        json!({"RequestInfo": auth, "Thing": {"tenantId": "pg.citya", "count": 1, "tags": [{"a\u{0}": 1}]}}),
+    )
+    .await;
+    assert_digit_error(s, &b, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
+    assert_eq!(
+        b["Errors"][0]["params"],
+        json!(["Thing.tags[0].a\u{0}"]),
+        "{b}"
+    );
+    let (s, b) = post_json(
+        &app,
+        "/svc/v1/thing/_search?tenantId=pg.citya&ids=a%00b",
+        json!({"RequestInfo": auth}),
+    )
+    .await;
+    assert_digit_error(s, &b, StatusCode::BAD_REQUEST, "INVALID_CHARACTER");
     // Unknown route.
     let (s, b) = post_json(&app, "/svc/v1/nothing", json!({})).await;
     assert_digit_error(s, &b, StatusCode::NOT_FOUND, "ResourceNotFoundException");
