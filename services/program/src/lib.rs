@@ -128,15 +128,17 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     }
     service::dispatch::register_relay(&platform, &service, producer.clone())?;
     service::intake::register_consumer(&platform, &service, producer.clone())?;
-    let routes = api::router(&platform.settings.context_path, service);
+    // The OpenAPI documents (`<context>/openapi.json`, `<context>/docs`) are open.
+    let documented = api::router(&platform.settings.context_path, service);
     let routes = if open {
-        routes
+        documented.into_router()
     } else {
-        platform.protect(routes)
+        documented.protected(|r| platform.protect(r))
     };
     Ok(match masters(&platform, producer).await? {
         // Always behind the gate: their audit names the authenticated caller.
-        Some(masters) => routes.merge(platform.protect(digit_ifix_masters::api::router(masters))),
+        Some(masters) => routes
+            .merge(digit_ifix_masters::api::router(masters).protected(|r| platform.protect(r))),
         None => routes,
     })
 }

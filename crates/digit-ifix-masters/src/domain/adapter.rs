@@ -58,7 +58,7 @@ pub mod codes {
 }
 
 /// `Department`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Department {
     /// Id (assigned).
@@ -85,7 +85,7 @@ pub struct Department {
 }
 
 /// `Expenditure`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Expenditure {
     /// Id (assigned).
@@ -115,7 +115,7 @@ pub struct Expenditure {
 pub const EXPENDITURE_TYPES: [&str; 2] = ["Scheme", "Non-Scheme"];
 
 /// `Project`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// Id (assigned).
@@ -145,7 +145,7 @@ pub struct Project {
 }
 
 /// Department/expenditure search criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeCriteria {
     /// Ids.
@@ -163,7 +163,7 @@ pub struct CodeCriteria {
 }
 
 /// Project search criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectCriteria {
     /// Ids.

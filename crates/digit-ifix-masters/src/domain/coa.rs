@@ -29,7 +29,7 @@ pub mod codes {
 }
 
 /// `ChartOfAccount`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChartOfAccount {
     /// Id (assigned).
@@ -89,7 +89,7 @@ pub struct ChartOfAccount {
 }
 
 /// `COASearchCriteria`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CoaCriteria {
     /// Ids.

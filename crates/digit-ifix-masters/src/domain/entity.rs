@@ -54,7 +54,7 @@ pub mod codes {
 }
 
 /// `DepartmentHierarchyLevel`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HierarchyLevel {
     /// Id (assigned).
@@ -81,7 +81,7 @@ pub struct HierarchyLevel {
 }
 
 /// `DepartmentHierarchyLevelSearchCriteria`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HierarchyCriteria {
     /// Ids.
@@ -98,11 +98,12 @@ pub struct HierarchyCriteria {
     pub label: Option<String>,
     /// Depth.
     #[serde(default, deserialize_with = "digit_core::lenient::opt_i64")]
+    #[schemars(with = "Option<super::LenientI64>")]
     pub level: Option<i64>,
 }
 
 /// `DepartmentEntity`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DepartmentEntity {
     /// Id (assigned).
@@ -122,6 +123,7 @@ pub struct DepartmentEntity {
     pub name: Option<String>,
     /// Depth in the department's hierarchy (a level that exists).
     #[serde(default, deserialize_with = "digit_core::lenient::opt_i64")]
+    #[schemars(with = "Option<super::LenientI64>")]
     pub hierarchy_level: Option<i64>,
     /// Audit (assigned).
     #[serde(default)]
@@ -132,7 +134,7 @@ pub struct DepartmentEntity {
 }
 
 /// `DepartmentEntitySearchCriteria`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityCriteria {
     /// Ids.
@@ -152,6 +154,7 @@ pub struct EntityCriteria {
     pub name: Option<String>,
     /// Depth (a number or, as upstream binds it, a string).
     #[serde(default, deserialize_with = "digit_core::lenient::opt_i64")]
+    #[schemars(with = "Option<super::LenientI64>")]
     pub hierarchy_level: Option<i64>,
     /// Answer each match as the chain from its root down to it.
     #[serde(default)]
@@ -159,7 +162,7 @@ pub struct EntityCriteria {
 }
 
 /// One node of a `getAncestry` answer: the entity and the one child on the path down.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AncestryNode {
     /// Id.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// `requestHeader`. Only `userInfo` matters to the server, and the server ignores it: the
 /// caller is who the gate authenticated (in gateway mode the gate read it from here).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestHeader {
     /// Client time (epoch; any JSON number or string upstream accepts is kept as given).
@@ -31,7 +31,7 @@ pub struct RequestHeader {
 }
 
 /// `requestHeader.userInfo`: iFIX's user (roles and tenants as plain lists).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HeaderUserInfo {
     /// User uuid.
@@ -75,7 +75,7 @@ impl HeaderUserInfo {
 pub const STATUS_SUCCESSFUL: &str = "successful";
 
 /// `responseHeader`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResponseHeader {
     /// Echo of `requestHeader.ts`.
@@ -161,6 +161,38 @@ impl<'de> Deserialize<'de> for Link {
             }
             _ => Err(D::Error::custom("a link is an id or an object with one")),
         }
+    }
+}
+
+/// Both read forms (a plain id, or an object naming it); answers carry the plain id.
+impl schemars::JsonSchema for Link {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Link".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A linked id, or an object naming it (`childId`, `departmentEntityId`, `locationId` or `id`) with `status` (false removes the link); answers carry the plain id.",
+            "anyOf": [
+                { "type": "string" },
+                {
+                    "type": "object",
+                    "properties": {
+                        "childId": { "type": "string" },
+                        "departmentEntityId": { "type": "string" },
+                        "locationId": { "type": "string" },
+                        "id": { "type": "string" },
+                        "status": { "type": ["boolean", "null"] }
+                    },
+                    "anyOf": [
+                        { "required": ["childId"] },
+                        { "required": ["departmentEntityId"] },
+                        { "required": ["locationId"] },
+                        { "required": ["id"] }
+                    ]
+                }
+            ]
+        })
     }
 }
 

@@ -44,7 +44,7 @@ fn duplicate_entity() -> MastersError {
 }
 
 /// An answer of the entity search: plain entities, or their ancestry trees.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum EntitySearchResult {
     /// `getAncestry` false.

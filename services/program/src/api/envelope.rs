@@ -476,6 +476,89 @@ pub fn parse_search<T: DeserializeOwned>(
     Ok((header, criteria))
 }
 
+/// The wire form of `header` as `parse_header` reads it (only describes the schema):
+/// the five fields bean validation requires, text fields as strings (numbers and booleans
+/// are taken as their text), `message_ts` a Java `long`, `message_type` and `action` in any
+/// case (they must be the URL's), `is_msg_encrypted` a boolean or `"true"`.
+pub struct HeaderIn;
+
+impl schemars::JsonSchema for HeaderIn {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RequestHeaderIn".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let message_type = generator.subschema_for::<MessageType>();
+        let action = generator.subschema_for::<Action>();
+        let ts = generator.subschema_for::<Option<crate::domain::model::JavaLong>>();
+        let text = serde_json::json!({ "type": ["string", "number", "boolean"] });
+        let optional_text = serde_json::json!({ "type": ["string", "number", "boolean", "null"] });
+        schemars::json_schema!({
+            "type": "object",
+            "description": "The iFIX message header (`message_type` and `action` are read in any case and must be the URL's)",
+            "properties": {
+                "message_id": text,
+                "message_ts": ts,
+                "message_type": message_type,
+                "action": action,
+                "sender_id": text,
+                "sender_uri": optional_text,
+                "receiver_id": text,
+                "is_msg_encrypted": { "type": ["boolean", "string", "null"] }
+            },
+            "required": ["message_id", "message_type", "action", "sender_id", "receiver_id"]
+        })
+    }
+}
+
+/// A create/update/reply body as [`parse_write`] reads it, `{signature, header, message}`
+/// with `message` a `T` (only describes the schema).
+pub struct WriteBody<T>(std::marker::PhantomData<T>);
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for WriteBody<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Request", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let header = generator.subschema_for::<HeaderIn>();
+        let message = generator.subschema_for::<T>();
+        schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "signature": { "type": ["string", "null"] },
+                "header": header,
+                "message": message
+            },
+            "required": ["header", "message"]
+        })
+    }
+}
+
+/// A search body as [`parse_search`] reads it, `{header, message}` with `message` the
+/// criteria `T` (only describes the schema).
+pub struct SearchBody<T>(std::marker::PhantomData<T>);
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for SearchBody<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Request", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let header = generator.subschema_for::<HeaderIn>();
+        let message = generator.subschema_for::<T>();
+        schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "signature": { "type": ["string", "null"] },
+                "header": header,
+                "message": message
+            },
+            "required": ["header", "message"]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -20,7 +20,7 @@ pub use digit_core::participant::{Action, MessageType};
 /// The message header (§1.4). Parsed by `api::envelope` (upstream's coercions), written
 /// back as received apart from what the pipelines change (`message_id`, `message_ts`,
 /// `updateUri`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RequestHeader {
     /// Sender's message id (upstream overwrites it with the entity id in answers).
     pub message_id: String,
@@ -41,7 +41,7 @@ pub struct RequestHeader {
 }
 
 /// `{status_code, status_message}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Status {
     /// The status; `None` when the client sent none.
     pub status_code: Option<StatusCode>,
@@ -73,7 +73,7 @@ impl Status {
 }
 
 /// `status_code` values (§1.6), exact case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StatusCode {
     /// RECEIVED
@@ -128,7 +128,7 @@ impl StatusCode {
 }
 
 /// `allocation_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AllocationType {
     /// Adds to the sanction's allocated and available amounts.
     #[serde(rename = "ALLOCATION")]
@@ -150,7 +150,7 @@ impl AllocationType {
 
 /// The eight exchange codes every entity carries (`ExchangeCode`, §1.5.1), after `id` and
 /// `type` and before `status` on the wire.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExchangeCodes {
     /// Function segment.
     #[serde(default)]
@@ -179,7 +179,8 @@ pub struct ExchangeCodes {
 }
 
 /// A program (§1.5.2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(transform = with_codes)]
 pub struct Program {
     /// UUID (client may supply).
     #[serde(default)]
@@ -211,9 +212,11 @@ pub struct Program {
     pub description: Option<String>,
     /// Start (≥ 1).
     #[serde(default, deserialize_with = "java_long")]
+    #[schemars(with = "Option<JavaLong>")]
     pub start_date: i64,
     /// End (0 = none).
     #[serde(default, deserialize_with = "java_long")]
+    #[schemars(with = "Option<JavaLong>")]
     pub end_date: i64,
     /// Free JSON.
     #[serde(default)]
@@ -228,7 +231,8 @@ pub struct Program {
 
 /// A sanction (§1.5.3): the parent envelope carries the children, only children are stored.
 /// Unlike upstream, the balances are visible (§5 item 18); they are never read from input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(transform = with_codes, transform = with_balances)]
 pub struct Sanction {
     /// UUID.
     #[serde(default)]
@@ -273,7 +277,8 @@ pub struct Sanction {
 }
 
 /// An allocation or deduction (§1.5.4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(transform = with_codes)]
 pub struct Allocation {
     /// UUID.
     #[serde(default)]
@@ -318,7 +323,7 @@ pub struct Allocation {
 }
 
 /// A payee (§1.5.5). Name, phone and address are encrypted at rest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Individual {
     /// Name (required, ≥ 2).
     #[serde(default)]
@@ -338,7 +343,8 @@ pub struct Individual {
 }
 
 /// A disbursement (§1.5.5): a parent (one payment) with one child per payee line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(transform = with_codes)]
 pub struct Disbursement {
     /// UUID.
     #[serde(default)]
@@ -395,7 +401,7 @@ pub struct Disbursement {
 }
 
 /// The envelope of every create/update/reply (§1.4): `message` is a JSON object here.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Envelope<T> {
     /// Opaque, passed through.
     pub signature: Option<String>,
@@ -403,6 +409,85 @@ pub struct Envelope<T> {
     pub header: RequestHeader,
     /// The entity.
     pub message: T,
+}
+
+/// Adds the exchange codes to an entity's schema, after `type` as on the wire: they are
+/// read from the same object by [`fill_codes`] (the field skips deserializing, so the
+/// derived schema leaves them out).
+fn with_codes(schema: &mut schemars::Schema) {
+    let codes = schemars::schema_for!(ExchangeCodes);
+    let Some(code_props) = codes.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    let Some(props) = schema
+        .as_object_mut()
+        .and_then(|o| o.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut with = serde_json::Map::new();
+    for (k, v) in std::mem::take(props) {
+        let after_type = k == "type";
+        with.insert(k, v);
+        if after_type {
+            with.extend(code_props.clone());
+        }
+    }
+    for (k, v) in code_props {
+        with.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    *props = with;
+}
+
+/// Adds a sanction's balances (answered, never read) to its schema.
+fn with_balances(schema: &mut schemars::Schema) {
+    let Some(props) = schema
+        .as_object_mut()
+        .and_then(|o| o.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (key, description) in [
+        (
+            "allocated_amount",
+            "Σ allocations − Σ deductions (answered, never read).",
+        ),
+        (
+            "available_amount",
+            "Allocated − disbursed + refunds (answered, never read).",
+        ),
+    ] {
+        props.insert(
+            key.to_owned(),
+            serde_json::json!({
+                "description": description,
+                "type": ["number", "null"],
+                "readOnly": true
+            }),
+        );
+    }
+}
+
+/// The wire form of a `java_long` field: an integer or a string holding one (missing,
+/// null or blank: 0); answers carry the integer. Only describes the schema.
+pub struct JavaLong;
+
+impl schemars::JsonSchema for JavaLong {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JavaLong".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An integer, or a string holding one (missing, null or blank: 0)",
+            "anyOf": [
+                { "type": "integer", "format": "int64" },
+                { "type": "string", "pattern": "^\\s*([+-]?[0-9]+)?\\s*$" }
+            ]
+        })
+    }
 }
 
 /// A Java `long`: a number or a numeric string; null is 0.

@@ -5,7 +5,7 @@ use super::model::{RequestHeader, StatusCode};
 use serde::{Deserialize, Serialize};
 
 /// `pagination` of a search (§1.5.6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Pagination {
     /// Page size (default 20, at most the configured maximum).
     #[serde(default)]
@@ -25,7 +25,7 @@ pub struct Pagination {
 }
 
 /// `ASC` / `DESC`, exact case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SortOrder {
     /// Ascending.
     #[serde(rename = "ASC")]
@@ -36,7 +36,7 @@ pub enum SortOrder {
 }
 
 /// Program search criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProgramSearch {
     /// Program ids.
     #[serde(default)]
@@ -62,7 +62,7 @@ pub struct ProgramSearch {
 }
 
 /// Sanction search criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SanctionSearch {
     /// Sanction ids.
     #[serde(default)]
@@ -79,7 +79,7 @@ pub struct SanctionSearch {
 }
 
 /// Allocation search criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllocationSearch {
     /// Allocation ids.
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct AllocationSearch {
 }
 
 /// Disbursement search criteria.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DisburseSearch {
     /// Disbursement ids (parents or children).
     #[serde(default)]
@@ -123,7 +123,7 @@ pub struct DisburseSearch {
 
 /// A search answer: `{header, <plural>: [...]}`. `pagination` is ours (with `total_count`);
 /// upstream sends none.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SearchResponse<T: Serialize> {
     /// The request header, unchanged.
     pub header: RequestHeader,
@@ -135,7 +135,7 @@ pub struct SearchResponse<T: Serialize> {
 }
 
 /// The list of a search answer under its plural key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub enum SearchItems<T: Serialize> {
     /// `programs`
     #[serde(rename = "programs")]
