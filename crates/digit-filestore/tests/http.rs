@@ -91,7 +91,7 @@ async fn upload_list_and_fetch() {
         .await
         .unwrap();
     let (fs, dir) = filestore(&db, 1024).await;
-    let app = api::router(fs);
+    let app = api::router(fs).routes;
     let (status, body) = upload(
         &app,
         "",
@@ -190,7 +190,7 @@ async fn every_limit_refuses_the_whole_upload() {
         .await
         .unwrap();
     let (fs, dir) = filestore(&db, 64).await;
-    let app = api::router(fs);
+    let app = api::router(fs).routes;
     let big = vec![b'x'; 65];
     let cases: Vec<Vec<Part<'_>>> = vec![
         vec![("file", Some("a.png"), Some("image/png"), PNG)],

@@ -16,21 +16,23 @@
 //!   userType, roleCodes[], pageSize}` → `{responseInfo, user: [...]}`, behind the gate; a
 //!   citizen finds only itself.
 
-use crate::login::{user_details, Login, LoginError, Tokens, UserSearch};
+use crate::login::{user_details, Login, LoginError, Tokens, UserDetails, UserSearch};
+use aide::openapi::{MediaType, ReferenceOr, RequestBody, SchemaObject, SecurityRequirement};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use base64::Engine as _;
-use digit_core::ErrorDetail;
+use digit_core::{ErrorDetail, ErrorResponse};
 use digit_kafka::Producer;
 use digit_service::gate::RequestContext;
 use digit_service::jwt::TokenVerifier;
-use digit_service::ApiError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use digit_service::openapi::{document, post_with, TransformOperation};
+use digit_service::{ApiError, ApiRouter, Documented};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Token path.
@@ -48,32 +50,255 @@ struct UserApi {
     verifier: Option<Arc<TokenVerifier>>,
 }
 
-/// The routes (`verifier` checks the tokens `_details` and `_logout` receive). With a
-/// `producer` and the login's citizen OTPs, also user-otp's `_send` and
-/// `/user/citizen/_create` ([`crate::citizen_api`]).
-pub fn router(login: Login, verifier: Option<TokenVerifier>, producer: Option<Producer>) -> Router {
+/// The contexts the document is served under (`<context>/openapi.json`, `<context>/docs`).
+pub const DOC_CONTEXTS: [&str; 2] = ["/user", "/user-otp"];
+
+/// The routes (`verifier` checks the tokens `_details` and `_logout` receive) and their
+/// OpenAPI document. With a `producer` and the login's citizen OTPs, also user-otp's `_send`
+/// and `/user/citizen/_create` ([`crate::citizen_api`]), in the same document.
+pub fn router(
+    login: Login,
+    verifier: Option<TokenVerifier>,
+    producer: Option<Producer>,
+) -> Documented {
     let citizen = match (producer, login.otps().cloned()) {
-        (Some(producer), Some(otps)) => {
-            crate::citizen_api::router(login.clone(), otps, producer, token_answer)
-        }
-        _ => Router::new(),
+        (Some(producer), Some(otps)) => Some(crate::citizen_api::router(
+            login.clone(),
+            otps,
+            producer,
+            token_answer,
+        )),
+        _ => None,
     };
-    Router::new()
-        .route(TOKEN_PATH, post(token))
-        .route(DETAILS_PATH, post(details))
-        .route(LOGOUT_PATH, post(logout))
-        .route(SEARCH_PATH, post(search))
+    let mut routes = ApiRouter::new()
+        .api_route(TOKEN_PATH, post_with(token, document_token))
+        .api_route(
+            DETAILS_PATH,
+            post_with(details, |o| {
+                open(o)
+                    .tag("Users")
+                    .summary("The user of an access token (`?access_token=`; open)")
+            }),
+        )
+        .api_route(
+            LOGOUT_PATH,
+            post_with(logout, |o| {
+                open(o).tag("Users").summary(
+                    "Log out: revoke the refresh tokens of the access token's user \
+                     (`?access_token=`; open)",
+                )
+            }),
+        )
+        .api_route(
+            SEARCH_PATH,
+            post_with(search, |o| {
+                json_body::<UserSearchBody>(
+                    o,
+                    false,
+                    "Optional: the criteria beside `RequestInfo` (a body that is not a JSON \
+                     object searches without criteria)",
+                )
+                .tag("Users")
+                .summary("Search users (a citizen finds only itself; at most 100)")
+            }),
+        )
         .with_state(UserApi {
             login,
             verifier: verifier.map(Arc::new),
-        })
-        .merge(citizen)
+        });
+    if let Some(citizen) = citizen {
+        routes = routes.merge(citizen);
+    }
+    document(
+        "Users",
+        "egov-user and user-otp in standalone mode: login (OAuth2 password and refresh \
+         grants), token details and logout, user search, citizens' OTPs and registration.",
+        &DOC_CONTEXTS,
+        routes,
+    )
+}
+
+/// `/user/_search`'s body: the criteria, beside the `RequestInfo` (read and ignored here).
+#[derive(Debug, schemars::JsonSchema)]
+#[allow(dead_code)] // Describes the body the handler reads as JSON.
+struct UserSearchBody {
+    /// Envelope (the gate reads it; the search ignores it).
+    #[serde(rename = "RequestInfo")]
+    request_info: Option<digit_core::RequestInfo>,
+    /// The criteria.
+    #[serde(flatten)]
+    criteria: UserSearch,
+}
+
+/// Marks the operation open: no token needed (its path is in the open-endpoint list).
+pub(crate) fn open(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    op.inner_mut().security = vec![SecurityRequirement::new()];
+    op
+}
+
+fn media(json_schema: schemars::Schema) -> MediaType {
+    MediaType {
+        schema: Some(SchemaObject {
+            json_schema,
+            example: None,
+            external_docs: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// Documents a request body of type `T` under `content_type`.
+fn body<'a, T: schemars::JsonSchema>(
+    mut op: TransformOperation<'a>,
+    content_type: &str,
+    required: bool,
+    description: &str,
+) -> TransformOperation<'a> {
+    let json_schema = aide::generate::in_context(|ctx| ctx.schema.subschema_for::<T>());
+    op.inner_mut().request_body = Some(ReferenceOr::Item(RequestBody {
+        description: Some(description.to_owned()),
+        content: IndexMap::from_iter([(content_type.to_owned(), media(json_schema))]),
+        required,
+        extensions: IndexMap::default(),
+    }));
+    op
+}
+
+/// Documents a JSON request body of type `T` (for handlers that read the raw bytes).
+pub(crate) fn json_body<'a, T: schemars::JsonSchema>(
+    op: TransformOperation<'a>,
+    required: bool,
+    description: &str,
+) -> TransformOperation<'a> {
+    body::<T>(op, "application/json", required, description)
+}
+
+fn document_token(op: TransformOperation<'_>) -> TransformOperation<'_> {
+    body::<TokenForm>(
+        open(op),
+        "application/x-www-form-urlencoded",
+        true,
+        "`grant_type=password` with `username`, `password`, `tenantId` (and `userType`, \
+         `EMPLOYEE` by default), or `grant_type=refresh_token` with `refresh_token`",
+    )
+    .tag("Users")
+    .summary("Log in or refresh a token (OAuth2; form body, HTTP Basic client)")
+    .description(
+        "The client authenticates with HTTP Basic, `Authorization: Basic \
+         base64(<client id>:<secret>)` (egov's `egov-user-client` with an empty secret by \
+         default); no bearer token. Errors are OAuth2's, as Spring answers them, except \
+         those of the gate in front (a JSON body that does not parse, a body over the \
+         limit), which are DIGIT envelopes.",
+    )
+    .response_with::<200, Json<TokenResponse>, _>(|r| r.description("The token pair and its user"))
+    .response_with::<400, Json<TokenError>, _>(|r| {
+        r.description(
+            "`invalid_grant` (bad credentials, locked account, bad refresh token), \
+             `unsupported_grant_type`, `invalid_request` (a missing parameter); or the \
+             gate's envelope for an unparsable JSON body",
+        )
+    })
+    .response_with::<401, Json<OAuthError>, _>(|r| {
+        r.description("Missing or unknown Basic client (`unauthorized`)")
+    })
+    .response_with::<500, Json<TokenError>, _>(|r| {
+        r.description("`server_error`: the login could not be processed")
+    })
+    .default_response_with::<Json<ErrorResponse>, _>(|r| {
+        r.description("Any other error of the gate (413 …) in the DIGIT envelope")
+    })
+}
+
+/// An OAuth2 error, as Spring answers it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct OAuthError {
+    /// `invalid_grant`, `unsupported_grant_type`, `invalid_request`, `unauthorized`,
+    /// `server_error`.
+    pub error: String,
+    /// What went wrong.
+    pub error_description: String,
+}
+
+/// A `/user/oauth/token` error: OAuth2's, or the gate's DIGIT envelope.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum TokenError {
+    /// The login's.
+    OAuth(OAuthError),
+    /// The gate's.
+    Digit(ErrorResponse),
+}
+
+/// A login: the token pair and its user.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TokenResponse {
+    /// The access token (a JWT).
+    pub access_token: String,
+    /// `bearer`.
+    pub token_type: String,
+    /// The refresh token (opaque).
+    pub refresh_token: String,
+    /// Lifetime of the access token, seconds.
+    pub expires_in: i64,
+    /// The requested scope (`read` by default).
+    pub scope: String,
+    /// egov-user's snake-case response info.
+    #[serde(rename = "ResponseInfo")]
+    pub response_info: TokenResponseInfo,
+    /// The user.
+    #[serde(rename = "UserRequest")]
+    pub user_request: UserDetails,
+}
+
+/// The token answer's `ResponseInfo` (snake case, as egov-user sends it).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TokenResponseInfo {
+    /// Empty.
+    pub api_id: String,
+    /// Empty.
+    pub ver: String,
+    /// Empty.
+    pub ts: String,
+    /// Empty.
+    pub res_msg_id: String,
+    /// Empty.
+    pub msg_id: String,
+    /// `Access Token generated successfully`.
+    pub status: String,
+}
+
+/// A `{status}` response info.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct StatusInfo {
+    /// E.g. `successful`.
+    pub status: String,
+}
+
+/// `/user/_logout`'s answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct LogoutResponse {
+    /// `{"status": "Logout successfully"}`.
+    #[serde(rename = "ResponseInfo")]
+    pub response_info: StatusInfo,
+}
+
+/// `/user/_search`'s answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct UserSearchResponse {
+    /// `{"status": "successful"}` (lower-case key, as egov-user).
+    #[serde(rename = "responseInfo")]
+    pub response_info: StatusInfo,
+    /// The users found.
+    pub user: Vec<UserDetails>,
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
         status,
-        Json(json!({"error": error, "error_description": description})),
+        Json(OAuthError {
+            error: error.to_owned(),
+            error_description: description.to_owned(),
+        }),
     )
         .into_response()
 }
@@ -129,29 +354,59 @@ fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The token form (every field a string; an empty one counts as missing).
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[schemars(transform = form_fields)]
 struct TokenForm {
+    /// `password` or `refresh_token`.
     grant_type: Option<String>,
+    /// User name (password grant).
     username: Option<String>,
+    /// Password, or a citizen's login OTP (password grant).
     password: Option<String>,
+    /// Tenant (password grant).
     #[serde(rename = "tenantId")]
     tenant_id: Option<String>,
+    /// `EMPLOYEE` (default), `CITIZEN` or `SYSTEM` (password grant).
     #[serde(rename = "userType")]
     user_type: Option<String>,
+    /// The refresh token (refresh grant).
     refresh_token: Option<String>,
+    /// Echoed back (`read` by default).
     scope: Option<String>,
 }
 
+/// A form has no nulls: every field of [`TokenForm`] is an optional string.
+fn form_fields(schema: &mut schemars::Schema) {
+    let properties = schema
+        .as_object_mut()
+        .and_then(|s| s.get_mut("properties"))
+        .and_then(Value::as_object_mut);
+    for field in properties.into_iter().flat_map(|p| p.values_mut()) {
+        if let Some(field) = field.as_object_mut() {
+            field.insert("type".into(), "string".into());
+            field.remove("default");
+        }
+    }
+}
+
 pub(crate) fn token_answer(t: Tokens, scope: &str) -> Response {
-    Json(json!({
-        "access_token": t.access_token,
-        "token_type": "bearer",
-        "refresh_token": t.refresh_token,
-        "expires_in": t.expires_in,
-        "scope": scope,
-        "ResponseInfo": {"api_id": "", "ver": "", "ts": "", "res_msg_id": "", "msg_id": "", "status": "Access Token generated successfully"},
-        "UserRequest": user_details(&t.user),
-    }))
+    Json(TokenResponse {
+        access_token: t.access_token,
+        token_type: "bearer".into(),
+        refresh_token: t.refresh_token,
+        expires_in: t.expires_in,
+        scope: scope.to_owned(),
+        response_info: TokenResponseInfo {
+            api_id: String::new(),
+            ver: String::new(),
+            ts: String::new(),
+            res_msg_id: String::new(),
+            msg_id: String::new(),
+            status: "Access Token generated successfully".into(),
+        },
+        user_request: user_details(&t.user),
+    })
     .into_response()
 }
 
@@ -205,8 +460,9 @@ async fn token(State(api): State<UserApi>, headers: HeaderMap, body: Bytes) -> R
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct AccessTokenQuery {
+    /// The access token (a missing or invalid one is `400 InvalidAccessTokenException`).
     access_token: Option<String>,
 }
 
@@ -233,7 +489,7 @@ fn verify(api: &UserApi, q: &AccessTokenQuery) -> Result<digit_core::UserInfo, A
 async fn details(
     State(api): State<UserApi>,
     Query(q): Query<AccessTokenQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserDetails>, ApiError> {
     let user = verify(&api, &q)?;
     Ok(Json(user_details(&user)))
 }
@@ -241,23 +497,25 @@ async fn details(
 async fn logout(
     State(api): State<UserApi>,
     Query(q): Query<AccessTokenQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LogoutResponse>, ApiError> {
     let user = verify(&api, &q)?;
     let uuid = user.uuid.clone().unwrap_or_default();
     api.login
         .logout(&uuid)
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(
-        json!({"ResponseInfo": {"status": "Logout successfully"}}),
-    ))
+    Ok(Json(LogoutResponse {
+        response_info: StatusInfo {
+            status: "Logout successfully".into(),
+        },
+    }))
 }
 
 async fn search(
     State(api): State<UserApi>,
     ctx: Option<Extension<RequestContext>>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserSearchResponse>, ApiError> {
     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut criteria: UserSearch = serde_path_to_error_free(&value)?;
     let caller = ctx.and_then(|c| c.0.user.clone());
@@ -274,10 +532,12 @@ async fn search(
         .search(&criteria, limit)
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let users: Vec<Value> = users.iter().map(user_details).collect();
-    Ok(Json(
-        json!({"responseInfo": {"status": "successful"}, "user": users}),
-    ))
+    Ok(Json(UserSearchResponse {
+        response_info: StatusInfo {
+            status: "successful".into(),
+        },
+        user: users.iter().map(user_details).collect(),
+    }))
 }
 
 /// The criteria are the body's top-level fields beside `RequestInfo`.

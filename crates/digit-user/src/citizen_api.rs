@@ -11,6 +11,7 @@
 //!
 //! Both are open endpoints (no token), as upstream's gateway whitelists them.
 
+use crate::api::{json_body, open, TokenResponse};
 use crate::embedded::now_ms;
 use crate::login::{Login, Tokens};
 use crate::otp::{OtpError, OtpPurpose, Otps};
@@ -18,12 +19,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
-use axum::{Json, Router};
-use digit_core::ErrorDetail;
+use axum::Json;
+use digit_core::{ErrorDetail, RequestInfo, ResponseInfo};
 use digit_kafka::Producer;
-use digit_service::ApiError;
-use serde::Deserialize;
+use digit_service::openapi::post_with;
+use digit_service::{ApiError, ApiRouter};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// user-otp's send path.
@@ -41,17 +42,37 @@ struct CitizenApi {
     answer: fn(Tokens, &str) -> Response,
 }
 
-/// The routes; OTPs are kept by `otps` and their SMS messages published with `producer`.
-/// `answer` renders a login.
+/// The routes, documented (the caller finishes them into its document with its own routes);
+/// OTPs are kept by `otps` and their SMS messages published with `producer`. `answer`
+/// renders a login.
 pub(crate) fn router(
     login: Login,
     otps: Otps,
     producer: Producer,
     answer: fn(Tokens, &str) -> Response,
-) -> Router {
-    Router::new()
-        .route(OTP_SEND_PATH, post(send))
-        .route(CITIZEN_CREATE_PATH, post(create_citizen))
+) -> ApiRouter {
+    ApiRouter::new()
+        .api_route(
+            OTP_SEND_PATH,
+            post_with(send, |o| {
+                json_body::<OtpSendRequest>(open(o), true, "The OTP request")
+                    .tag("Citizens")
+                    .summary(
+                        "Send a citizen an OTP by SMS (register, login or password reset; open)",
+                    )
+            }),
+        )
+        .api_route(
+            CITIZEN_CREATE_PATH,
+            post_with(create_citizen, |o| {
+                json_body::<CitizenCreateRequest>(open(o), true, "The citizen to register")
+                    .tag("Citizens")
+                    .summary("Register a citizen with its register OTP and log it in (open)")
+                    .response_with::<200, Json<TokenResponse>, _>(|r| {
+                        r.description("The new citizen's login, as `/user/oauth/token` answers")
+                    })
+            }),
+        )
         .with_state(CitizenApi {
             login,
             otps,
@@ -76,14 +97,41 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `/user-otp/v1/_send`'s body.
+#[derive(Debug, schemars::JsonSchema)]
+#[allow(dead_code)] // Describes the body the handler reads as JSON.
+struct OtpSendRequest {
+    /// Envelope (optional here).
+    #[serde(rename = "RequestInfo")]
+    request_info: Option<RequestInfo>,
+    /// The OTP to send.
+    otp: OtpBody,
+}
+
+/// The OTP request.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct OtpBody {
+    /// 10-digit mobile number (mandatory).
     mobile_number: Option<String>,
+    /// Tenant (mandatory).
     tenant_id: Option<String>,
+    /// `register`, `login` or `passwordreset` (mandatory).
     #[serde(rename = "type")]
     purpose: Option<String>,
+    /// `CITIZEN` by default.
     user_type: Option<String>,
+}
+
+/// `/user-otp/v1/_send`'s answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct OtpSendResponse {
+    /// Always null, as user-otp answers.
+    #[serde(rename = "ResponseInfo")]
+    pub response_info: Option<ResponseInfo>,
+    /// Always true (failures are errors).
+    #[serde(rename = "isSuccessful")]
+    pub is_successful: bool,
 }
 
 /// Indian mobile numbers, as user-otp and egov-user validate them.
@@ -117,7 +165,10 @@ fn message(purpose: OtpPurpose, otp: &str) -> String {
     }
 }
 
-async fn send(State(api): State<CitizenApi>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn send(
+    State(api): State<CitizenApi>,
+    body: Bytes,
+) -> Result<Json<OtpSendResponse>, ApiError> {
     let value = body_json(&body)?;
     let Some(otp) = value.get("otp").filter(|o| o.is_object()) else {
         return Err(bad("OTP.REQUEST_MANDATORY", "The otp object is mandatory"));
@@ -216,18 +267,41 @@ async fn send(State(api): State<CitizenApi>, body: Bytes) -> Result<Json<Value>,
         ));
     }
     tracing::info!(purpose = purpose.as_str(), "OTP sent.");
-    Ok(Json(json!({"ResponseInfo": null, "isSuccessful": true})))
+    Ok(Json(OtpSendResponse {
+        response_info: None,
+        is_successful: true,
+    }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `/user/citizen/_create`'s body (`User`, or `user`).
+#[derive(Debug, schemars::JsonSchema)]
+#[allow(dead_code)] // Describes the body the handler reads as JSON.
+struct CitizenCreateRequest {
+    /// Envelope (optional here).
+    #[serde(rename = "RequestInfo")]
+    request_info: Option<RequestInfo>,
+    /// The citizen (also read as `user`).
+    #[serde(rename = "User")]
+    user: CitizenBody,
+}
+
+/// The citizen to register.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CitizenBody {
+    /// Name (mandatory, at most 100 characters).
     name: Option<String>,
+    /// The 10-digit mobile number (or `userName`, or `mobileNumber`).
     username: Option<String>,
+    /// The 10-digit mobile number.
     user_name: Option<String>,
+    /// The 10-digit mobile number.
     mobile_number: Option<String>,
+    /// The register OTP (mandatory when registration requires one).
     otp_reference: Option<String>,
+    /// Tenant (mandatory; the citizen is registered at its state).
     tenant_id: Option<String>,
+    /// E-mail.
     email_id: Option<String>,
 }
 

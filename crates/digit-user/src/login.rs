@@ -520,7 +520,7 @@ impl Login {
 }
 
 /// `/user/_search` criteria (upstream's `UserSearchCriteria` names).
-#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSearch {
     /// Uuids.
@@ -549,19 +549,72 @@ pub struct UserSearch {
     pub page_size: Option<i64>,
 }
 
-/// Upstream's `CustomUserDetails` / `UserRequest` shape of a user.
-pub fn user_details(u: &UserInfo) -> serde_json::Value {
-    let roles: Vec<serde_json::Value> = u
-        .roles
-        .iter()
-        .map(
-            |r: &Role| serde_json::json!({"name": r.name, "code": r.code, "tenantId": r.tenant_id}),
-        )
-        .collect();
-    serde_json::json!({
-        "id": u.id, "uuid": u.uuid, "userName": u.user_name, "name": u.name,
-        "mobileNumber": u.mobile_number, "emailId": u.email_id, "locale": null,
-        "type": u.user_type.map(|t| t.as_str()), "roles": roles, "active": true,
-        "tenantId": u.tenant_id, "permanentCity": null,
-    })
+/// Upstream's `CustomUserDetails` / `UserRequest` shape of a user (every field sent, nulls
+/// included).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDetails {
+    /// Numeric id.
+    pub id: Option<i64>,
+    /// Uuid.
+    pub uuid: Option<String>,
+    /// User name (a citizen's mobile number).
+    pub user_name: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// Mobile number.
+    pub mobile_number: Option<String>,
+    /// E-mail.
+    pub email_id: Option<String>,
+    /// Always null here.
+    pub locale: Option<String>,
+    /// `EMPLOYEE`, `CITIZEN` or `SYSTEM`.
+    #[serde(rename = "type")]
+    pub user_type: Option<String>,
+    /// Roles.
+    pub roles: Vec<RoleDetails>,
+    /// Always true.
+    pub active: bool,
+    /// Tenant.
+    pub tenant_id: Option<String>,
+    /// Always null here.
+    pub permanent_city: Option<String>,
+}
+
+/// A role of [`UserDetails`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDetails {
+    /// Display name.
+    pub name: Option<String>,
+    /// Code, e.g. `GRO`.
+    pub code: String,
+    /// Tenant the role is valid for.
+    pub tenant_id: Option<String>,
+}
+
+/// The [`UserDetails`] of `u`.
+pub fn user_details(u: &UserInfo) -> UserDetails {
+    UserDetails {
+        id: u.id,
+        uuid: u.uuid.clone(),
+        user_name: u.user_name.clone(),
+        name: u.name.clone(),
+        mobile_number: u.mobile_number.clone(),
+        email_id: u.email_id.clone(),
+        locale: None,
+        user_type: u.user_type.map(|t| t.as_str().to_owned()),
+        roles: u
+            .roles
+            .iter()
+            .map(|r: &Role| RoleDetails {
+                name: r.name.clone(),
+                code: r.code.clone(),
+                tenant_id: r.tenant_id.clone(),
+            })
+            .collect(),
+        active: true,
+        tenant_id: u.tenant_id.clone(),
+        permanent_city: None,
+    }
 }

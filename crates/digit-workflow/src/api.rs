@@ -11,43 +11,126 @@ use crate::model::{
 };
 use crate::SearchCriteria;
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use digit_core::response::ResponseStatus;
 use digit_core::{ErrorDetail, RequestInfo, RequestInfoWrapper, ResponseInfo};
-use digit_service::{ApiError, DigitJson, QueryCriteria};
+use digit_service::openapi::{document, post_with};
+use digit_service::{ApiError, ApiRouter, DigitJson, Documented, QueryCriteria};
 use serde::Deserialize;
 
 /// The context path upstream serves under.
 pub const CONTEXT: &str = "/egov-workflow-v2/egov-wf";
 
-/// Every workflow route (full paths), over `workflow`. Put the auth gate in front of it.
-pub fn router(workflow: Workflow) -> Router {
+/// The context path of the document (`<context>/openapi.json`, `<context>/docs`).
+pub const DOC_CONTEXT: &str = "/egov-workflow-v2";
+
+/// Every workflow route (full paths), over `workflow`, and their OpenAPI document. Put the
+/// auth gate in front of the routes (`Documented::protected`); the document routes are open.
+pub fn router(workflow: Workflow) -> Documented {
     let p = |s: &str| format!("{CONTEXT}{s}");
-    Router::new()
-        .route(&p("/process/_transition"), post(transition))
-        .route(&p("/process/_search"), post(search))
-        .route(&p("/process/_count"), post(count))
-        .route(&p("/process/_statuscount"), post(status_count))
-        .route(&p("/process/_nearingslacount"), post(nearing_sla_count))
-        .route(&p("/escalate/_search"), post(escalated_search))
-        .route(&p("/businessservice/_create"), post(create_v1))
-        .route(&p("/businessservice/_update"), post(update_v1))
-        .route(
+    let routes = ApiRouter::new()
+        .api_route(
+            &p("/process/_transition"),
+            post_with(transition, |o| {
+                o.tag("Process instances")
+                    .summary("Take actions on applications (one process instance each)")
+            }),
+        )
+        .api_route(
+            &p("/process/_search"),
+            post_with(search, |o| {
+                o.tag("Process instances")
+                    .summary("Search process instances (latest per application unless history)")
+            }),
+        )
+        .api_route(
+            &p("/process/_count"),
+            post_with(count, |o| {
+                o.tag("Process instances")
+                    .summary("Count applications (a bare integer)")
+            }),
+        )
+        .api_route(
+            &p("/process/_statuscount"),
+            post_with(status_count, |o| {
+                o.tag("Process instances").summary(
+                    "Applications per status (a bare array); criteria in the body or the query",
+                )
+            }),
+        )
+        .api_route(
+            &p("/process/_nearingslacount"),
+            post_with(nearing_sla_count, |o| {
+                o.tag("Process instances")
+                    .summary("Applications nearing their SLA (a bare integer)")
+            }),
+        )
+        .api_route(
+            &p("/escalate/_search"),
+            post_with(escalated_search, |o| {
+                o.tag("Process instances")
+                    .summary("Search auto-escalated applications")
+            }),
+        )
+        .api_route(
+            &p("/businessservice/_create"),
+            post_with(create_v1, |o| {
+                o.tag("Business services")
+                    .summary("Create business services")
+            }),
+        )
+        .api_route(
+            &p("/businessservice/_update"),
+            post_with(update_v1, |o| {
+                o.tag("Business services")
+                    .summary("Update business services")
+            }),
+        )
+        .api_route(
             &p("/businessservice/_search"),
-            post(search_business_services_v1),
+            post_with(search_business_services_v1, |o| {
+                o.tag("Business services")
+                    .summary("Search business services of a tenant")
+            }),
         )
-        .route(&p("/businessservice/v2/_create"), post(create_v2))
-        .route(&p("/businessservice/v2/_update"), post(update_v2))
-        .route(
+        .api_route(
+            &p("/businessservice/v2/_create"),
+            post_with(create_v2, |o| {
+                o.tag("Business services")
+                    .summary("Create business services (v2)")
+            }),
+        )
+        .api_route(
+            &p("/businessservice/v2/_update"),
+            post_with(update_v2, |o| {
+                o.tag("Business services")
+                    .summary("Update business services (v2)")
+            }),
+        )
+        .api_route(
             &p("/businessservice/v2/_search"),
-            post(search_business_services_v2),
+            post_with(search_business_services_v2, |o| {
+                o.tag("Business services")
+                    .summary("Search business services of a tenant (v2)")
+            }),
         )
-        .route(
+        .api_route(
             &p("/auto/{business_service}/_escalate"),
-            post(auto_escalate),
+            post_with(auto_escalate, |o| {
+                o.tag("Escalation").summary(
+                    "Auto-escalate the business service's applications past their SLA \
+                     (a bare ResponseInfo)",
+                )
+            }),
         )
-        .with_state(workflow)
+        .with_state(workflow);
+    document(
+        "Workflow",
+        "egov-workflow-v2: business services (state machines), transitions of applications \
+         and their process instances, SLA counts and auto-escalation.",
+        &[DOC_CONTEXT],
+        routes,
+    )
 }
 
 fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {
@@ -92,10 +175,12 @@ async fn count(
 }
 
 /// `{RequestInfo, ProcessInstanceSearchCriteria?}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct StatusCountBody {
+    /// Envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
     request_info: RequestInfo,
+    /// Criteria; when given, they replace the query string's.
     #[serde(rename = "ProcessInstanceSearchCriteria", default)]
     criteria: Option<SearchCriteria>,
 }
@@ -189,11 +274,13 @@ async fn update_v2(
 }
 
 /// `businessservice/_search` criteria.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct BusinessServiceCriteria {
+    /// Tenant (mandatory); state-level definitions are found from a city tenant.
     #[serde(default)]
     tenant_id: Option<String>,
+    /// Business service codes (repeated or comma-separated); all when empty.
     #[serde(default)]
     business_services: Vec<String>,
 }
@@ -237,9 +324,16 @@ async fn search_business_services_v2(
     search_business_services(wf, criteria, &body.request_info, true).await
 }
 
+/// The `auto/{business_service}/_escalate` path parameter.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct EscalatePath {
+    /// Business service code, e.g. `PGR`.
+    business_service: String,
+}
+
 async fn auto_escalate(
     State(wf): State<Workflow>,
-    Path(business_service): Path<String>,
+    Path(EscalatePath { business_service }): Path<EscalatePath>,
     DigitJson(body): DigitJson<RequestInfoWrapper>,
 ) -> Result<Json<Option<ResponseInfo>>, ApiError> {
     let moved = wf

@@ -73,7 +73,7 @@ pub static WORKFLOW_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/workfl
 pub const INTERNAL_MAX_LIMIT: i64 = 10_000;
 
 /// `process/_search` criteria (query parameters, upstream names).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchCriteria {
     /// Tenant (mandatory).

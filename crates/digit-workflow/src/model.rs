@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A workflow definition: the states of one kind of application and the actions between them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BusinessService {
     /// Tenant the definition belongs to (the state tenant for state-level definitions).
@@ -43,7 +43,7 @@ pub struct BusinessService {
 }
 
 /// One state of a business service.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
     /// Server-generated id; process instances refer to states by it.
@@ -97,7 +97,7 @@ impl State {
 }
 
 /// An action from one state to another, allowed to some roles.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Action {
     /// Server-generated id.
@@ -143,8 +143,9 @@ impl Action {
 }
 
 /// A document attached to a transition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "WorkflowDocument")]
 pub struct Document {
     /// Server-generated id.
     #[serde(default)]
@@ -170,7 +171,7 @@ pub struct Document {
 }
 
 /// One transition of one application (one row of `eg_wf_processinstance_v2`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessInstance {
     /// Server-generated id.
@@ -245,7 +246,7 @@ impl ProcessInstance {
 }
 
 /// `{RequestInfo, ProcessInstances}` — the transition request and the Kafka payload.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessInstanceRequest {
     /// Envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
@@ -256,7 +257,7 @@ pub struct ProcessInstanceRequest {
 }
 
 /// `{ResponseInfo, ProcessInstances, totalCount}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessInstanceResponse {
     /// Response envelope (null on search, as upstream).
     #[serde(rename = "ResponseInfo", default)]
@@ -270,7 +271,7 @@ pub struct ProcessInstanceResponse {
 }
 
 /// `{RequestInfo, BusinessServices}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BusinessServiceRequest {
     /// Envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
@@ -281,7 +282,7 @@ pub struct BusinessServiceRequest {
 }
 
 /// `{ResponseInfo, BusinessServices}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BusinessServiceResponse {
     /// Envelope.
     #[serde(rename = "ResponseInfo", default)]
@@ -292,7 +293,7 @@ pub struct BusinessServiceResponse {
 }
 
 /// One row of `_statuscount`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusCount {
     /// Applications in the status.
     pub count: i64,

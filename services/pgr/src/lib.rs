@@ -116,7 +116,8 @@ pub const NEEDS: Needs = Needs {
 /// a remote workflow), which in-process callers (tests) can drive directly.
 #[derive(Debug)]
 pub struct Assembled {
-    /// The complaint routes (and the embedded workflow API), behind the auth gate.
+    /// The complaint routes (and the embedded workflow, user and filestore APIs), behind the
+    /// auth gate, with their open OpenAPI documents (`<context>/openapi.json`, `/docs`).
     pub routes: Router,
     /// The embedded engine the routes use.
     pub workflow: Option<digit_workflow::Workflow>,
@@ -146,7 +147,9 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
     )
     .await
     .context("commit watcher")?;
+    // Business routes (behind the gate) and their open OpenAPI document routes.
     let mut routes = Router::new();
+    let mut docs = Router::new();
     let mut engine = None;
     let remote_workflow = digit_workflow::RemoteWorkflow::from_env(env, &platform.metrics)
         .context("remote workflow")?;
@@ -162,7 +165,9 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
                 commits.clone(),
             )
             .await?;
-            routes = routes.merge(digit_workflow::api::router(embedded.clone()));
+            let workflow_api = digit_workflow::api::router(embedded.clone());
+            routes = routes.merge(workflow_api.routes);
+            docs = docs.merge(workflow_api.docs);
             engine = Some(embedded.clone());
             register_auto_escalation(&platform, env, &embedded)?;
             Arc::new(embedded)
@@ -217,7 +222,9 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         settings,
         notifier: Some(notifier),
     };
-    routes = routes.merge(api::router(&platform.settings.context_path, pgr));
+    let pgr_api = api::router(&platform.settings.context_path, pgr);
+    routes = routes.merge(pgr_api.routes);
+    docs = docs.merge(pgr_api.docs);
     // Standalone, the users are ours: egov-user's login, details and search paths.
     if env.get(&digit_user::USER_HOST).is_none() {
         let login = digit_user::login::Login::new(
@@ -244,16 +251,16 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
             otp_settings,
         ));
         let verifier = digit_service::jwt::TokenVerifier::from_settings(&platform.settings).ok();
-        routes = routes.merge(digit_user::api::router(
-            login,
-            verifier,
-            Some(producer_for_users),
-        ));
+        let user_api = digit_user::api::router(login, verifier, Some(producer_for_users));
+        routes = routes.merge(user_api.routes);
+        docs = docs.merge(user_api.docs);
     }
     // Complaint attachments: the filestore (egov-filestore's paths).
     let filestore =
         digit_filestore::Filestore::from_env(env, platform.pool.clone()).context("filestore")?;
-    routes = routes.merge(digit_filestore::api::router(filestore));
+    let filestore_api = digit_filestore::api::router(filestore);
+    routes = routes.merge(filestore_api.routes);
+    docs = docs.merge(filestore_api.docs);
     // Health paths of the embedded platform pieces (no token, as every /health).
     let mut health = Router::new()
         .route("/filestore/health", axum::routing::get(digit_runtime::up))
@@ -265,7 +272,7 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         );
     }
     Ok(Assembled {
-        routes: platform.protect(routes).merge(health),
+        routes: platform.protect(routes).merge(health).merge(docs),
         workflow: engine,
     })
 }

@@ -55,7 +55,7 @@ async fn a_transition_after_one_never_persisted_is_pending() {
     );
     // The production gate (JWT + the shipped role-actions) of a platform on the same database.
     let platform = platform_with_mdms(&pgr::INFO, pgr::NEEDS, &stack.db, vec![], mdms).await;
-    let app = platform.protect(digit_workflow::api::router(engine));
+    let app = platform.protect(digit_workflow::api::router(engine).routes);
     let transition = |who: digit_core::UserInfo, pi: Value| {
         let app = app.clone();
         async move {

@@ -4,28 +4,73 @@
 use crate::domain::model::{CountResponse, SearchCriteria, ServiceRequest, ServiceResponse};
 use crate::service::Pgr;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use digit_core::response::ResponseStatus;
 use digit_core::{RequestInfo, RequestInfoWrapper, ResponseInfo};
-use digit_service::{ApiError, DigitJson, QueryCriteria};
+use digit_service::openapi::{document, post_with};
+use digit_service::{ApiError, ApiRouter, DigitJson, Documented, QueryCriteria};
 
 /// Upstream's constant `egov.complaints.category`.
 const COMPLAINT_TYPES: i64 = 13;
 
-/// The complaint routes under `context` (e.g. `/pgr-services`).
-pub fn router(context: &str, pgr: Pgr) -> Router {
-    let mut router = Router::new();
+/// The complaint routes under `context` (e.g. `/pgr-services`) and their OpenAPI document.
+pub fn router(context: &str, pgr: Pgr) -> Documented {
+    let mut routes = ApiRouter::new();
     for base in ["request", "requests"] {
         let p = |s: &str| format!("{context}/v2/{base}/{s}");
-        router = router
-            .route(&p("_create"), post(create))
-            .route(&p("_update"), post(update))
-            .route(&p("_search"), post(search))
-            .route(&p("_count"), post(count))
-            .route(&p("_plainsearch"), post(plain_search));
+        // The plural base is the seed's role-action spelling of the same endpoints.
+        let alias = if base == "requests" {
+            " (plural alias)"
+        } else {
+            ""
+        };
+        let summary = |s: &str| format!("{s}{alias}");
+        routes = routes
+            .api_route(
+                &p("_create"),
+                post_with(create, |o| {
+                    o.tag("Complaints").summary(&summary(
+                        "File a complaint (its workflow starts with APPLY)",
+                    ))
+                }),
+            )
+            .api_route(
+                &p("_update"),
+                post_with(update, |o| {
+                    o.tag("Complaints")
+                        .summary(&summary("Take a workflow action on a complaint"))
+                }),
+            )
+            .api_route(
+                &p("_search"),
+                post_with(search, |o| {
+                    o.tag("Complaints").summary(&summary(
+                        "Search complaints with their workflow and the tenant's statistics",
+                    ))
+                }),
+            )
+            .api_route(
+                &p("_count"),
+                post_with(count, |o| {
+                    o.tag("Complaints")
+                        .summary(&summary("Count the complaints matching the criteria"))
+                }),
+            )
+            .api_route(
+                &p("_plainsearch"),
+                post_with(plain_search, |o| {
+                    o.tag("Complaints").summary(&summary(
+                        "Search complaints across tenants, without the workflow",
+                    ))
+                }),
+            );
     }
-    router.with_state(pgr)
+    document(
+        "PGR",
+        "pgr-services: citizen complaints (public grievance redressal) and their workflow.",
+        &[context],
+        routes.with_state(pgr),
+    )
 }
 
 fn ok(ri: &RequestInfo) -> Option<ResponseInfo> {

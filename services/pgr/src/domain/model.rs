@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `{RequestInfo, service, workflow}` — create/update body and the Kafka payload.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceRequest {
     /// Envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo", default)]
@@ -23,7 +23,7 @@ pub struct ServiceRequest {
 }
 
 /// A complaint.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     /// Always true (not editable).
@@ -91,7 +91,7 @@ impl Service {
 }
 
 /// The complainant as PGR shows it (upstream's PGR `User`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Citizen {
     /// Numeric id.
@@ -152,7 +152,7 @@ impl From<UserInfo> for Citizen {
 }
 
 /// Where the problem is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     /// Forced to the service's tenant.
@@ -206,7 +206,7 @@ pub struct Address {
 }
 
 /// A boundary (only `code` is stored).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Boundary {
     /// Code (required).
@@ -233,7 +233,7 @@ pub struct Boundary {
 }
 
 /// Coordinates.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GeoLocation {
     /// Latitude.
@@ -248,7 +248,7 @@ pub struct GeoLocation {
 }
 
 /// An attachment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Document {
     /// Server id.
@@ -269,7 +269,7 @@ pub struct Document {
 }
 
 /// The workflow step of a request, and the workflow view attached to search results.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Workflow {
     /// Action.
@@ -287,7 +287,7 @@ pub struct Workflow {
 }
 
 /// `{service, workflow}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceWrapper {
     /// The complaint.
     pub service: Service,
@@ -296,7 +296,7 @@ pub struct ServiceWrapper {
 }
 
 /// Create/update/search response.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceResponse {
     /// Lower-case key, as upstream.
     #[serde(rename = "responseInfo")]
@@ -316,7 +316,7 @@ pub struct ServiceResponse {
 }
 
 /// `_count` response.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CountResponse {
     /// Capital R here, as upstream.
     #[serde(rename = "ResponseInfo")]
@@ -326,7 +326,7 @@ pub struct CountResponse {
 }
 
 /// Search criteria (query string; upstream-pgr §2.13).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchCriteria {
     /// Tenant (state level → prefix match).
@@ -400,7 +400,7 @@ impl SearchCriteria {
 }
 
 /// `sortBy` (case-sensitive, as upstream's enum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum SortBy {
     /// Locality code.
     #[serde(rename = "locality")]
@@ -420,7 +420,7 @@ pub enum SortBy {
 }
 
 /// `sortOrder`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum SortOrder {
     /// Ascending.
     #[serde(rename = "ASC")]
