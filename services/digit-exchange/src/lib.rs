@@ -86,8 +86,8 @@ pub fn service(
 }
 
 /// The exchange endpoint (behind its own gate: mixed endpoints, see [`api`]), the registry
-/// management API (behind the platform's gate: admin only), the topics, and the delivery
-/// consumer as a supervised worker.
+/// management API (behind the platform's gate: admin only), their OpenAPI document (open),
+/// the topics, and the delivery consumer as a supervised worker.
 pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
     use anyhow::Context as _;
     let registry = registry::start(&platform).await?;
@@ -117,12 +117,11 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
         .mixed_endpoints
         .extend(api::exchange_paths(&context));
     let gate = digit_service::gate::Gate::new(&gate_settings, None).context("auth settings")?;
-    let exchange = api::router(&context, service)
-        .layer(axum::middleware::from_fn_with_state(
-            gate,
-            digit_service::gate::authenticate,
-        ))
-        .layer(axum::middleware::from_fn(api::normalise_type));
-    let registry_api = platform.protect(registry::api::routes(&context, registry));
-    Ok(exchange.merge(registry_api))
+    Ok(api::router(
+        &context,
+        service,
+        registry,
+        gate,
+        platform.gate.clone(),
+    ))
 }

@@ -120,7 +120,7 @@ pub async fn routes(platform: Platform) -> anyhow::Result<Router> {
 
 /// What [`assemble`] builds.
 pub struct Assembled {
-    /// The protected routes.
+    /// The routes behind the gate, and their OpenAPI document (open).
     pub routes: Router,
     /// The pipelines (tests call them directly).
     pub service: AdapterService,
@@ -172,11 +172,12 @@ pub async fn assemble(
                 async move { runner.run(shutdown).await }
             });
     }
-    let routes = platform.protect(api::router(
+    let routes = api::router(
         &platform.settings.context_path,
         service.clone(),
         scheduler.clone(),
-    ));
+    )
+    .protected(|r| platform.protect(r));
     Ok(Assembled {
         routes,
         service,

@@ -193,6 +193,84 @@ pub fn parse_body(bytes: &[u8]) -> Result<RequestMessage, ApiError> {
     Ok(msg)
 }
 
+/// The body as [`parse_body`] reads it: the canonical form of each field (the coercions of
+/// the module docs — numbers and booleans for strings, a numeric string for `message_ts`,
+/// `"true"` for `is_msg_encrypted`, any case for `message_type` and `action` — are accepted
+/// but not advertised).
+impl schemars::JsonSchema for RequestMessage {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RequestMessage".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let message_type = generator.subschema_for::<ExchangeType>();
+        let action = generator.subschema_for::<Action>();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "An exchange envelope (upstream `RequestMessage`): the entity as a JSON \
+                string in `message`, signed by the originating exchange.",
+            "required": ["header", "message"],
+            "properties": {
+                "signature": {
+                    "type": ["string", "null"],
+                    "description": "Base64 SHA256withRSA over `message` with the sending domain's \
+                        key; required of messages from other domains (verified against their \
+                        registry keys), left out by local services (this exchange signs)."
+                },
+                "header": {
+                    "type": "object",
+                    "description": "The message header (upstream `RequestHeader`).",
+                    "required": ["message_id", "message_type", "action", "sender_id", "receiver_id"],
+                    "properties": {
+                        "message_id": {
+                            "type": "string",
+                            "description": "The sender's message id."
+                        },
+                        "message_ts": {
+                            "type": "integer",
+                            "format": "int64",
+                            "description": "Epoch milliseconds (missing: 0); checked against the \
+                                timestamp window for sealed messages."
+                        },
+                        "message_type": message_type,
+                        "action": action,
+                        "sender_id": {
+                            "type": "string",
+                            "description": "`<service>@<exchange base URL>` of the sender; a \
+                                sender on this exchange's URL is a local service and needs a token."
+                        },
+                        "sender_uri": {
+                            "type": ["string", "null"],
+                            "description": "Passed through, never used for routing."
+                        },
+                        "receiver_id": {
+                            "type": "string",
+                            "description": "`<service>@<exchange base URL>` of the receiver \
+                                (400 `UNKNOWN_RECEIVER` when it cannot be routed)."
+                        },
+                        "is_msg_encrypted": {
+                            "type": "boolean",
+                            "default": false,
+                            "description": "`message` is (to be) encrypted for the receiving domain."
+                        }
+                    }
+                },
+                "message": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "description": "The entity as the text of a JSON object (400 `INVALID_MESSAGE` \
+                        otherwise); ciphertext JSON when `is_msg_encrypted`."
+                },
+                "seal": {
+                    "type": ["string", "null"],
+                    "description": "Our exchanges' seal over the message digest and the header \
+                        (required of `seal_required` peers; upstream exchanges leave it out)."
+                }
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

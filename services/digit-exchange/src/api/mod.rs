@@ -6,23 +6,28 @@
 //! another domain's exchange calls without a token (it authenticates by signature), a
 //! local service with its token, which the gate verifies when present; the handler then
 //! requires it of local senders ([`crate::service::intake`]).
+//!
+//! [`router`] also mounts the registry API and serves the one OpenAPI document of both.
 
 pub mod envelope;
 
 use crate::domain::error::ExchangeError;
-use crate::domain::model::ExchangeType;
+use crate::domain::model::{EchoMessage, ExchangeType, RequestMessage};
+use crate::registry::Registry;
 use crate::service::intake::Caller;
 use crate::service::ExchangeService;
+use aide::openapi::{MediaType, ReferenceOr, RequestBody, SchemaObject, SecurityRequirement};
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::Uri;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Extension, Json, Router};
-use digit_service::gate::RequestContext;
-use digit_service::ApiError;
-use serde_json::Value;
+use digit_service::gate::{authenticate, Gate, RequestContext};
+use digit_service::openapi::{document, post_with, TransformOperation, BEARER};
+use digit_service::{ApiError, ApiRouter};
+use indexmap::IndexMap;
+use serde::Deserialize;
 
 /// The path of one type under `context`.
 pub fn exchange_path(context: &str, t: ExchangeType) -> String {
@@ -37,19 +42,101 @@ pub fn exchange_paths(context: &str) -> Vec<String> {
         .collect()
 }
 
-/// The exchange route under `context` (not yet behind the gate; see [`normalise_type`]).
-pub fn router(context: &str, service: ExchangeService) -> Router {
-    Router::new()
-        .route(&format!("{context}/v1/exchange/{{type}}"), post(exchange))
+/// The exchange route behind `exchange_gate` (a gate with [`exchange_paths`] as mixed
+/// endpoints) and, in front of it, [`normalise_type`]; the registry API
+/// ([`crate::registry::api::routes`]) behind `registry_gate` (the platform's); and their one
+/// OpenAPI document at `{context}/openapi.json` and `{context}/docs`, open.
+pub fn router(
+    context: &str,
+    service: ExchangeService,
+    registry: Registry,
+    exchange_gate: Gate,
+    registry_gate: Gate,
+) -> Router {
+    let exchange = ApiRouter::new()
+        .api_route(
+            &format!("{context}/v1/exchange/{{type}}"),
+            post_with(exchange, |o| {
+                signed_message_body(
+                    o.tag("Exchange")
+                        .summary("Send a message to a service of another domain or of this one")
+                        .description(
+                            "Another domain's exchange calls without a token: its message is \
+                             verified by `signature` (and `seal`) against its registry keys. A \
+                             local service (`sender_id` on this exchange's URL) sends with its \
+                             token and no signature. The message is queued for delivery and \
+                             echoed (200); the receiver's answer comes back later as an \
+                             `on-<type>` message.",
+                        ),
+                )
+            }),
+        )
         .with_state(service)
+        .layer(axum::middleware::from_fn_with_state(
+            exchange_gate,
+            authenticate,
+        ))
+        .layer(axum::middleware::from_fn(normalise_type));
+    let registry = crate::registry::api::routes(context, registry).layer(
+        axum::middleware::from_fn_with_state(registry_gate, authenticate),
+    );
+    document(
+        "DIGIT Exchange",
+        "Signed messages between domains (iFIX exchange): the exchange endpoint of the fourteen \
+         message types, and the registry of the other domains' exchanges and keys (admin).",
+        &[context],
+        exchange.merge(registry),
+    )
+    .into_router()
+}
+
+/// The path parameter: one of the fourteen types, in any case (400 `INVALID_EXCHANGE_TYPE`
+/// otherwise).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(inline)]
+struct TypePath {
+    /// The exchange type (any case); replies are the `on-` types.
+    #[serde(rename = "type")]
+    #[schemars(with = "ExchangeType")]
+    exchange_type: String,
+}
+
+/// The body (read as bytes by the handler, see [`envelope::parse_body`]) as JSON
+/// [`RequestMessage`], and the token as optional (other domains send none).
+fn signed_message_body(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+    let json_schema =
+        aide::generate::in_context(|ctx| ctx.schema.subschema_for::<RequestMessage>());
+    let inner = op.inner_mut();
+    inner.request_body = Some(ReferenceOr::Item(RequestBody {
+        description: Some("The envelope, `message` a JSON string".into()),
+        content: IndexMap::from_iter([(
+            "application/json".into(),
+            MediaType {
+                schema: Some(SchemaObject {
+                    json_schema,
+                    example: None,
+                    external_docs: None,
+                }),
+                ..Default::default()
+            },
+        )]),
+        required: true,
+        extensions: IndexMap::default(),
+    }));
+    let mut bearer = SecurityRequirement::new();
+    bearer.insert(BEARER.to_owned(), Vec::new());
+    inner.security = vec![SecurityRequirement::new(), bearer];
+    op
 }
 
 async fn exchange(
     State(service): State<ExchangeService>,
     ctx: Option<Extension<RequestContext>>,
-    Path(path_type): Path<String>,
+    Path(TypePath {
+        exchange_type: path_type,
+    }): Path<TypePath>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EchoMessage>, ApiError> {
     let path_type = ExchangeType::parse(&path_type).ok_or(ExchangeError::InvalidType(path_type))?;
     let msg = envelope::parse_body(&body)?;
     let caller = Caller {
@@ -57,7 +144,7 @@ async fn exchange(
         correlation_id: ctx.map(|c| c.0.correlation_id).unwrap_or_default(),
     };
     let echo = service.receive(&caller, path_type, msg).await?;
-    Ok(Json(echo.upstream_json()))
+    Ok(Json(EchoMessage::from(echo)))
 }
 
 /// Middleware in front of the gate: `…/v1/exchange/<type>` with the type in any case is

@@ -10,7 +10,7 @@ pub use digit_core::participant::{Action, MessageType as ExchangeType};
 
 /// The message header (§1.4/§2.2), as parsed by `api::envelope` and written back in
 /// upstream's field order (no duplicate `msgEncrypted`; readers ignore unknown keys).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RequestHeader {
     /// The sender's message id.
     pub message_id: String,
@@ -75,6 +75,28 @@ impl RequestMessage {
     }
 }
 
+/// The message as queued, echoed as upstream does: `{signature, header, message}`, no `seal`
+/// (the JSON of `RequestMessage::upstream_json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct EchoMessage {
+    /// Base64 SHA256withRSA over `message` (this exchange's, for a local sender).
+    pub signature: Option<String>,
+    /// The header.
+    pub header: RequestHeader,
+    /// The entity JSON as a string (ciphertext JSON when encrypted).
+    pub message: String,
+}
+
+impl From<RequestMessage> for EchoMessage {
+    fn from(m: RequestMessage) -> Self {
+        Self {
+            signature: m.signature,
+            header: m.header,
+            message: m.message,
+        }
+    }
+}
+
 /// upstream `RequestMessageWrapper`: the value on `exchange-topic` (and on
 /// `exchange-error-queue`), `{"type": <path type>, "message": <RequestMessage>}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +146,28 @@ mod tests {
         assert_eq!(ExchangeType::parse("on-on-program"), None);
         assert_eq!(Action::parse("CREATE"), Some(Action::Create));
         assert_eq!(Action::parse("delete"), None);
+    }
+
+    #[test]
+    fn echo_is_the_upstream_json() {
+        let m = RequestMessage {
+            signature: None,
+            header: RequestHeader {
+                message_id: "1".into(),
+                message_ts: 5,
+                message_type: ExchangeType::OnDisburse,
+                action: Action::Update,
+                sender_id: "program@http://a".into(),
+                sender_uri: Some("http://a/x".into()),
+                receiver_id: "program@http://b".into(),
+                is_msg_encrypted: true,
+            },
+            message: "{}".into(),
+            seal: Some("s".into()),
+        };
+        let echo = serde_json::to_value(EchoMessage::from(m.clone())).unwrap();
+        assert_eq!(echo, m.upstream_json());
+        assert_eq!(echo.to_string(), m.upstream_json().to_string());
     }
 
     #[test]

@@ -16,15 +16,15 @@
 
 use super::{ExchangeServer, Registry, RegistryError, RegistrySearch};
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use digit_core::{RequestInfo, ResponseInfo, ResponseStatus};
 use digit_service::gate::RequestContext;
-use digit_service::{ApiError, DigitJson};
+use digit_service::openapi::post_with;
+use digit_service::{ApiError, ApiRouter, DigitJson};
 use serde::{Deserialize, Serialize};
 
 /// `_create` / `_update` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ServersRequest {
     /// The envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo")]
@@ -35,7 +35,7 @@ pub struct ServersRequest {
 }
 
 /// `_search` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct SearchRequest {
     /// The envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo")]
@@ -50,7 +50,7 @@ pub struct SearchRequest {
 }
 
 /// `_deactivate` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct DeactivateRequest {
     /// The envelope.
     #[serde(rename = "RequestInfo", alias = "requestInfo")]
@@ -60,8 +60,8 @@ pub struct DeactivateRequest {
     pub ids: Vec<String>,
 }
 
-/// Every answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Every answer: the rows concerned, with `ResponseInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServersResponse {
     /// `ResponseInfo` from the request, status `successful`.
     #[serde(rename = "ResponseInfo")]
@@ -71,16 +71,37 @@ pub struct ServersResponse {
     pub servers: Vec<ExchangeServer>,
 }
 
-/// The four routes under `context` (e.g. `/digit-exchange`), not yet behind the gate.
-pub fn routes(context: &str, registry: Registry) -> Router {
+/// The four routes under `context` (e.g. `/digit-exchange`), not yet behind the gate and
+/// not finished: [`crate::api::router`] puts them behind the platform's gate and documents
+/// them with the exchange route (one document per context).
+pub fn routes(context: &str, registry: Registry) -> ApiRouter {
     let context = context.trim_end_matches('/');
-    Router::new()
-        .route(&format!("{context}/v1/registry/_create"), post(create))
-        .route(&format!("{context}/v1/registry/_update"), post(update))
-        .route(&format!("{context}/v1/registry/_search"), post(search))
-        .route(
+    ApiRouter::new()
+        .api_route(
+            &format!("{context}/v1/registry/_create"),
+            post_with(create, |o| {
+                o.tag("Registry")
+                    .summary("Register exchange servers (another domain's URL and public key)")
+            }),
+        )
+        .api_route(
+            &format!("{context}/v1/registry/_update"),
+            post_with(update, |o| {
+                o.tag("Registry").summary("Update exchange servers by id")
+            }),
+        )
+        .api_route(
+            &format!("{context}/v1/registry/_search"),
+            post_with(search, |o| {
+                o.tag("Registry").summary("Search exchange servers")
+            }),
+        )
+        .api_route(
             &format!("{context}/v1/registry/_deactivate"),
-            post(deactivate),
+            post_with(deactivate, |o| {
+                o.tag("Registry")
+                    .summary("Deactivate exchange servers (their keys stop verifying)")
+            }),
         )
         .with_state(registry)
 }

@@ -67,7 +67,7 @@ pub async fn start(platform: &digit_runtime::Platform) -> anyhow::Result<Registr
 
 /// Who created and last changed a row (epoch ms). Written with upstream's snake_case
 /// names; camelCase is accepted on input.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerAudit {
     /// Creator.
     #[serde(default, alias = "createdBy")]
@@ -84,7 +84,7 @@ pub struct ServerAudit {
 }
 
 /// One registry row: upstream's `ExchangeServer` JSON plus `seal_required`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExchangeServer {
     /// Row id (a UUID is generated on create when empty); also the `kid` of messages
     /// encrypted with this key.
@@ -122,7 +122,7 @@ impl ExchangeServer {
 }
 
 /// Search criteria, AND-ed (upstream's `ExchangeServerSearch`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RegistrySearch {
     /// Row ids.
     #[serde(default)]

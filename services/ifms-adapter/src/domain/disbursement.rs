@@ -6,11 +6,11 @@
 use crate::domain::codes::{self, Rule};
 use digit_core::Money;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The payee of a line.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct Individual {
     /// Name.
     #[serde(default)]
@@ -27,15 +27,18 @@ pub struct Individual {
 }
 
 /// A status.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "DisbursementStatus")]
 pub struct Status {
     /// Code.
     #[serde(default)]
     pub status_code: Option<String>,
 }
 
-/// The fields of a disbursement (parent or child) the adapter reads.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The fields of a disbursement (parent or child) the adapter reads; any other field is
+/// kept and echoed.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Disbursement")]
 pub struct Line {
     /// Id.
     #[serde(default)]
@@ -73,6 +76,99 @@ pub struct Line {
     /// Lines (parent).
     #[serde(default)]
     pub children: Option<Vec<Line>>,
+}
+
+/// The body of `/v1/disburse/_create` as [`crate::service::AdapterService::disburse_create`]
+/// reads it (schema only: the body is kept as JSON so that the answer echoes every field).
+#[derive(Debug, Clone, Copy)]
+pub struct DisbursementRequest;
+
+impl schemars::JsonSchema for DisbursementRequest {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DisbursementRequest".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let line = generator.subschema_for::<Line>();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "An iFIX disbursement in the exchange envelope, from the treasury-side \
+                program service (directly, or delivered by the exchange with `message` as JSON \
+                text).",
+            "required": ["header", "message"],
+            "properties": {
+                "signature": {
+                    "type": ["string", "null"],
+                    "description": "Echoed in the answer (the exchange verified it)."
+                },
+                "header": {
+                    "type": "object",
+                    "description": "The iFIX message header, echoed; `sender_id` and \
+                        `receiver_id` must differ.",
+                    "properties": {
+                        "sender_id": { "type": "string" },
+                        "receiver_id": { "type": "string" }
+                    }
+                },
+                "message": {
+                    "description": "The disbursement (parent, its lines in `children`), or its \
+                        JSON text.",
+                    "anyOf": [
+                        line,
+                        { "type": "string", "contentMediaType": "application/json" }
+                    ]
+                }
+            }
+        })
+    }
+}
+
+/// The answer of `/v1/disburse/_create`: the request's envelope with the disbursement's
+/// state written in (see `service::callbacks::disbursement_status`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct DisbursementReply(pub Value);
+
+impl schemars::JsonSchema for DisbursementReply {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DisbursementReply".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let line = generator.subschema_for::<Line>();
+        let status = schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "status_code": {
+                    "type": "string",
+                    "enum": ["INITIATED", "INPROCESS", "SUCCESSFUL", "PARTIAL", "COMPLETED", "FAILED"]
+                },
+                "status_message": { "type": ["string", "null"] }
+            }
+        });
+        schemars::json_schema!({
+            "type": "object",
+            "description": "The request's envelope, its disbursement (and each line in \
+                `children`) with the payment instruction's state: `status`, `transaction_id` \
+                (the PI number; a line's beneficiary number) and `additional_details` \
+                (`piStatus`, `numBeneficiaries`, `parentPiNumber`, `hoaCode`; a line's \
+                `beneficiaryStatus`).",
+            "required": ["signature", "header", "message"],
+            "properties": {
+                "signature": { "description": "As sent." },
+                "header": { "type": "object", "description": "As sent." },
+                "message": {
+                    "allOf": [line],
+                    "properties": {
+                        "id": { "type": "string" },
+                        "status": status,
+                        "transaction_id": { "type": "string" }
+                    },
+                    "required": ["id", "status", "transaction_id", "additional_details"]
+                }
+            }
+        })
+    }
 }
 
 /// A disbursement that passed the rules.

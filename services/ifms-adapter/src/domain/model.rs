@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A sanction (`SanctionDetail`): one master allotment of a head of account to a DDO.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SanctionDetail {
     /// Id.
@@ -38,7 +38,7 @@ pub struct SanctionDetail {
 }
 
 /// A sanction's balances.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FundsSummary {
     /// Id.
@@ -59,7 +59,7 @@ pub struct FundsSummary {
 
 /// An allotment as stored (upstream's `Allotment`, whose VA-only fields are null when read
 /// back; `allotmentTxnType` holds the stored transaction type).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Allotment {
     /// Id.
@@ -113,7 +113,7 @@ pub struct Allotment {
 }
 
 /// A payment instruction (`PaymentInstruction`, `NON_NULL`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentInstruction {
     /// Id (the iFIX disbursement id on the disbursement path).
@@ -188,7 +188,7 @@ pub struct PaymentInstruction {
 }
 
 /// A debit or reversal of a sanction's funds for a PI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionDetails {
     /// Id.
@@ -213,7 +213,7 @@ pub struct TransactionDetails {
 }
 
 /// The payment advice of a PI (filled by PAG; revised PIs by FTPS).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaDetails {
     /// Id.
@@ -255,7 +255,7 @@ pub struct PaDetails {
 }
 
 /// A beneficiary of a PI: its stored fields and the transient JIT fields (A1.5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Beneficiary {
     /// Id.
@@ -324,7 +324,7 @@ pub struct Beneficiary {
 }
 
 /// A line item a beneficiary pays (the iFIX child `target_id`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BenfLineItem {
     /// Id.
@@ -339,7 +339,7 @@ pub struct BenfLineItem {
 }
 
 /// One JIT interaction about a PI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PiStatusLog {
     /// Id.

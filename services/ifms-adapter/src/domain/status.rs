@@ -102,6 +102,22 @@ impl<'de> Deserialize<'de> for PiStatus {
     }
 }
 
+impl schemars::JsonSchema for PiStatus {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PiStatus".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // What is served; the stored codes (`IN_PROCESS`) are accepted on input too.
+        let texts: Vec<&str> = Self::ALL.iter().map(|s| s.text()).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "enum": texts,
+            "description": "A payment instruction's status (upstream's text)."
+        })
+    }
+}
+
 /// A beneficiary's payment status (`BeneficiaryPaymentStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BeneficiaryStatus {
@@ -179,6 +195,22 @@ impl<'de> Deserialize<'de> for BeneficiaryStatus {
         let s = String::deserialize(d)?;
         Self::parse(&s)
             .ok_or_else(|| serde::de::Error::custom(format!("unknown beneficiary status '{s}'")))
+    }
+}
+
+impl schemars::JsonSchema for BeneficiaryStatus {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "BeneficiaryStatus".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // What is served; the stored codes (`SUCCESS`) are accepted on input too.
+        let texts: Vec<&str> = Self::ALL.iter().map(|s| s.text()).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "enum": texts,
+            "description": "A beneficiary's payment status (upstream's text)."
+        })
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn sanction_of_master(
 }
 
 /// `/funds/v1/_search` criteria (A2.1).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FundsCriteria {
     /// Sanction ids.

@@ -36,7 +36,7 @@ pub enum Source {
 }
 
 /// The body of `/pi/v1/_create` (A1.6).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PaymentRequest {
     /// Tenant (with `referenceId` or `parentPI`).
     #[serde(rename = "tenantId", default)]
@@ -47,8 +47,9 @@ pub struct PaymentRequest {
     /// A PI to revise.
     #[serde(rename = "parentPI", default)]
     pub parent_pi: Option<String>,
-    /// A payment.
+    /// A payment (mukta's `Payment`: `tenantId`, `paymentNumber`, `bills`, …), kept as JSON.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub payment: Option<Value>,
 }
 

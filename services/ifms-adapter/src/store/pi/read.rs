@@ -135,7 +135,7 @@ pub async fn to_poll(
 }
 
 /// `/pi/v1/_search` criteria (A2.1).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PiCriteria {
     /// Ids.
