@@ -10,13 +10,13 @@ use aide::openapi::{
     Header, MediaType, ParameterSchemaOrContent, ReferenceOr, RequestBody, Response as Doc,
     SchemaObject, SecurityRequirement,
 };
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use digit_service::gate::RequestContext;
 use digit_service::openapi::{document, get_with, post_with, TransformOperation, BEARER};
-use digit_service::{ApiError, ApiRouter, Documented};
+use digit_service::{ApiError, ApiRouter, Documented, QueryCriteria};
 use indexmap::IndexMap;
 use schemars::json_schema;
 use serde::{Deserialize, Serialize};
@@ -240,7 +240,7 @@ pub fn router(filestore: Filestore) -> Documented {
 async fn upload(
     State(fs): State<Filestore>,
     ctx: Option<Extension<RequestContext>>,
-    Query(q): Query<FileQuery>,
+    QueryCriteria(q): QueryCriteria<FileQuery>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
@@ -302,7 +302,7 @@ async fn upload(
 
 async fn urls(
     State(fs): State<Filestore>,
-    Query(q): Query<FileQuery>,
+    QueryCriteria(q): QueryCriteria<FileQuery>,
 ) -> Result<Json<FileUrls>, ApiError> {
     let tenant = required(q.tenant_id, "tenantId")?;
     let ids: Vec<String> = required(q.file_store_ids, "fileStoreIds")?
@@ -334,7 +334,7 @@ async fn urls(
 
 async fn fetch(
     State(fs): State<Filestore>,
-    Query(q): Query<FileQuery>,
+    QueryCriteria(q): QueryCriteria<FileQuery>,
 ) -> Result<Response, ApiError> {
     let tenant = required(q.tenant_id, "tenantId")?;
     let id = required(q.file_store_id, "fileStoreId")?;

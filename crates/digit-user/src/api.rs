@@ -19,7 +19,7 @@
 use crate::login::{user_details, Login, LoginError, Tokens, UserDetails, UserSearch};
 use aide::openapi::{MediaType, ReferenceOr, RequestBody, SchemaObject, SecurityRequirement};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -29,7 +29,7 @@ use digit_kafka::Producer;
 use digit_service::gate::RequestContext;
 use digit_service::jwt::TokenVerifier;
 use digit_service::openapi::{document, post_with, TransformOperation};
-use digit_service::{ApiError, ApiRouter, Documented};
+use digit_service::{ApiError, ApiRouter, Documented, QueryCriteria};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -488,7 +488,7 @@ fn verify(api: &UserApi, q: &AccessTokenQuery) -> Result<digit_core::UserInfo, A
 
 async fn details(
     State(api): State<UserApi>,
-    Query(q): Query<AccessTokenQuery>,
+    QueryCriteria(q): QueryCriteria<AccessTokenQuery>,
 ) -> Result<Json<UserDetails>, ApiError> {
     let user = verify(&api, &q)?;
     Ok(Json(user_details(&user)))
@@ -496,7 +496,7 @@ async fn details(
 
 async fn logout(
     State(api): State<UserApi>,
-    Query(q): Query<AccessTokenQuery>,
+    QueryCriteria(q): QueryCriteria<AccessTokenQuery>,
 ) -> Result<Json<LogoutResponse>, ApiError> {
     let user = verify(&api, &q)?;
     let uuid = user.uuid.clone().unwrap_or_default();
