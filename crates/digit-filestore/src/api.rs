@@ -10,6 +10,7 @@ use aide::openapi::{
     Header, MediaType, ParameterSchemaOrContent, ReferenceOr, RequestBody, Response as Doc,
     SchemaObject, SecurityRequirement,
 };
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -241,8 +242,16 @@ async fn upload(
     State(fs): State<Filestore>,
     ctx: Option<Extension<RequestContext>>,
     QueryCriteria(q): QueryCriteria<FileQuery>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    // Not multipart, or no boundary: a DIGIT 400 like every other bad body (axum's own
+    // rejection is plain text).
+    let mut multipart = multipart.map_err(|e| {
+        FilestoreError::Invalid(
+            rules::INVALID_INPUT,
+            format!("Invalid multipart body: {}", e.body_text()),
+        )
+    })?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         FilestoreError::Invalid(
             rules::INVALID_INPUT,

@@ -241,6 +241,24 @@ async fn every_limit_refuses_the_whole_upload() {
         .await
         .unwrap();
     assert_eq!(rows, 0, "nothing of a refused upload is recorded");
+    // Not multipart at all, or multipart without a boundary: the DIGIT envelope, not text.
+    for content_type in ["multipart/form-data", "application/json"] {
+        let req = Request::post(format!("{}?tenantId=pg.citya", api::UPLOAD_PATH))
+            .header("content-type", content_type)
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, headers, bytes) = send(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{content_type}");
+        assert_eq!(
+            headers["content-type"], "application/json",
+            "{content_type}"
+        );
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            body["Errors"][0]["code"], "EG_FILESTORE_INVALID_INPUT",
+            "{body}"
+        );
+    }
     let missing = Request::get(format!("{}?fileStoreIds=a", api::URL_PATH))
         .body(Body::empty())
         .unwrap();

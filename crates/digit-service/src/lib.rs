@@ -21,6 +21,7 @@ pub mod query;
 pub mod readiness;
 pub mod server;
 pub mod telemetry;
+pub mod unread;
 
 pub use error::ApiError;
 pub use extract::DigitJson;

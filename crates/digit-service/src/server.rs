@@ -150,6 +150,7 @@ pub fn app_with_readiness(
             }),
         )
         .layer(axum::middleware::from_fn(correlation))
+        .layer(axum::middleware::from_fn(crate::unread::close_if_unread))
 }
 
 /// Gives every request a correlation id header (kept if the client sent one) and echoes it.

@@ -523,3 +523,40 @@ async fn gateway_mode_reads_the_ifix_request_header_user() {
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_answer_given_before_the_body_was_read_closes_the_connection() {
+    let app = app("jwt");
+    let send = |content_type: &'static str, body: String| {
+        let app = app.clone();
+        async move {
+            let req = Request::post("/svc/v1/thing/_create")
+                .header("content-type", content_type)
+                .header("authorization", format!("Bearer {}", gro_token()))
+                .body(Body::from(body))
+                .unwrap();
+            app.oneshot(req).await.unwrap()
+        }
+    };
+    // The wrong content type is refused without reading the body: the connection cannot be
+    // reused, and the answer says so (a pooling client would otherwise write into it).
+    let refused = send("text/plain", "x".repeat(100)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused.headers().get("connection").unwrap(), "close");
+    // A body read to its end keeps the connection.
+    let ok = send(
+        "application/json",
+        json!({"RequestInfo": {}, "Thing": {"tenantId": "pg.citya", "count": 1}}).to_string(),
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.headers().get("connection").is_none());
+    // So does a request without a body.
+    let health = app
+        .clone()
+        .oneshot(Request::get("/svc/health").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().get("connection").is_none());
+}

@@ -238,6 +238,27 @@ async fn every_rule_answers_its_code_and_writes_nothing() {
         (400, "PARSING_ERROR".into()),
         "{out}"
     );
+    // A location code that is no tenant of the state, or no tenant id at all: refused before
+    // the program lookup (found by the contract fuzzer as a 502 from that lookup).
+    for location in ["pg.nowhere", "p\u{1}g"] {
+        let mut elsewhere = disbursement("X10", "EP/X10", &sanction, one());
+        elsewhere["message"]["location_code"] = json!(location);
+        let (status, out) = s.disburse(&elsewhere).await;
+        assert_eq!(
+            (status.as_u16(), code(&out)),
+            (400, "INVALID_LOCATION_CODE".into()),
+            "{location}: {out}"
+        );
+    }
+    // The NUL character anywhere in the envelope (Postgres refuses it in text).
+    let mut nul = disbursement("X11", "EP/X11", &sanction, one());
+    nul["message"]["target_id"] = json!("EP/\u{0}X11");
+    let (status, out) = s.disburse(&nul).await;
+    assert_eq!(
+        (status.as_u16(), code(&out)),
+        (400, "PARSING_ERROR".into()),
+        "{out}"
+    );
 
     // A sanction whose head of account is not in MDMS.
     sqlx::query(

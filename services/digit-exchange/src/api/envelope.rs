@@ -68,6 +68,8 @@ pub fn parse_value(bytes: &[u8]) -> Result<Value, ApiError> {
             "JSON body has errors or is missing",
         ));
     }
+    // Postgres refuses NUL in text: a 400 naming the field, not a 500 from the store.
+    digit_service::extract::reject_nul(&value)?;
     Ok(value)
 }
 

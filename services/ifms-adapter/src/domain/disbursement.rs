@@ -241,6 +241,11 @@ pub fn clean(s: &str) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// True when `location_code` has a tenant id's form (its program is looked up by it).
+pub fn is_tenant_id(location_code: &str) -> bool {
+    digit_core::TenantId::parse(location_code.trim()).is_ok()
+}
+
 /// Checks a disbursement (`DisbursementValidator`, in its order) against the SSU's program
 /// code; fills missing child ids with `new_id`. `program` is `None` when the tenant has no
 /// SSU in MDMS.
@@ -257,6 +262,12 @@ pub fn check(
     let tenant_id = text(&message.location_code)
         .ok_or_else(|| codes::rule(codes::INVALID_LOCATION_CODE))?
         .to_owned();
+    if !is_tenant_id(&tenant_id) {
+        return Err(codes::rule_with(
+            codes::INVALID_LOCATION_CODE,
+            "Location code should be a tenant id (for example pg.citya).",
+        ));
+    }
     let program_code = text(&message.program_code).unwrap_or_default().to_owned();
     if program != Some(program_code.as_str()) || program_code.is_empty() {
         return Err(codes::rule(codes::INVALID_PROGRAM_CODE));
@@ -482,6 +493,11 @@ mod tests {
             (
                 "INVALID_LOCATION_CODE",
                 Box::new(|m| m["location_code"] = Value::Null),
+            ),
+            // Not a tenant id (the fuzzer's control characters): refused before any lookup.
+            (
+                "INVALID_LOCATION_CODE",
+                Box::new(|m| m["location_code"] = json!("\u{c}pg.\u{1}citya")),
             ),
         ];
         for (code, change) in cases {

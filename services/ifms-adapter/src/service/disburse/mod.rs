@@ -202,7 +202,19 @@ impl AdapterService {
 
     pub(super) async fn parse(&self, body: &[u8]) -> Result<Request, IfmsError> {
         let parsing = |m: String| IfmsError::Rule(codes::rule_with(codes::PARSING_ERROR, m));
+        // Postgres refuses NUL in text: refused here rather than as a 500 from the store.
+        let no_nul = |value: &Value| {
+            digit_service::extract::reject_nul(value).map_err(|e| {
+                parsing(
+                    e.errors
+                        .first()
+                        .map(|d| d.message.clone())
+                        .unwrap_or_default(),
+                )
+            })
+        };
         let value: Value = serde_json::from_slice(body).map_err(|e| parsing(e.to_string()))?;
+        no_nul(&value)?;
         let header = value
             .get("header")
             .filter(|h| h.is_object())
@@ -216,11 +228,22 @@ impl AdapterService {
             }
             _ => return Err(parsing("message is required".into())),
         };
+        no_nul(&message)?;
         let line: Line = serde_json::from_value(message.clone())
             .map_err(|e| parsing(format!("message: {e}")))?;
         let text = |k: &str| header.get(k).and_then(Value::as_str).unwrap_or_default();
         let tenant = line.location_code.clone().unwrap_or_default();
-        let program = if tenant.trim().is_empty() {
+        // A location code that is no tenant id is refused by `check` below, before any call;
+        // one that is no ULB of the state is refused here (the program service would refuse
+        // the lookup for a tenant outside the adapter's roles: not a dependency failure).
+        let tenant = tenant.trim().to_owned();
+        if disbursement::is_tenant_id(&tenant) && !self.tenants().await?.contains(&tenant) {
+            return Err(IfmsError::Rule(codes::rule_with(
+                codes::INVALID_LOCATION_CODE,
+                format!("Location code {tenant} is not a tenant of the state."),
+            )));
+        }
+        let program = if !disbursement::is_tenant_id(&tenant) {
             None
         } else {
             self.program_code(tenant.trim()).await?
