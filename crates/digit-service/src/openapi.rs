@@ -306,3 +306,22 @@ pub fn optional_json_body<T: JsonSchema>(mut op: TransformOperation<'_>) -> Tran
     }));
     op
 }
+
+/// Adds `json` (the text of a request the tests send) as the example of the operation's JSON
+/// request body. Call after the body is set (the handler's extractor sets it first).
+/// Text that is not JSON is a programmer error: logged, and the example left out.
+pub fn body_example<'t>(mut op: TransformOperation<'t>, json: &str) -> TransformOperation<'t> {
+    let value: serde_json::Value = match serde_json::from_str(json) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "OpenAPI body example is not JSON; left out.");
+            return op;
+        }
+    };
+    if let Some(ReferenceOr::Item(body)) = op.inner_mut().request_body.as_mut() {
+        for media in body.content.values_mut() {
+            media.example = Some(value.clone());
+        }
+    }
+    op
+}
