@@ -11,7 +11,7 @@ use axum::Json;
 use digit_core::error::codes as core_codes;
 use digit_core::{ErrorDetail, RequestInfo, ResponseInfo, ResponseStatus};
 use digit_service::extract::is_json;
-use digit_service::openapi::{document, optional_json_body, post_with};
+use digit_service::openapi::{body_example, document, optional_json_body, post_with};
 use digit_service::{ApiError, ApiRouter, DigitJson, Documented, QueryCriteria};
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,6 +25,18 @@ use crate::error::{codes, MdmsError};
 use crate::model::{take_master, validate, MdmsCriteria, MdmsResponse, SearchBody};
 use crate::remote::CORRELATION_HEADER;
 use crate::MdmsSource;
+
+/// A request body example: `docs/openapi/examples/egov-mdms-service/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/egov-mdms-service/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// Path of the search endpoint.
 pub const SEARCH_PATH: &str = "/egov-mdms-service/v1/_search";
@@ -64,14 +76,20 @@ pub fn router(source: Arc<dyn MdmsSource>) -> Documented {
         .api_route(
             SEARCH_PATH,
             post_with(search, |o| {
-                o.tag("MDMS").summary("Search master data (MDMS v1)")
+                body_example(
+                    o.tag("MDMS").summary("Search master data (MDMS v1)"),
+                    example!("search"),
+                )
             }),
         )
         .api_route(
             MDMS_V2_SEARCH_PATH,
             post_with(search, |o| {
-                o.tag("MDMS")
-                    .summary("Search master data (mdms-v2's v1-compatible path)")
+                body_example(
+                    o.tag("MDMS")
+                        .summary("Search master data (mdms-v2's v1-compatible path)"),
+                    example!("search"),
+                )
             }),
         )
         .api_route(

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use digit_core::response::ResponseStatus;
 use digit_core::{ErrorDetail, RequestInfo, RequestInfoWrapper, ResponseInfo};
-use digit_service::openapi::{document, post_with};
+use digit_service::openapi::{body_example, document, post_with};
 use digit_service::{ApiError, ApiRouter, DigitJson, Documented, QueryCriteria};
 use serde::Deserialize;
 
@@ -24,6 +24,18 @@ pub const CONTEXT: &str = "/egov-workflow-v2/egov-wf";
 /// The context path of the document (`<context>/openapi.json`, `<context>/docs`).
 pub const DOC_CONTEXT: &str = "/egov-workflow-v2";
 
+/// A request body example: `docs/openapi/examples/egov-workflow-v2/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/egov-workflow-v2/",
+            $name,
+            ".json"
+        ))
+    };
+}
+
 /// Every workflow route (full paths), over `workflow`, and their OpenAPI document. Put the
 /// auth gate in front of the routes (`Documented::protected`); the document routes are open.
 pub fn router(workflow: Workflow) -> Documented {
@@ -32,15 +44,22 @@ pub fn router(workflow: Workflow) -> Documented {
         .api_route(
             &p("/process/_transition"),
             post_with(transition, |o| {
-                o.tag("Process instances")
-                    .summary("Take actions on applications (one process instance each)")
+                body_example(
+                    o.tag("Process instances")
+                        .summary("Take actions on applications (one process instance each)"),
+                    example!("process-transition"),
+                )
             }),
         )
         .api_route(
             &p("/process/_search"),
             post_with(search, |o| {
-                o.tag("Process instances")
-                    .summary("Search process instances (latest per application unless history)")
+                body_example(
+                    o.tag("Process instances").summary(
+                        "Search process instances (latest per application unless history)",
+                    ),
+                    example!("process-search"),
+                )
             }),
         )
         .api_route(
@@ -75,8 +94,11 @@ pub fn router(workflow: Workflow) -> Documented {
         .api_route(
             &p("/businessservice/_create"),
             post_with(create_v1, |o| {
-                o.tag("Business services")
-                    .summary("Create business services")
+                body_example(
+                    o.tag("Business services")
+                        .summary("Create business services"),
+                    example!("businessservice-create"),
+                )
             }),
         )
         .api_route(
@@ -89,15 +111,21 @@ pub fn router(workflow: Workflow) -> Documented {
         .api_route(
             &p("/businessservice/_search"),
             post_with(search_business_services_v1, |o| {
-                o.tag("Business services")
-                    .summary("Search business services of a tenant")
+                body_example(
+                    o.tag("Business services")
+                        .summary("Search business services of a tenant"),
+                    example!("businessservice-search"),
+                )
             }),
         )
         .api_route(
             &p("/businessservice/v2/_create"),
             post_with(create_v2, |o| {
-                o.tag("Business services")
-                    .summary("Create business services (v2)")
+                body_example(
+                    o.tag("Business services")
+                        .summary("Create business services (v2)"),
+                    example!("businessservice-create"),
+                )
             }),
         )
         .api_route(
@@ -110,8 +138,11 @@ pub fn router(workflow: Workflow) -> Documented {
         .api_route(
             &p("/businessservice/v2/_search"),
             post_with(search_business_services_v2, |o| {
-                o.tag("Business services")
-                    .summary("Search business services of a tenant (v2)")
+                body_example(
+                    o.tag("Business services")
+                        .summary("Search business services of a tenant (v2)"),
+                    example!("businessservice-search"),
+                )
             }),
         )
         .api_route(

@@ -34,13 +34,25 @@ use axum::{Extension, Json};
 use digit_core::error::codes as digit_codes;
 use digit_service::extract::mapping_error;
 use digit_service::gate::RequestContext;
-use digit_service::openapi::{document, post_with, Documented};
+use digit_service::openapi::{body_example, document, post_with, Documented};
 use digit_service::{ApiError, ApiRouter};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::marker::PhantomData;
+
+/// A request body example: `docs/openapi/examples/ifix-masters/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/ifix-masters/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// All routes of the master data and their one OpenAPI document, served at each of the
 /// three context paths (`<context>/openapi.json`, `<context>/docs`).
@@ -51,26 +63,29 @@ pub fn router(masters: Masters) -> Documented {
         .api_route(
             &format!("{coa}/chartOfAccount/v1/_create"),
             post_with(coa_create, |o| {
-                o.tag("Chart of accounts")
-                    .summary("Create a chart of account (202)")
+                let o = o.tag("Chart of accounts").summary("Create a chart of account (202)");
+                body_example(o, example!("coa-create"))
             }),
         )
         .api_route(
             &format!("{coa}/chartOfAccount/v1/_search"),
             post_with(coa_search, |o| {
-                o.tag("Chart of accounts").summary("Search charts of account")
+                let o = o.tag("Chart of accounts").summary("Search charts of account");
+                body_example(o, example!("coa-search"))
             }),
         )
         .api_route(
             &format!("{adapter}/department/v1/_create"),
             post_with(department_create, |o| {
-                o.tag("Departments").summary("Create a department (202)")
+                let o = o.tag("Departments").summary("Create a department (202)");
+                body_example(o, example!("department-create"))
             }),
         )
         .api_route(
             &format!("{adapter}/department/v1/_search"),
             post_with(department_search, |o| {
-                o.tag("Departments").summary("Search departments")
+                let o = o.tag("Departments").summary("Search departments");
+                body_example(o, example!("department-search"))
             }),
         )
         .api_route(
@@ -107,22 +122,26 @@ pub fn router(masters: Masters) -> Documented {
         .api_route(
             &format!("{entity}/departmentEntity/hierarchyLevel/v1/_create"),
             post_with(level_create, |o| {
-                o.tag("Department hierarchy levels")
-                    .summary("Create a department hierarchy level")
+                let o = o
+                    .tag("Department hierarchy levels")
+                    .summary("Create a department hierarchy level");
+                body_example(o, example!("hierarchy-level-create"))
             }),
         )
         .api_route(
             &format!("{entity}/departmentEntity/hierarchyLevel/v1/_search"),
             post_with(level_search, |o| {
-                o.tag("Department hierarchy levels")
-                    .summary("Search department hierarchy levels")
+                let o = o
+                    .tag("Department hierarchy levels")
+                    .summary("Search department hierarchy levels");
+                body_example(o, example!("hierarchy-level-search"))
             }),
         )
         .api_route(
             &format!("{entity}/departmentEntity/v1/_create"),
             post_with(entity_create, |o| {
-                o.tag("Department entities")
-                    .summary("Create a department entity")
+                let o = o.tag("Department entities").summary("Create a department entity");
+                body_example(o, example!("entity-create"))
             }),
         )
         .api_route(
@@ -135,9 +154,10 @@ pub fn router(masters: Masters) -> Documented {
         .api_route(
             &format!("{entity}/departmentEntity/v1/_search"),
             post_with(entity_search, |o| {
-                o.tag("Department entities").summary(
+                let o = o.tag("Department entities").summary(
                     "Search department entities (or, with `getAncestry`, their chains from the root)",
-                )
+                );
+                body_example(o, example!("entity-search"))
             }),
         )
         .with_state(masters);

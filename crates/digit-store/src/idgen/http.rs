@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use digit_core::{DigitError, ErrorDetail, RequestInfo, ResponseInfo, ResponseStatus};
-use digit_service::openapi::{document, post_with};
+use digit_service::openapi::{body_example, document, post_with};
 use digit_service::{ApiError, ApiRouter, DigitJson, Documented};
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +69,18 @@ pub struct IdResponse {
     pub id: String,
 }
 
+/// A request body example: `docs/openapi/examples/egov-idgen/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/egov-idgen/",
+            $name,
+            ".json"
+        ))
+    };
+}
+
 /// The router serving [`GENERATE_PATH`]; merge it into any service's router.
 /// Its OpenAPI document is served at `/egov-idgen/openapi.json`.
 pub fn idgen_router(generator: Arc<IdGenerator>) -> Documented {
@@ -76,8 +88,11 @@ pub fn idgen_router(generator: Arc<IdGenerator>) -> Documented {
         .api_route(
             GENERATE_PATH,
             post_with(generate, |o| {
-                o.tag("idgen")
-                    .summary("Generate formatted ids (egov-idgen)")
+                body_example(
+                    o.tag("idgen")
+                        .summary("Generate formatted ids (egov-idgen)"),
+                    example!("generate"),
+                )
             }),
         )
         .with_state(generator);

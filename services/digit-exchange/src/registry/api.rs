@@ -19,9 +19,21 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use digit_core::{RequestInfo, ResponseInfo, ResponseStatus};
 use digit_service::gate::RequestContext;
-use digit_service::openapi::post_with;
+use digit_service::openapi::{body_example, post_with};
 use digit_service::{ApiError, ApiRouter, DigitJson};
 use serde::{Deserialize, Serialize};
+
+/// A request body example: `docs/openapi/examples/digit-exchange/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/digit-exchange/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// `_create` / `_update` body.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -93,7 +105,10 @@ pub fn routes(context: &str, registry: Registry) -> ApiRouter {
         .api_route(
             &format!("{context}/v1/registry/_search"),
             post_with(search, |o| {
-                o.tag("Registry").summary("Search exchange servers")
+                body_example(
+                    o.tag("Registry").summary("Search exchange servers"),
+                    example!("registry-search"),
+                )
             }),
         )
         .api_route(

@@ -31,13 +31,25 @@ use axum::{Extension, Json};
 use digit_core::{RequestInfo, ResponseInfo, ResponseStatus};
 use digit_service::extract::parse_envelope;
 use digit_service::gate::RequestContext;
-use digit_service::openapi::{document, post_with, TransformOperation};
+use digit_service::openapi::{body_example, document, post_with, TransformOperation};
 use digit_service::{ApiError, ApiRouter, Documented};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+
+/// A request body example: `docs/openapi/examples/ifms-adapter/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/ifms-adapter/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// The context path upstream's own deployment uses (every caller uses `/ifms`).
 pub const UPSTREAM_CONTEXT: &str = "/ifms-adapter";
@@ -86,7 +98,7 @@ pub fn router(context: &str, service: AdapterService, scheduler: Scheduler) -> D
             .api_route(
                 &format!("{ctx}/pi/v1/_create"),
                 post_with(pi_create, |o| {
-                    json_body::<CreateBody>(
+                    let o = json_body::<CreateBody>(
                         o.tag("Payment instructions")
                             .summary(&summary("Create a payment instruction"))
                             .description(
@@ -95,29 +107,32 @@ pub fn router(context: &str, service: AdapterService, scheduler: Scheduler) -> D
                                  a `payment` given in full.",
                             ),
                         "`RequestInfo` and one of the three forms",
-                    )
+                    );
+                    body_example(o, example!("pi-create"))
                 }),
             )
             .api_route(
                 &format!("{ctx}/pi/v1/_search"),
                 post_with(pi_search, |o| {
-                    json_body::<SearchBody<PiCriteria>>(
+                    let o = json_body::<SearchBody<PiCriteria>>(
                         o.tag("Payment instructions")
                             .summary(&summary("Search payment instructions")),
                         "`RequestInfo` and `searchCriteria` (one of `ids`, `piNumber`, \
                          `muktaReferenceId`, `piStatus`, `tenantId` is required)",
-                    )
+                    );
+                    body_example(o, example!("pi-search"))
                 }),
             )
             .api_route(
                 &format!("{ctx}/funds/v1/_search"),
                 post_with(funds_search, |o| {
-                    json_body::<SearchBody<FundsCriteria>>(
+                    let o = json_body::<SearchBody<FundsCriteria>>(
                         o.tag("Funds")
                             .summary(&summary("Search sanctions, their balances and allotments")),
                         "`RequestInfo` and `searchCriteria` (one of `ids`, `tenantId`, \
                          `hoaCode`, `ddoCode`, `masterAllotmentId` is required)",
-                    )
+                    );
+                    body_example(o, example!("funds-search"))
                 }),
             )
             .api_route(

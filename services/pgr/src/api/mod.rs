@@ -7,11 +7,23 @@ use axum::extract::State;
 use axum::Json;
 use digit_core::response::ResponseStatus;
 use digit_core::{RequestInfo, RequestInfoWrapper, ResponseInfo};
-use digit_service::openapi::{document, post_with};
+use digit_service::openapi::{body_example, document, post_with};
 use digit_service::{ApiError, ApiRouter, DigitJson, Documented, QueryCriteria};
 
 /// Upstream's constant `egov.complaints.category`.
 const COMPLAINT_TYPES: i64 = 13;
+
+/// A request body example: `docs/openapi/examples/pgr-services/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/pgr-services/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// The complaint routes under `context` (e.g. `/pgr-services`) and their OpenAPI document.
 pub fn router(context: &str, pgr: Pgr) -> Documented {
@@ -29,24 +41,33 @@ pub fn router(context: &str, pgr: Pgr) -> Documented {
             .api_route(
                 &p("_create"),
                 post_with(create, |o| {
-                    o.tag("Complaints").summary(&summary(
-                        "File a complaint (its workflow starts with APPLY)",
-                    ))
+                    body_example(
+                        o.tag("Complaints").summary(&summary(
+                            "File a complaint (its workflow starts with APPLY)",
+                        )),
+                        example!("create"),
+                    )
                 }),
             )
             .api_route(
                 &p("_update"),
                 post_with(update, |o| {
-                    o.tag("Complaints")
-                        .summary(&summary("Take a workflow action on a complaint"))
+                    body_example(
+                        o.tag("Complaints")
+                            .summary(&summary("Take a workflow action on a complaint")),
+                        example!("update"),
+                    )
                 }),
             )
             .api_route(
                 &p("_search"),
                 post_with(search, |o| {
-                    o.tag("Complaints").summary(&summary(
-                        "Search complaints with their workflow and the tenant's statistics",
-                    ))
+                    body_example(
+                        o.tag("Complaints").summary(&summary(
+                            "Search complaints with their workflow and the tenant's statistics",
+                        )),
+                        example!("search"),
+                    )
                 }),
             )
             .api_route(

@@ -28,7 +28,7 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use digit_service::gate::RequestContext;
-use digit_service::openapi::{document, post_with, Documented};
+use digit_service::openapi::{body_example, document, post_with, Documented, TransformOperation};
 use digit_service::{ApiError, ApiRouter};
 use envelope::{parse_search, Body, SearchBody, WriteBody};
 use schemars::JsonSchema;
@@ -36,6 +36,18 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::future::Future;
 use std::marker::PhantomData;
+
+/// A request body example: `docs/openapi/examples/program-service/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/program-service/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// All routes under `context` (e.g. `/program-service`) and their OpenAPI document.
 pub fn router(context: &str, service: ProgramService) -> Documented {
@@ -57,6 +69,7 @@ pub fn router(context: &str, service: ProgramService) -> Documented {
             search_route::<_, Program, _, _>(
                 Body::ProgramSearch,
                 ("Programs", "Search programs"),
+                Some(example!("program-search")),
                 |s, who, h, c: ProgramSearch| async move { s.search_programs(&who, h, c).await },
             ),
         )
@@ -65,6 +78,7 @@ pub fn router(context: &str, service: ProgramService) -> Documented {
             search_route::<_, Sanction, _, _>(
                 Body::SanctionSearch,
                 ("Sanctions", "Search sanctions (with their balances)"),
+                Some(example!("sanction-search")),
                 |s, who, h, c: SanctionSearch| async move { s.search_sanctions(&who, h, c).await },
             ),
         )
@@ -73,6 +87,7 @@ pub fn router(context: &str, service: ProgramService) -> Documented {
             search_route::<_, Allocation, _, _>(
                 Body::AllocationSearch,
                 ("Allocations", "Search allocations and deductions"),
+                None,
                 |s, who, h, c: AllocationSearch| async move {
                     s.search_allocations(&who, h, c).await
                 },
@@ -83,6 +98,7 @@ pub fn router(context: &str, service: ProgramService) -> Documented {
             search_route::<_, Disbursement, _, _>(
                 Body::DisburseSearch,
                 ("Disbursements", "Search disbursements"),
+                Some(example!("disburse-search")),
                 |s, who, h, c: DisburseSearch| async move { s.disburse_search(&who, h, c).await },
             ),
         )
@@ -191,9 +207,35 @@ fn describe(write: Write) -> (&'static str, &'static str) {
     }
 }
 
+/// The request body example of a write endpoint (the Postman collection's iFIX ledger story).
+fn write_example(write: Write) -> Option<&'static str> {
+    match write {
+        Write::ProgramCreate => Some(example!("program-create")),
+        Write::OnProgramUpdate => Some(example!("on-program-update")),
+        Write::OnSanctionCreate => Some(example!("on-sanction-create")),
+        Write::OnAllocationCreate => Some(example!("on-allocation-create")),
+        Write::DisburseCreate => Some(example!("disburse-create")),
+        Write::OnDisburseCreate => Some(example!("on-disburse-create")),
+        _ => None,
+    }
+}
+
+/// The operation's tag and summary, and its body example when it has one.
+fn describe_operation<'t>(
+    o: TransformOperation<'t>,
+    (tag, summary): (&'static str, &'static str),
+    example: Option<&'static str>,
+) -> TransformOperation<'t> {
+    let o = o.tag(tag).summary(summary);
+    match example {
+        Some(json) => body_example(o, json),
+        None => o,
+    }
+}
+
 /// A create/update/reply endpoint whose message is a `T`.
 fn write_route<T: JsonSchema + Send + 'static>(write: Write) -> ApiMethodRouter<ProgramService> {
-    let (tag, summary) = describe(write);
+    let (described, example) = (describe(write), write_example(write));
     post_with(
         move |State(s): State<ProgramService>,
               ctx: Ctx,
@@ -204,15 +246,16 @@ fn write_route<T: JsonSchema + Send + 'static>(write: Write) -> ApiMethodRouter<
                 .await
                 .map(Answer::<Envelope<T>>::of)
         },
-        move |o| o.tag(tag).summary(summary),
+        move |o| describe_operation(o, described, example),
     )
 }
 
 /// A search endpoint of `T`s: `body` names the criteria type `C` of upstream's binding
-/// codes.
+/// codes; `example` is its request body example.
 fn search_route<C, T, F, Fut>(
     body: Body,
-    (tag, summary): (&'static str, &'static str),
+    described: (&'static str, &'static str),
+    example: Option<&'static str>,
     run: F,
 ) -> ApiMethodRouter<ProgramService>
 where
@@ -232,7 +275,7 @@ where
                 run(s, who, header, criteria).await?,
             ))
         },
-        move |o| o.tag(tag).summary(summary),
+        move |o| describe_operation(o, described, example),
     )
 }
 
@@ -301,6 +344,24 @@ mod tests {
             write["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/Envelope_for_Disbursement"
         );
+        // Request examples from the Postman collection: the writes of its ledger story and
+        // the searches it sends.
+        for path in [
+            "program/_create",
+            "on-program/_update",
+            "on-sanction/_create",
+            "on-allocation/_create",
+            "disburse/_create",
+            "on-disburse/_create",
+            "program/_search",
+            "sanction/_search",
+            "disburse/_search",
+        ] {
+            let op = &paths[&format!("/program-service/v1/{path}")]["post"];
+            let example = &op["requestBody"]["content"]["application/json"]["example"];
+            assert!(example["header"]["message_type"].is_string(), "{path}");
+            assert!(example["message"].is_object(), "{path}");
+        }
         let schemas = doc["components"]["schemas"].as_object().unwrap();
         assert!(
             schemas.contains_key("RequestHeaderIn"),

@@ -12,8 +12,20 @@ use axum::http::Uri;
 use axum::Json;
 use digit_core::response::ResponseStatus;
 use digit_core::{RequestInfo, ResponseInfo};
-use digit_service::openapi::{document, post_with, Documented};
+use digit_service::openapi::{body_example, document, post_with, Documented};
 use digit_service::{Accepted, ApiError, ApiRouter, DigitJson};
+
+/// A request body example: `docs/openapi/examples/sor-rates/<name>.json`.
+macro_rules! example {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi/examples/sor-rates/",
+            $name,
+            ".json"
+        ))
+    };
+}
 
 /// The routes under `context` (e.g. `/sor-rates`) and their OpenAPI document.
 pub fn router(context: &str, service: SorService) -> Documented {
@@ -21,56 +33,91 @@ pub fn router(context: &str, service: SorService) -> Documented {
     let routes = ApiRouter::new()
         .api_route(
             &p("/sor/v1/_create"),
-            post_with(create_sors, |o| o.tag("SOR").summary("Create SORs (202)")),
+            post_with(create_sors, |o| {
+                body_example(
+                    o.tag("SOR").summary("Create SORs (202)"),
+                    example!("sor-create"),
+                )
+            }),
         )
         .api_route(
             &p("/sor/v1/_update"),
-            post_with(update_sors, |o| o.tag("SOR").summary("Update SORs (202)")),
+            post_with(update_sors, |o| {
+                body_example(
+                    o.tag("SOR").summary("Update SORs (202)"),
+                    example!("sor-update"),
+                )
+            }),
         )
         .api_route(
             &p("/sor/v1/_search"),
-            post_with(search_sors, |o| o.tag("SOR").summary("Search SORs")),
+            post_with(search_sors, |o| {
+                body_example(o.tag("SOR").summary("Search SORs"), example!("sor-search"))
+            }),
         )
         .api_route(
             &p("/sor/rate/v1/_create"),
             post_with(create_rates, |o| {
-                o.tag("Rates").summary("Create rates of SORs (202)")
+                body_example(
+                    o.tag("Rates").summary("Create rates of SORs (202)"),
+                    example!("rate-create"),
+                )
             }),
         )
         .api_route(
             &p("/sor/rate/v1/_update"),
             post_with(update_rates, |o| {
-                o.tag("Rates").summary("Close or revise rates (202)")
+                body_example(
+                    o.tag("Rates").summary("Close or revise rates (202)"),
+                    example!("rate-update"),
+                )
             }),
         )
         .api_route(
             &p("/sor/rate/v1/_search"),
-            post_with(search_rates, |o| o.tag("Rates").summary("Search rates")),
+            post_with(search_rates, |o| {
+                body_example(
+                    o.tag("Rates").summary("Search rates"),
+                    example!("rate-search"),
+                )
+            }),
         )
         .api_route(
             &p("/sor/composition/v1/_create"),
             post_with(create_compositions, |o| {
-                o.tag("Compositions").summary("Create compositions (202)")
+                body_example(
+                    o.tag("Compositions").summary("Create compositions (202)"),
+                    example!("composition-create"),
+                )
             }),
         )
         .api_route(
             &p("/sor/composition/v1/_search"),
             post_with(search_compositions, |o| {
-                o.tag("Compositions").summary("Search compositions")
+                body_example(
+                    o.tag("Compositions").summary("Search compositions"),
+                    example!("composition-search"),
+                )
             }),
         )
         .api_route(
             &p("/sor/rate-analysis/v1/_calculate"),
             post_with(calculate, |o| {
-                o.tag("Rate analysis")
-                    .summary("Calculate the rate analysis of SORs")
+                body_example(
+                    o.tag("Rate analysis")
+                        .summary("Calculate the rate analysis of SORs"),
+                    example!("rate-analysis-calculate"),
+                )
             }),
         )
         .api_route(
             &p("/sor/rate-analysis/v1/_create"),
             post_with(create_analysed, |o| {
-                o.tag("Rate analysis")
-                    .summary("Create rates from the rate analysis (202)")
+                body_example(
+                    o.tag("Rate analysis")
+                        .summary("Create rates from the rate analysis (202)"),
+                    example!("rate-analysis-create"),
+                )
             }),
         )
         .with_state(service);
