@@ -259,6 +259,17 @@ async fn every_limit_refuses_the_whole_upload() {
             "{body}"
         );
     }
+    // A repeated parameter (axum's plain-text 400 before; the fuzzer found it): joined with
+    // commas, as Spring binds it; unknown ids answer an empty list.
+    let repeated = Request::get(format!(
+        "{}?tenantId=pg.citya&fileStoreIds=a&fileStoreIds=b",
+        api::URL_PATH
+    ))
+    .body(Body::empty())
+    .unwrap();
+    let (status, headers, _) = send(&app, repeated).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/json");
     let missing = Request::get(format!("{}?fileStoreIds=a", api::URL_PATH))
         .body(Body::empty())
         .unwrap();

@@ -89,6 +89,23 @@ async fn employee_logs_in_and_the_token_opens_pgr_and_sor_rates() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&bytes).contains("InvalidAccessTokenException"));
+    // A repeated parameter is joined as Spring binds it (found by the contract fuzzer: it was
+    // axum's plain-text 400): the DIGIT envelope, as the OpenAPI document says.
+    let (status, bytes) = send(
+        &stack.app,
+        Request::post(format!(
+            "/user/_details?access_token={token}&access_token=x"
+        ))
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        body["Errors"][0]["code"], "InvalidAccessTokenException",
+        "{body}"
+    );
 }
 
 #[tokio::test]
