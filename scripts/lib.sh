@@ -190,3 +190,20 @@ compose_cmd() {
         echo "docker compose"
     fi
 }
+
+# The suite answers /health before the workflow has loaded configs/workflow through the
+# persister (a fresh database): waits (up to POSTMAN_READY_SECONDS, 120) until the PGR business
+# service is readable with its actions (the business service, its states and its actions are
+# separate rows: the first can be readable before the others). $1: a token.
+wait_for_pgr_workflow() {
+    local token=$1 i
+    local url="http://127.0.0.1:${PGR_PORT:-8081}/egov-workflow-v2/egov-wf/businessservice/_search?tenantId=pg.citya&businessServices=PGR"
+    for i in $(seq 1 "${POSTMAN_READY_SECONDS:-120}"); do
+        if curl -s --max-time 5 -H 'content-type: application/json' \
+            -d "{\"RequestInfo\":{\"authToken\":\"$token\"}}" "$url" | grep -q '"action":"APPLY"'; then
+            return 0
+        fi
+        sleep 1
+    done
+    log "the PGR workflow was not readable after $i s"
+}

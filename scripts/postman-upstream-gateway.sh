@@ -33,6 +33,8 @@ digitctl="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/${STACK_PROFILE:-debug}/digitct
 [[ -x $digitctl ]] || die "$digitctl not found (cargo build --bins)"
 token=$("$digitctl" token --user-uuid 11111111-1111-4111-8111-000000000001 --user-type EMPLOYEE \
     --roles GRO,EMPLOYEE --tenant pg.citya --secret "${JWT_SECRET:-digit-dev-secret-change-me}")
+# Right after `make up` the workflow configs may still be on their way (lib.sh).
+wait_for_pgr_workflow "$token"
 run_dir="$DIGIT_RUN_DIR/postman-upstream-gateway"
 mkdir -p "$run_dir"
 rc=0

@@ -27,19 +27,9 @@ if [[ -x $digitctl ]]; then
         log "digitctl could not mint a token; running without authToken"
     fi
 fi
-# The suite answers /health before the workflow has loaded configs/workflow through the
-# persister (a fresh database); wait until the PGR business service is readable with its
-# actions (the business service, its states and its actions are separate rows: the first can
-# be readable before the others).
+# Wait until the workflow configs are loaded (lib.sh).
 if [[ -n ${token:-} ]]; then
-    url="http://127.0.0.1:${PGR_PORT:-8081}/egov-workflow-v2/egov-wf/businessservice/_search?tenantId=pg.citya&businessServices=PGR"
-    for _ in $(seq 1 "${POSTMAN_READY_SECONDS:-120}"); do
-        if curl -s --max-time 5 -H 'content-type: application/json' \
-            -d "{\"RequestInfo\":{\"authToken\":\"$token\"}}" "$url" | grep -q '"action":"APPLY"'; then
-            break
-        fi
-        sleep 1
-    done
+    wait_for_pgr_workflow "$token"
 fi
 # shellcheck disable=SC2206
 args+=(${NEWMAN_OPTS:-})
