@@ -284,12 +284,16 @@ pub fn document(
     }
 }
 
-/// Documents the request body as *optional* JSON of type `T`, for handlers that read the raw
-/// bytes because an empty body is allowed (aide would describe `Bytes` as octet-stream).
-pub fn optional_json_body<T: JsonSchema>(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
+/// Documents the request body as JSON of type `T` (`required` or not), replacing what the
+/// extractor set: for handlers that read raw bytes (aide would say octet-stream).
+pub fn json_request_body<'t, T: JsonSchema>(
+    mut op: TransformOperation<'t>,
+    description: &str,
+    required: bool,
+) -> TransformOperation<'t> {
     let json_schema = aide::generate::in_context(|ctx| ctx.schema.subschema_for::<T>());
     op.inner_mut().request_body = Some(ReferenceOr::Item(RequestBody {
-        description: Some("Optional JSON body (a `RequestInfo`, bare or wrapped)".into()),
+        description: Some(description.to_owned()),
         content: IndexMap::from_iter([(
             "application/json".into(),
             MediaType {
@@ -301,10 +305,20 @@ pub fn optional_json_body<T: JsonSchema>(mut op: TransformOperation<'_>) -> Tran
                 ..Default::default()
             },
         )]),
-        required: false,
+        required,
         extensions: IndexMap::default(),
     }));
     op
+}
+
+/// Documents the request body as *optional* JSON of type `T`, for handlers that read the raw
+/// bytes because an empty body is allowed.
+pub fn optional_json_body<T: JsonSchema>(op: TransformOperation<'_>) -> TransformOperation<'_> {
+    json_request_body::<T>(
+        op,
+        "Optional JSON body (a `RequestInfo`, bare or wrapped)",
+        false,
+    )
 }
 
 /// Adds `json` (the text of a request the tests send) as the example of the operation's JSON

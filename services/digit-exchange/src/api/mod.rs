@@ -16,7 +16,7 @@ use crate::domain::model::{EchoMessage, ExchangeType, RequestMessage};
 use crate::registry::Registry;
 use crate::service::intake::Caller;
 use crate::service::ExchangeService;
-use aide::openapi::{MediaType, ReferenceOr, RequestBody, SchemaObject, SecurityRequirement};
+use aide::openapi::SecurityRequirement;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::Uri;
@@ -26,7 +26,6 @@ use axum::{Extension, Json, Router};
 use digit_service::gate::{authenticate, Gate, RequestContext};
 use digit_service::openapi::{document, post_with, TransformOperation, BEARER};
 use digit_service::{ApiError, ApiRouter};
-use indexmap::IndexMap;
 use serde::Deserialize;
 
 /// The path of one type under `context`.
@@ -103,26 +102,13 @@ struct TypePath {
 
 /// The body (read as bytes by the handler, see [`envelope::parse_body`]) as JSON
 /// [`RequestMessage`], and the token as optional (other domains send none).
-fn signed_message_body(mut op: TransformOperation<'_>) -> TransformOperation<'_> {
-    let json_schema =
-        aide::generate::in_context(|ctx| ctx.schema.subschema_for::<RequestMessage>());
+fn signed_message_body(op: TransformOperation<'_>) -> TransformOperation<'_> {
+    let mut op = digit_service::openapi::json_request_body::<RequestMessage>(
+        op,
+        "The envelope, `message` a JSON string",
+        true,
+    );
     let inner = op.inner_mut();
-    inner.request_body = Some(ReferenceOr::Item(RequestBody {
-        description: Some("The envelope, `message` a JSON string".into()),
-        content: IndexMap::from_iter([(
-            "application/json".into(),
-            MediaType {
-                schema: Some(SchemaObject {
-                    json_schema,
-                    example: None,
-                    external_docs: None,
-                }),
-                ..Default::default()
-            },
-        )]),
-        required: true,
-        extensions: IndexMap::default(),
-    }));
     let mut bearer = SecurityRequirement::new();
     bearer.insert(BEARER.to_owned(), Vec::new());
     inner.security = vec![SecurityRequirement::new(), bearer];

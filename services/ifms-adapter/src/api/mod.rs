@@ -21,8 +21,7 @@ use crate::service::{AdapterService, Caller};
 use crate::store::pi::PiCriteria;
 use crate::store::sanctions::FundsCriteria;
 use aide::openapi::{
-    MediaType, Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr,
-    RequestBody, SchemaObject,
+    Parameter, ParameterData, ParameterSchemaOrContent, QueryStyle, ReferenceOr, SchemaObject,
 };
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -163,27 +162,10 @@ pub fn router(context: &str, service: AdapterService, scheduler: Scheduler) -> D
 /// Documents the body, read as bytes by the handler (any content type; see
 /// [`parse_envelope`]), as required JSON of type `T`.
 fn json_body<'a, T: JsonSchema>(
-    mut op: TransformOperation<'a>,
+    op: TransformOperation<'a>,
     description: &str,
 ) -> TransformOperation<'a> {
-    let json_schema = aide::generate::in_context(|ctx| ctx.schema.subschema_for::<T>());
-    op.inner_mut().request_body = Some(ReferenceOr::Item(RequestBody {
-        description: Some(description.to_owned()),
-        content: IndexMap::from_iter([(
-            "application/json".into(),
-            MediaType {
-                schema: Some(SchemaObject {
-                    json_schema,
-                    example: None,
-                    external_docs: None,
-                }),
-                ..Default::default()
-            },
-        )]),
-        required: true,
-        extensions: IndexMap::default(),
-    }));
-    op
+    digit_service::openapi::json_request_body::<T>(op, description, true)
 }
 
 /// Documents `?serviceId=` (read from the raw query by [`scheduler_run`]).
