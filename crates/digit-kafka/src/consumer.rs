@@ -233,12 +233,14 @@ impl ConsumerRunner {
                 },
             };
             let limit = handler.batch_limit(&first.topic);
-            let batched = limit > 1;
-            let batch = if batched {
+            let batch = if limit > 1 {
                 self.fill_batch(first, limit, &mut pending).await
+            } else if handler.group_limit() > 1 {
+                self.fill_group(handler, first, &mut pending)
             } else {
                 vec![first]
             };
+            let batched = limit > 1 || batch.len() > 1;
             let span = tracing::info_span!(
                 "kafka_message",
                 topic = %batch[0].topic,
@@ -327,6 +329,38 @@ impl ConsumerRunner {
             }
         }
         batch
+    }
+
+    /// Adds to `first` the messages already waiting — in `pending`, then in the client's
+    /// queue — whose topics are not batch topics, up to the handler's group limit; never
+    /// waits for one. A batch topic's message ends the group and waits in `pending`.
+    fn fill_group<H: MessageHandler>(
+        &self,
+        handler: &H,
+        first: InboundMessage,
+        pending: &mut VecDeque<InboundMessage>,
+    ) -> Vec<InboundMessage> {
+        let limit = handler.group_limit();
+        let mut group = vec![first];
+        while group.len() < limit {
+            let next = match pending.pop_front() {
+                Some(message) => message,
+                None => match self.consumer.recv().now_or_never() {
+                    Some(Ok(message)) => InboundMessage::from_borrowed(&message),
+                    Some(Err(error)) => {
+                        tracing::warn!(group_id = %self.group_id, error = %error, "kafka consumer error while grouping messages");
+                        break;
+                    }
+                    None => break,
+                },
+            };
+            if handler.batch_limit(&next.topic) > 1 {
+                pending.push_front(next);
+                break;
+            }
+            group.push(next);
+        }
+        group
     }
 
     /// Commits the handler's start offsets to the group, retrying a failure to read them.

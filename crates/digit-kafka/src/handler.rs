@@ -71,6 +71,11 @@ pub struct StartOffset {
 /// - [`batch_limit`](Self::batch_limit) > 1 for a topic makes the runner hand consecutive
 ///   messages of that topic (those already fetched, up to the limit) to
 ///   [`handle_batch`](Self::handle_batch) as one unit;
+/// - [`group_limit`](Self::group_limit) > 1 makes the runner hand the messages that are
+///   already fetched when one arrives — of any topics whose `batch_limit` is 1, up to the
+///   limit — to [`handle_batch`](Self::handle_batch) together ("group commit": under load
+///   one unit of work absorbs many messages; an idle consumer still sees one at a time and
+///   never waits for a second);
 /// - [`start_offsets`](Self::start_offsets) lets a handler that stores offsets itself (in
 ///   the transaction of its effect, like the persister) position the group before it joins.
 ///
@@ -88,7 +93,14 @@ pub trait MessageHandler: Send + Sync {
         1
     }
 
-    /// Handles consecutive messages of one topic as a unit: `Ok` commits them all, a
+    /// Most already-fetched messages handed to [`handle_batch`](Self::handle_batch) together
+    /// across topics (see the trait's notes); 1 (the default) turns grouping off. The
+    /// messages of one partition keep their order; partitions interleave.
+    fn group_limit(&self) -> usize {
+        1
+    }
+
+    /// Handles consecutive messages (of one topic, or a group across topics) as a unit: `Ok` commits them all, a
     /// transient error retries the whole batch, a permanent error dead-letters every
     /// message of it. The default handles them in order with [`handle`](Self::handle); a
     /// handler that batches overrides it to make the batch one unit (one transaction).
@@ -122,6 +134,10 @@ impl<H: MessageHandler> MessageHandler for Arc<H> {
 
     fn batch_limit(&self, topic: &str) -> usize {
         H::batch_limit(self, topic)
+    }
+
+    fn group_limit(&self) -> usize {
+        H::group_limit(self)
     }
 
     fn handle_batch(

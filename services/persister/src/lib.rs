@@ -62,13 +62,21 @@ pub const BATCH_SIZE: EnvVar = EnvVar {
     help: "Most messages per -batch transaction",
 };
 
+/// Group commit.
+pub const GROUP_COMMIT: EnvVar = EnvVar {
+    name: "PERSISTER_GROUP_COMMIT",
+    aliases: &[],
+    default: "100",
+    help: "Most already-fetched messages of ordinary topics written in one transaction (1: a transaction per message, as upstream)",
+};
+
 /// Name, port and context path (DESIGN.md "The services").
 pub const INFO: ServiceInfo = ServiceInfo {
     name: "persister",
     description: "Persister: a Kafka→Postgres writer that reads egov-persister YAML configs. Subcommand: check <configs…>",
     default_port: 8086,
     default_context_path: "/common-persist",
-    env: &[digit_runtime::KAFKA_VARS, digit_runtime::DB_VARS, &[CONFIG_PATH, GROUP_ID, DEADLETTER_TOPIC, BULK_ENABLED, BATCH_SIZE]],
+    env: &[digit_runtime::KAFKA_VARS, digit_runtime::DB_VARS, &[CONFIG_PATH, GROUP_ID, DEADLETTER_TOPIC, BULK_ENABLED, BATCH_SIZE, GROUP_COMMIT]],
 };
 
 /// What the platform must provide.
@@ -86,11 +94,13 @@ pub fn settings_from_env(
 ) -> anyhow::Result<(domain::PersisterConfig, store::consumer::PersisterSettings)> {
     let config = domain::load_configs(&env.get_or_default(&CONFIG_PATH))?;
     let batch_size: usize = env.parse(&BATCH_SIZE)?;
+    let group_commit: usize = env.parse(&GROUP_COMMIT)?;
     let settings = store::consumer::PersisterSettings {
         group_id: env.get_or_default(&GROUP_ID),
         dead_letter_topic: env.get_or_default(&DEADLETTER_TOPIC),
         bulk_enabled: env.flag(&BULK_ENABLED)?,
         batch_size: batch_size.clamp(1, 10_000),
+        group_commit: group_commit.clamp(1, 10_000),
         backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(10)),
     };
     Ok((config, settings))

@@ -79,9 +79,16 @@ impl PersisterMetrics {
         Ok(m)
     }
 
-    /// Records one committed transaction.
-    pub fn observe_commit(&self, topic: &str, messages: usize, rows: u64, elapsed: Duration) {
-        self.rows.with_label_values(&[topic]).inc_by(rows);
+    /// Records one committed transaction: `messages` in it, `rows` written per topic.
+    pub fn observe_commit<'a>(
+        &self,
+        messages: usize,
+        rows: impl IntoIterator<Item = (&'a str, u64)>,
+        elapsed: Duration,
+    ) {
+        for (topic, n) in rows {
+            self.rows.with_label_values(&[topic]).inc_by(n);
+        }
         #[allow(clippy::cast_precision_loss)] // A batch size is far below 2^52.
         self.batch_size.observe(messages as f64);
         self.commit_seconds.observe(elapsed.as_secs_f64());

@@ -430,3 +430,79 @@ async fn a_poison_message_in_a_batch_does_not_take_the_good_ones_down() {
     handle.await.unwrap().unwrap();
     db.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn already_fetched_messages_of_two_topics_are_group_committed_and_poison_stays_alone() {
+    let db = database().await;
+    let t = tag();
+    let (_, config) = shipped_config("test-persister.yml", &t);
+    let save = format!("persister-test-save-{t}");
+    let update = format!("persister-test-update-{t}");
+    let dlq = format!("persister-deadletter-{t}");
+    create_topics(&[&save, &update, &dlq]).await;
+    let w = writer(config, db.pool().clone(), settings(&t));
+    let producer = w.producer.clone();
+    let metrics = w.metrics.clone();
+    // Rows the updates find (the two topics are two partitions: no order between them).
+    let pool = db.pool();
+    sqlx::query("INSERT INTO persister_test_parent (id, name) SELECT 'u' || i, 'before' FROM generate_series(0, 38) i")
+        .execute(pool)
+        .await
+        .unwrap();
+    // Published before the consumer starts, so they are fetched together: 40 creates (one
+    // of them poison) and 39 updates on the other topic.
+    let mut creates: Vec<Vec<u8>> = (0..40)
+        .map(|i| bytes(&parent(&format!("c{i}"), None)))
+        .collect();
+    creates[17] = b"{ not json".to_vec();
+    publish_raw(&producer, &save, &creates).await;
+    let updates: Vec<Vec<u8>> = (0..39)
+        .map(|i| {
+            let mut p = parent(&format!("u{i}"), None);
+            p["Parent"]["name"] = json!("updated");
+            bytes(&p)
+        })
+        .collect();
+    publish_raw(&producer, &update, &updates).await;
+    let (shutdown, handle) = spawn(w);
+    assert_eq!(
+        wait_for_count(
+            pool,
+            "SELECT count(*) FROM persister_test_parent WHERE name = 'updated'",
+            39,
+            WAIT
+        )
+        .await,
+        39
+    );
+    assert_eq!(
+        wait_for_count(
+            pool,
+            "SELECT sum(next_offset)::bigint FROM persister_offsets",
+            79,
+            WAIT
+        )
+        .await,
+        79,
+        "both partitions stored past every message, the poison one too"
+    );
+    let created: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM persister_test_parent WHERE id LIKE 'c%'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(created, 39, "nothing of the poison message is kept");
+    let letters = read_topic(&dlq, 1);
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0]["body"], "{ not json");
+    // Fewer transactions than messages: they were grouped.
+    let transactions = metrics.batch_size.get_sample_count();
+    let messages = metrics.batch_size.get_sample_sum();
+    assert!(
+        transactions < 79 && messages >= 79.0,
+        "{transactions} transactions for {messages} messages"
+    );
+    shutdown.trigger();
+    handle.await.unwrap().unwrap();
+    db.cleanup().await.unwrap();
+}

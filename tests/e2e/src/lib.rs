@@ -204,6 +204,7 @@ pub fn spawn_persister(
             dead_letter_topic: format!("e2e-deadletter-{tag}"),
             bulk_enabled: true,
             batch_size: 100,
+            group_commit: 100,
             backoff: Backoff::new(Duration::from_millis(50), Duration::from_millis(500)),
         },
         metrics: PersisterMetrics::new(&Metrics::new("e2e-persister")).unwrap(),

@@ -2,6 +2,12 @@
 //! per batch of a `-batch` topic) → stored offset → commit signal. The consume loop itself
 //! (polling, batching, retries with backoff, shutdown) is `digit_kafka::ConsumerRunner`.
 //!
+//! Under load, messages of ordinary topics that are already fetched when one arrives are
+//! written together, in one transaction (group commit, `PERSISTER_GROUP_COMMIT`): the
+//! effect of each message is the same as in its own transaction, but one commit (one WAL
+//! flush, one offset update per partition, one commit signal per partition) serves many.
+//! An idle persister still writes each message as it comes, without waiting for company.
+//!
 //! Offsets live in Postgres (`persister_offsets`), written in the same transaction as the
 //! rows, so a crash at any instant neither loses a message nor applies one twice: on start
 //! the group is positioned at the stored offsets ([`MessageHandler::start_offsets`]), and
@@ -43,6 +49,9 @@ pub struct PersisterSettings {
     pub bulk_enabled: bool,
     /// Most messages of one `-batch` transaction.
     pub batch_size: usize,
+    /// Most already-fetched messages of other topics written in one transaction (group
+    /// commit; 1 = one transaction per message).
+    pub group_commit: usize,
     /// Retry schedule for transient failures.
     pub backoff: Backoff,
 }
@@ -60,6 +69,10 @@ impl MessageHandler for Writer {
         } else {
             1
         }
+    }
+
+    fn group_limit(&self) -> usize {
+        self.settings.group_commit
     }
 
     async fn handle_batch(&self, batch: &[InboundMessage]) -> Result<(), HandlerError> {

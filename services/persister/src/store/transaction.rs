@@ -1,6 +1,6 @@
-//! One message (or one batch of a `-batch` topic) → one Postgres transaction: the stored
-//! offset is locked and compared, the planned rows written, the offset advanced and the
-//! commit signal queued, all committed together. Poison messages are dead-lettered before
+//! One message (or one batch: a `-batch` poll, or a group of already-fetched messages) →
+//! one Postgres transaction: the stored offset is locked and compared, the planned rows
+//! written, the offset advanced and the commit signal queued, all committed together. Poison messages are dead-lettered before
 //! the offset moves past them (see [`super::consumer`] for the failure rules).
 
 use super::consumer::PersisterSettings;
@@ -57,6 +57,10 @@ pub struct Writer {
     pub metrics: PersisterMetrics,
 }
 
+/// Per partition of a batch: the next offset to store and the last message that moves it
+/// (`None` while nothing in the batch did: replays only).
+type Progress<'a> = BTreeMap<(&'a str, i32), (i64, Option<&'a InboundMessage>)>;
+
 impl Writer {
     /// One attempt. `Err` is always transient; poison messages end as `DeadLettered`.
     pub async fn try_one(&self, msg: &InboundMessage) -> Result<Outcome, WriteError> {
@@ -69,20 +73,16 @@ impl Writer {
             tx.rollback().await.map_err(tx_error)?;
             return Ok(Outcome::AlreadyApplied);
         }
-        if msg.offset > next && next > 0 {
-            // On Apache Kafka a gap is compaction, a transaction marker, or retention that
-            // deleted messages before they were persisted (the last one is data loss).
-            tracing::warn!(topic = %msg.topic, partition = msg.partition, expected = next, offset = msg.offset,
-                "Offset gap: the log holds no messages between the stored offset and this one.");
-        }
+        warn_on_gap(msg, next);
         match self.apply(&mut tx, msg).await {
             Ok(rows) => {
-                writer::advance_offset(&mut tx, group, &msg.topic, msg.partition, msg.offset + 1)
+                let after = msg.offset + 1;
+                let signal = signal(group, msg);
+                writer::advance_offset(&mut tx, group, &msg.topic, msg.partition, after, &signal)
                     .await?;
-                writer::notify(&mut tx, &signal(group, msg)).await?;
                 tx.commit().await.map_err(tx_error)?;
                 self.metrics
-                    .observe_commit(&msg.topic, 1, rows, started.elapsed());
+                    .observe_commit(1, [(msg.topic.as_str(), rows)], started.elapsed());
                 Ok(Outcome::Persisted { rows })
             }
             Err(e @ WriteError::Infra(_)) => Err(e),
@@ -94,8 +94,16 @@ impl Writer {
                 let next = writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?;
                 if msg.offset >= next {
                     let after = msg.offset + 1;
-                    writer::advance_offset(&mut tx, group, &msg.topic, msg.partition, after)
-                        .await?;
+                    let signal = signal(group, msg);
+                    writer::advance_offset(
+                        &mut tx,
+                        group,
+                        &msg.topic,
+                        msg.partition,
+                        after,
+                        &signal,
+                    )
+                    .await?;
                 }
                 tx.commit().await.map_err(tx_error)?;
                 Ok(Outcome::DeadLettered(reason))
@@ -103,35 +111,101 @@ impl Writer {
         }
     }
 
-    /// Persists the messages of one `-batch` poll in one transaction (savepoint per
-    /// message). `Err` is always transient and concerns the whole batch.
+    /// Persists a batch — the messages of one `-batch` poll, or a group of already-fetched
+    /// messages of any topics — in one transaction. Written at once first; when a message
+    /// turns out poison, that transaction is rolled back and the batch is written again
+    /// with a savepoint per message, so the poison one is dead-lettered alone. `Err` is
+    /// always transient and concerns the whole batch.
     pub async fn try_batch(&self, batch: &[InboundMessage]) -> Result<Vec<Outcome>, WriteError> {
+        match self.try_batch_at_once(batch).await? {
+            Some(outcomes) => Ok(outcomes),
+            None => self.try_batch_one_by_one(batch).await,
+        }
+    }
+
+    /// The batch in one transaction without savepoints; `None` (rolled back, nothing
+    /// written) when a message is poison.
+    async fn try_batch_at_once(
+        &self,
+        batch: &[InboundMessage],
+    ) -> Result<Option<Vec<Outcome>>, WriteError> {
+        let group = &self.settings.group_id;
+        let started = Instant::now();
+        let mut conn = self.pool.acquire().await.map_err(tx_error)?;
+        let mut tx = conn.begin().await.map_err(tx_error)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut progress: Progress<'_> = BTreeMap::new();
+        let mut rows: BTreeMap<&str, u64> = BTreeMap::new();
+        for msg in batch {
+            let key = (msg.topic.as_str(), msg.partition);
+            let (next, last) = match progress.get(&key) {
+                Some(p) => *p,
+                None => {
+                    let next =
+                        writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?;
+                    warn_on_gap(msg, next);
+                    (next, None)
+                }
+            };
+            if msg.offset < next {
+                outcomes.push(Outcome::AlreadyApplied);
+                progress.insert(key, (next, last));
+                continue;
+            }
+            match self.apply(&mut tx, msg).await {
+                Ok(n) => {
+                    *rows.entry(msg.topic.as_str()).or_default() += n;
+                    outcomes.push(Outcome::Persisted { rows: n });
+                    progress.insert(key, (msg.offset + 1, Some(msg)));
+                }
+                Err(e @ WriteError::Infra(_)) => return Err(e),
+                Err(WriteError::Poison(_)) => {
+                    tx.rollback().await.map_err(tx_error)?;
+                    return Ok(None);
+                }
+            }
+        }
+        advance_all(&mut tx, group, &progress).await?;
+        tx.commit().await.map_err(tx_error)?;
+        self.metrics
+            .observe_commit(batch.len(), rows, started.elapsed());
+        Ok(Some(outcomes))
+    }
+
+    /// The batch in one transaction with a savepoint per message: poison messages are
+    /// rolled back alone and dead-lettered before the offsets that skip them commit.
+    async fn try_batch_one_by_one(
+        &self,
+        batch: &[InboundMessage],
+    ) -> Result<Vec<Outcome>, WriteError> {
         let group = &self.settings.group_id;
         let started = Instant::now();
         let mut conn = self.pool.acquire().await.map_err(tx_error)?;
         let mut tx = conn.begin().await.map_err(tx_error)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut poisoned = Vec::new();
-        let mut total_rows = 0;
-        let mut next_by_partition: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        let mut progress: Progress<'_> = BTreeMap::new();
+        let mut rows: BTreeMap<&str, u64> = BTreeMap::new();
         for msg in batch {
             let key = (msg.topic.as_str(), msg.partition);
-            let next = match next_by_partition.get(&key) {
-                Some(n) => *n,
-                None => writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?,
+            let (next, last) = match progress.get(&key) {
+                Some(p) => *p,
+                None => (
+                    writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?,
+                    None,
+                ),
             };
             if msg.offset < next {
                 outcomes.push(Outcome::AlreadyApplied);
-                next_by_partition.insert(key, next);
+                progress.insert(key, (next, last));
                 continue;
             }
             let mut savepoint = (&mut *tx).begin().await.map_err(tx_error)?;
             match self.apply(&mut savepoint, msg).await {
-                Ok(rows) => {
+                Ok(n) => {
                     savepoint.commit().await.map_err(tx_error)?;
-                    writer::notify(&mut tx, &signal(group, msg)).await?;
-                    total_rows += rows;
-                    outcomes.push(Outcome::Persisted { rows });
+                    *rows.entry(msg.topic.as_str()).or_default() += n;
+                    outcomes.push(Outcome::Persisted { rows: n });
                 }
                 Err(e @ WriteError::Infra(_)) => return Err(e),
                 Err(WriteError::Poison(reason)) => {
@@ -140,20 +214,16 @@ impl Writer {
                     outcomes.push(Outcome::DeadLettered(reason));
                 }
             }
-            next_by_partition.insert(key, msg.offset + 1);
+            progress.insert(key, (msg.offset + 1, Some(msg)));
         }
         // Dead letters are acknowledged before the offsets that skip them commit.
         for (msg, reason) in &poisoned {
             self.dead_letter(msg, reason).await?;
         }
-        for ((topic, partition), next) in &next_by_partition {
-            writer::advance_offset(&mut tx, group, topic, *partition, *next).await?;
-        }
+        advance_all(&mut tx, group, &progress).await?;
         tx.commit().await.map_err(tx_error)?;
-        if let Some(first) = batch.first() {
-            self.metrics
-                .observe_commit(&first.topic, batch.len(), total_rows, started.elapsed());
-        }
+        self.metrics
+            .observe_commit(batch.len(), rows, started.elapsed());
         Ok(outcomes)
     }
 
@@ -185,6 +255,31 @@ impl Writer {
             .with_label_values(&[&msg.topic])
             .inc();
         Ok(())
+    }
+}
+
+/// Moves every partition's stored offset past the batch, one statement per partition,
+/// each signalling its last message.
+async fn advance_all(
+    conn: &mut sqlx::PgConnection,
+    group: &str,
+    progress: &Progress<'_>,
+) -> Result<(), WriteError> {
+    for ((topic, partition), (next, last)) in progress {
+        if let Some(last) = last {
+            writer::advance_offset(conn, group, topic, *partition, *next, &signal(group, last))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// On Apache Kafka a gap is compaction, a transaction marker, or retention that deleted
+/// messages before they were persisted (the last one is data loss): worth a warning.
+fn warn_on_gap(msg: &InboundMessage, next: i64) {
+    if msg.offset > next && next > 0 {
+        tracing::warn!(topic = %msg.topic, partition = msg.partition, expected = next, offset = msg.offset,
+            "Offset gap: the log holds no messages between the stored offset and this one.");
     }
 }
 

@@ -4,9 +4,12 @@
 //! Contract (read-your-writes, DESIGN.md "The write path"): a Kafka message at
 //! `(topic, partition, offset)` has been persisted by consumer group `g` exactly when
 //! `persister_offsets.next_offset > offset` for `(g, topic, partition)`. The row update and
-//! the data rows commit in one transaction, and the same transaction sends
-//! `NOTIFY persister_commit, '{"group","topic","partition","offset","key","correlationId"}'`,
-//! delivered by Postgres only if and when it commits.
+//! the data rows commit in one transaction, and the same statement that moves the offset
+//! sends `NOTIFY persister_commit, '{"group","topic","partition","offset","key","correlationId"}'`,
+//! delivered by Postgres only if and when it commits. `offset` is the partition's last
+//! offset in the transaction (a group commit signals once per partition, for its last
+//! message: every earlier offset is then persisted too); `key` and `correlationId` are
+//! that message's.
 
 use super::params::{to_param, BindError};
 use crate::domain::Statement;
@@ -129,13 +132,25 @@ pub async fn execute(conn: &mut PgConnection, statements: &[Statement]) -> Resul
 }
 
 /// Locks the offset row of a partition for this transaction and returns its next offset
-/// (0 for a partition never seen).
+/// (0 for a partition never seen). One query once the row exists; the first message of a
+/// partition also creates it.
 pub async fn lock_offset(
     conn: &mut PgConnection,
     group: &str,
     topic: &str,
     partition: i32,
 ) -> Result<i64, WriteError> {
+    const LOCK: &str = "SELECT next_offset FROM persister_offsets WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE";
+    let locked: Option<i64> = sqlx::query_scalar(LOCK)
+        .bind(group)
+        .bind(topic)
+        .bind(partition)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(WriteError::database("locking the offset row"))?;
+    if let Some(next) = locked {
+        return Ok(next);
+    }
     sqlx::query(
         "INSERT INTO persister_offsets (consumer_group, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, 0) \
          ON CONFLICT (consumer_group, topic, kafka_partition) DO NOTHING",
@@ -146,51 +161,40 @@ pub async fn lock_offset(
     .execute(&mut *conn)
     .await
     .map_err(WriteError::database("creating the offset row"))?;
-    let next: i64 = sqlx::query_scalar(
-        "SELECT next_offset FROM persister_offsets WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE",
-    )
-    .bind(group)
-    .bind(topic)
-    .bind(partition)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(WriteError::database("locking the offset row"))?;
-    Ok(next)
+    sqlx::query_scalar(LOCK)
+        .bind(group)
+        .bind(topic)
+        .bind(partition)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(WriteError::database("locking the offset row"))
 }
 
-/// Records that every offset below `next_offset` is applied.
+/// Records that every offset below `next_offset` is applied and, in the same statement,
+/// queues the commit signal for it (Postgres delivers it at commit; none when the offset
+/// did not move). `signal` is the notification's JSON payload.
 pub async fn advance_offset(
     conn: &mut PgConnection,
     group: &str,
     topic: &str,
     partition: i32,
     next_offset: i64,
+    signal: &serde_json::Value,
 ) -> Result<(), WriteError> {
     sqlx::query(
-        "UPDATE persister_offsets SET next_offset = $4, updated_at = now() \
-         WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 AND next_offset < $4",
+        "WITH advanced AS (UPDATE persister_offsets SET next_offset = $4, updated_at = now() \
+           WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 AND next_offset < $4 RETURNING 1) \
+         SELECT pg_notify($5, $6) FROM advanced",
     )
     .bind(group)
     .bind(topic)
     .bind(partition)
     .bind(next_offset)
+    .bind(COMMIT_CHANNEL)
+    .bind(signal.to_string())
     .execute(&mut *conn)
     .await
     .map_err(WriteError::database("advancing the stored offset"))?;
-    Ok(())
-}
-
-/// Queues the commit signal; Postgres delivers it at commit.
-pub async fn notify(
-    conn: &mut PgConnection,
-    payload: &serde_json::Value,
-) -> Result<(), WriteError> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(COMMIT_CHANNEL)
-        .bind(payload.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(WriteError::database("queueing the commit signal"))?;
     Ok(())
 }
 

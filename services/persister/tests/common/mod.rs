@@ -114,6 +114,7 @@ pub fn settings(tag: &str) -> PersisterSettings {
         dead_letter_topic: format!("persister-deadletter-{tag}"),
         bulk_enabled: true,
         batch_size: 100,
+        group_commit: 100,
         backoff: Backoff::new(Duration::from_millis(50), Duration::from_millis(500)),
     }
 }
