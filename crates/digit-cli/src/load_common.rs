@@ -1,5 +1,6 @@
-//! What the load generators (`pgr-load`, `program-load`) share: dev tokens, timed POSTs and
-//! percentiles. Included by each binary with `#[path]` (the crate has no library).
+//! What the load generators (`pgr-load`, `program-load`, …) share: dev tokens, timed POSTs,
+//! percentiles and the `--summary-json` file. Included by each binary with `#[path]` (the
+//! crate has no library).
 
 use digit_core::{Role, UserInfo, UserType};
 use serde_json::Value;
@@ -63,6 +64,26 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// `{"n", "p50_ms", "p95_ms", "p99_ms", "max_ms"}` of `sorted`, for `--summary-json`.
+#[allow(dead_code)] // Not every load generator writes a summary.
+pub fn latency_summary(sorted: &[Duration]) -> Value {
+    serde_json::json!({
+        "n": sorted.len(),
+        "p50_ms": percentile(sorted, 50.0),
+        "p95_ms": percentile(sorted, 95.0),
+        "p99_ms": percentile(sorted, 99.0),
+        "max_ms": percentile(sorted, 100.0),
+    })
+}
+
+/// Writes `summary` as pretty JSON to `path` (`--summary-json`).
+#[allow(dead_code)] // Not every load generator writes a summary.
+pub fn write_summary(path: &str, summary: &Value) -> Result<(), String> {
+    let mut text = serde_json::to_string_pretty(summary).map_err(|e| e.to_string())?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| format!("--summary-json {path}: {e}"))
 }
 
 /// A load generator's `main`: parse the options (print `usage` on error, exit 2), run
