@@ -10,7 +10,7 @@
 mod load_common;
 
 use digit_core::UserType;
-use load_common::{call, percentile, token};
+use load_common::{call, latency_summary, percentile, token, write_summary};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ Usage: pgr-load [options]
   --seed N             first make sure N seeded complaints exist (default 0)
   --db-url URL         database for --seed (default $DB_URL or postgres://postgres@127.0.0.1:5432/digit)
   --secret S           JWT secret (default $JWT_SECRET or the dev secret)
+  --summary-json FILE  also write the figures as JSON (lifecycles/s, n/p50/p95/p99/max per call, errors)
 ";
 
 const CITIZEN: &str = "22222222-2222-4222-8222-000000000001";
@@ -38,6 +39,7 @@ struct Options {
     seed: i64,
     db_url: String,
     secret: String,
+    summary: Option<String>,
 }
 
 fn parse() -> Result<Options, String> {
@@ -50,6 +52,7 @@ fn parse() -> Result<Options, String> {
         db_url: std::env::var("DB_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/digit".into()),
         secret: std::env::var("JWT_SECRET").unwrap_or_else(|_| "digit-dev-secret-change-me".into()),
+        summary: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -66,6 +69,7 @@ fn parse() -> Result<Options, String> {
             "--seed" => o.seed = num(value()?)?.max(0),
             "--db-url" => o.db_url = value()?,
             "--secret" => o.secret = value()?,
+            "--summary-json" => o.summary = Some(value()?),
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown option {other}")),
         }
@@ -295,6 +299,7 @@ async fn run(o: Options) -> Result<(), String> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let done = all.search.len();
+    let mut calls = serde_json::Map::new();
     let mut out = format!(
         "lifecycles: {done} ok, {} failed, {} users, {elapsed:.1} s → {:.1} lifecycles/s\n\ncall      n      p50 ms   p95 ms   p99 ms   max ms\n",
         all.errors.len(),
@@ -308,6 +313,7 @@ async fn run(o: Options) -> Result<(), String> {
         ("search", all.search),
     ] {
         v.sort();
+        calls.insert(name.into(), latency_summary(&v));
         out.push_str(&format!(
             "{name:<8} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>8.1}\n",
             v.len(),
@@ -322,6 +328,23 @@ async fn run(o: Options) -> Result<(), String> {
     }
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Some(path) = &o.summary {
+        write_summary(
+            path,
+            &json!({
+                "tool": "pgr-load",
+                "users": o.users,
+                "lifecycles": o.lifecycles,
+                "seed": o.seed,
+                "ok": done,
+                "failed": all.errors.len(),
+                "seconds": elapsed,
+                "lifecycles_per_s": done as f64 / elapsed,
+                "calls": calls,
+                "first_error": all.errors.first(),
+            }),
+        )?;
+    }
     Ok(())
 }
 

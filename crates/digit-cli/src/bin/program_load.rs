@@ -14,7 +14,7 @@
 mod load_common;
 
 use digit_core::UserType;
-use load_common::{call, percentile, token};
+use load_common::{call, latency_summary, percentile, token, write_summary};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,6 +33,7 @@ Usage: program-load [options]
   --round-trip         instead: N program creates on the department (--base-url), each
                        waiting until the treasury's code came back through both exchanges
   --secret S           JWT secret (default $JWT_SECRET or the dev secret)
+  --summary-json FILE  also write the figures as JSON (rate, n/p50/p95/p99/max, failures)
 ";
 
 const ADMIN: &str = "55555555-5555-4555-8555-0000000000aa";
@@ -49,6 +50,7 @@ struct Options {
     auto_pick: bool,
     round_trip: bool,
     secret: String,
+    summary: Option<String>,
 }
 
 fn parse() -> Result<Options, String> {
@@ -62,6 +64,7 @@ fn parse() -> Result<Options, String> {
         auto_pick: false,
         round_trip: false,
         secret: std::env::var("JWT_SECRET").unwrap_or_else(|_| "digit-dev-secret-change-me".into()),
+        summary: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -82,6 +85,7 @@ fn parse() -> Result<Options, String> {
             "--users" => o.users = num(value()?)?,
             "--amount" => o.amount = value()?,
             "--secret" => o.secret = value()?,
+            "--summary-json" => o.summary = Some(value()?),
             "--auto-pick" => {
                 o.auto_pick = true;
                 i += 1;
@@ -328,6 +332,24 @@ async fn run_round_trips(o: Options) -> Result<(), String> {
     );
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Some(path) = &o.summary {
+        write_summary(
+            path,
+            &json!({
+                "tool": "program-load",
+                "mode": "round-trip",
+                "users": o.users,
+                "requested": o.disbursements,
+                "ok": done,
+                "failed": all.errors.len(),
+                "seconds": elapsed,
+                "round_trips_per_s": done as f64 / elapsed,
+                "messages_per_s": 4.0 * done as f64 / elapsed,
+                "latency": latency_summary(&all.took),
+                "first_failure": all.errors.first(),
+            }),
+        )?;
+    }
     if all.errors.is_empty() {
         Ok(())
     } else {
@@ -471,6 +493,28 @@ async fn run(o: Options) -> Result<(), String> {
     }
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Some(path) = &o.summary {
+        write_summary(
+            path,
+            &json!({
+                "tool": "program-load",
+                "mode": "disbursements",
+                "sanctions": sanctions.len(),
+                "auto_pick": o.auto_pick,
+                "users": o.users,
+                "requested": o.disbursements,
+                "accepted": all.accepted,
+                "refused": all.refused.len(),
+                "failed": all.errors.len(),
+                "seconds": elapsed,
+                "disbursements_per_s": all.accepted as f64 / elapsed,
+                "latency": latency_summary(&all.took),
+                "ledger": {"available": available.to_string(), "expected": expected.to_string(),
+                           "exact": available == expected},
+                "first_failure": all.errors.first().or(all.refused.first()),
+            }),
+        )?;
+    }
     if available == expected {
         Ok(())
     } else {
