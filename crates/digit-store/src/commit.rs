@@ -34,7 +34,8 @@ use prometheus::{IntCounterVec, Opts};
 use serde::Serialize;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 
@@ -191,6 +192,25 @@ pub async fn publish_and_await<T>(
 where
     T: Serialize + ?Sized,
 {
+    let pending = publish(producer, commits, message).await?;
+    let delivery = pending.delivery();
+    Ok(Published {
+        delivery,
+        confirmation: pending.confirm().await,
+    })
+}
+
+/// Publishes `message` (answering once the broker acknowledged it) and hands back the wait
+/// for the persister, so a write of several messages can publish them all and then await
+/// them together — one persister round trip instead of one per message.
+pub async fn publish<T>(
+    producer: &Producer,
+    commits: Option<&CommitWatcher>,
+    message: Outgoing<'_, T>,
+) -> Result<Pending, KafkaError>
+where
+    T: Serialize + ?Sized,
+{
     let delivery = producer
         .send_json(
             message.topic,
@@ -199,18 +219,45 @@ where
             message.correlation_id,
         )
         .await?;
-    let confirmation = match commits {
-        Some(commits) => {
-            commits
-                .confirm(&producer.settings().topic(message.topic), delivery)
-                .await
-        }
-        None => Confirmation::NotAwaited,
-    };
-    Ok(Published {
+    Ok(Pending {
+        watcher: commits.cloned(),
+        broker_topic: producer.settings().topic(message.topic),
         delivery,
-        confirmation,
     })
+}
+
+/// A message the broker acknowledged, whose persistence is still to be awaited.
+#[derive(Debug)]
+#[must_use = "a pending write is confirmed with `confirm` before the request is answered"]
+pub struct Pending {
+    watcher: Option<CommitWatcher>,
+    broker_topic: String,
+    delivery: Delivery,
+}
+
+impl Pending {
+    /// A message published without this module (its wait, when `watcher` is given).
+    pub fn new(watcher: Option<CommitWatcher>, broker_topic: String, delivery: Delivery) -> Self {
+        Self {
+            watcher,
+            broker_topic,
+            delivery,
+        }
+    }
+
+    /// Where the broker stored it.
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
+    }
+
+    /// Waits for the persister with the watcher's timeout and policy (`NotAwaited` when
+    /// there is no watcher).
+    pub async fn confirm(self) -> Confirmation {
+        match &self.watcher {
+            Some(watcher) => watcher.confirm(&self.broker_topic, self.delivery).await,
+            None => Confirmation::NotAwaited,
+        }
+    }
 }
 
 /// One LISTEN connection shared by all waiters of a process. Cheap to clone; the listener
@@ -223,6 +270,10 @@ pub struct CommitWatcher {
 struct Inner {
     // The watcher's own pool (listener + offsets reads).
     pool: PgPool,
+    // The last committed offset per (group, topic, partition) that the listener has
+    // seen since it last (re)connected: a waiter below it is done, a waiter above it knows
+    // the notification it needs is still to come — neither asks the table.
+    seen: Arc<Mutex<HashMap<(String, String, i32), i64>>>,
     settings: CommitSettings,
     events: broadcast::Sender<WatchEvent>,
     poll_interval: Duration,
@@ -276,16 +327,21 @@ impl CommitWatcher {
         metrics.register(Box::new(unconfirmed.clone()));
         let (events, _) = broadcast::channel(1024);
         let (stop, stopped) = oneshot::channel();
+        let seen = Arc::new(Mutex::new(HashMap::new()));
         tokio::spawn(listen(
             listener,
             own_pool.clone(),
             pool,
-            events.clone(),
+            Seen {
+                events: events.clone(),
+                offsets: Arc::clone(&seen),
+            },
             stopped,
         ));
         Ok(Self {
             inner: Arc::new(Inner {
                 pool: own_pool,
+                seen,
                 settings,
                 events,
                 poll_interval: Duration::from_millis(250),
@@ -349,12 +405,22 @@ impl CommitWatcher {
     ) -> Result<(), AwaitError> {
         let inner = &self.inner;
         let group = inner.settings.group.as_str();
+        // Subscribed before the first look, so no notification falls in between.
         let mut rx = inner.events.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut ask_table = match self.seen(group, topic, partition) {
+            Some(seen) if seen >= offset => return Ok(()),
+            // The listener follows this partition: the commit's notification is to come.
+            Some(_) => false,
+            // Not seen since the listener (re)connected: the commit may be older.
+            None => true,
+        };
         loop {
-            if persisted(&inner.pool, group, topic, partition, offset).await? {
+            if ask_table && persisted(&inner.pool, group, topic, partition, offset).await? {
                 return Ok(());
             }
+            // Notifications can be lost (listener away): past one poll interval, ask the table.
+            ask_table = true;
             let tick = tokio::time::sleep(inner.poll_interval);
             tokio::pin!(tick);
             loop {
@@ -378,6 +444,43 @@ impl CommitWatcher {
             }
         }
     }
+
+    /// The last offset of the partition the listener saw committed since it connected.
+    fn seen(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+        let seen = self.inner.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&(group.to_owned(), topic.to_owned(), partition))
+            .copied()
+    }
+}
+
+/// Where the listener task puts what it hears.
+struct Seen {
+    events: broadcast::Sender<WatchEvent>,
+    offsets: Arc<Mutex<HashMap<(String, String, i32), i64>>>,
+}
+
+impl Seen {
+    /// Records a commit, then wakes the waiters.
+    fn committed(&self, c: Committed) {
+        {
+            let mut offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
+            // The latest, not the highest: notifications come in commit order, and offsets
+            // only go back when the persister forgot a recreated topic's (it says so with
+            // offset -1).
+            offsets.insert((c.group.clone(), c.topic.clone(), c.partition), c.offset);
+        }
+        // No receiver is not an error: nobody is waiting right now.
+        let _ = self.events.send(WatchEvent::Committed(c));
+    }
+
+    /// The listener was away: what it saw no longer tells what is to come.
+    fn reconnected(&self) {
+        self.offsets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        let _ = self.events.send(WatchEvent::Reconnected);
+    }
 }
 
 /// The listener task: forwards notifications until the watcher is dropped or the service's
@@ -386,7 +489,7 @@ async fn listen(
     mut listener: PgListener,
     own_pool: PgPool,
     service_pool: PgPool,
-    events: broadcast::Sender<WatchEvent>,
+    seen: Seen,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let closed = service_pool.close_event();
@@ -402,15 +505,12 @@ async fn listen(
             _ = check.tick() => if service_pool.is_closed() { break },
             received = listener.try_recv() => match received {
                 Ok(Some(n)) => match parse(n.payload()) {
-                    Some(c) => {
-                        // No receiver is not an error: nobody is waiting right now.
-                        let _ = events.send(WatchEvent::Committed(c));
-                    }
+                    Some(c) => seen.committed(c),
                     None => tracing::warn!(payload = n.payload(), "Unreadable commit notification ignored."),
                 },
                 Ok(None) => {
                     tracing::warn!("Commit listener connection lost; reconnected and listening again.");
-                    let _ = events.send(WatchEvent::Reconnected);
+                    seen.reconnected();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "Commit listener cannot reach Postgres; retrying in 500 ms (waiters poll meanwhile).");

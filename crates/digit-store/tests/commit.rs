@@ -275,3 +275,43 @@ async fn publish_and_await_waits_for_the_commit_of_the_published_offset() {
     assert_eq!(watcher.unconfirmed(&topic), 0);
     db.cleanup().await.unwrap();
 }
+
+/// A commit signal alone, without the offsets row (what the watcher heard, not the table).
+async fn signal_only(db: &TestDb, topic: &str, offset: i64) {
+    let payload =
+        serde_json::json!({"group": GROUP, "topic": topic, "partition": 0, "offset": offset});
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(COMMIT_CHANNEL)
+        .bind(payload.to_string())
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_followed_partition_is_answered_from_the_signals_and_a_reset_forgets_them() {
+    let db = TestDb::migrated(&[&PERSISTER_MIGRATOR]).await.unwrap();
+    let watcher = CommitWatcher::start(
+        db.pool().clone(),
+        settings(Duration::from_secs(10)),
+        &Metrics::new("t"),
+    )
+    .await
+    .unwrap();
+    let mut events = watcher.subscribe();
+    signal_only(&db, "followed", 9).await;
+    assert!(matches!(next_event(&mut events).await, WatchEvent::Committed(c) if c.offset == 9));
+    // Offsets up to the last signal are persisted (the table has no row: not asked).
+    let quick = Duration::from_millis(100);
+    watcher.wait_for("followed", 0, 9, quick).await.unwrap();
+    watcher.wait_for("followed", 0, 3, quick).await.unwrap();
+    assert!(watcher.wait_for("followed", 0, 10, quick).await.is_err());
+    // The persister forgot the partition (topic recreated): the old log's offsets no longer count.
+    signal_only(&db, "followed", -1).await;
+    assert!(matches!(next_event(&mut events).await, WatchEvent::Committed(c) if c.offset == -1));
+    assert!(watcher.wait_for("followed", 0, 3, quick).await.is_err());
+    commit(&db, "followed", 0, 3).await;
+    watcher.wait_for("followed", 0, 3, quick).await.unwrap();
+    drop(watcher);
+    db.cleanup().await.unwrap();
+}

@@ -484,11 +484,25 @@ impl Workflow {
             .collect())
     }
 
-    /// `process/_transition`.
+    /// `process/_transition`: answers once the persister stored the instances.
     pub async fn transition(
         &self,
         request: ProcessInstanceRequest,
     ) -> Result<Vec<ProcessInstance>, WorkflowError> {
+        let (accepted, pending) = self.transition_pending(request).await?;
+        if let Some(pending) = pending {
+            pending.confirm().await;
+        }
+        Ok(accepted)
+    }
+
+    /// `process/_transition` up to the broker's acknowledgement: the accepted instances and,
+    /// when read-your-writes is on, the persister's commit still to await — so a caller
+    /// that publishes a message of its own (PGR's complaint) awaits both at once.
+    pub async fn transition_pending(
+        &self,
+        request: ProcessInstanceRequest,
+    ) -> Result<(Vec<ProcessInstance>, Option<commit::Pending>), WorkflowError> {
         let ProcessInstanceRequest {
             request_info,
             process_instances,
@@ -589,19 +603,21 @@ impl Workflow {
             accepted.push(enriched);
         }
 
-        self.commit_transitions(&request_info, &accepted, &versions)
+        let pending = self
+            .commit_transitions(&request_info, &accepted, &versions)
             .await?;
-        Ok(accepted)
+        Ok((accepted, pending))
     }
 
     /// Claims the next version of every application, publishes the instances while the
-    /// claims are held, records where they went, and commits; then awaits the persister.
+    /// claims are held, records where they went, and commits. Returns the persister's
+    /// commit to await (read-your-writes on and watched).
     async fn commit_transitions(
         &self,
         request_info: &RequestInfo,
         accepted: &[ProcessInstance],
         versions: &[Option<i64>],
-    ) -> Result<(), WorkflowError> {
+    ) -> Result<Option<commit::Pending>, WorkflowError> {
         let mut order: Vec<usize> = (0..accepted.len()).collect();
         // One lock order for every request: no deadlock between multi-instance requests.
         order.sort_by(|a, b| {
@@ -665,11 +681,17 @@ impl Workflow {
             tracing::error!(error = %e, topic = broker_topic, offset = delivery.offset, "Head update failed after publishing.");
             return Err(WorkflowError::Database(e));
         }
-        // Published and recorded above; now the read-your-writes wait (commit's policy).
-        if let (true, Some(commits)) = (self.inner.settings.await_persister, &self.inner.commits) {
-            commits.confirm(&broker_topic, delivery).await;
-        }
-        Ok(())
+        // Published and recorded above; the read-your-writes wait is the caller's.
+        Ok(
+            match (self.inner.settings.await_persister, &self.inner.commits) {
+                (true, Some(commits)) => Some(commit::Pending::new(
+                    Some(commits.clone()),
+                    broker_topic,
+                    delivery,
+                )),
+                _ => None,
+            },
+        )
     }
 
     // --------------------------------------------------------------------------- search
@@ -806,7 +828,10 @@ impl Workflow {
             )
             .await?;
         let ids = store::search_ids(&self.inner.pool, &filter).await?;
-        let total = store::count(&self.inner.pool, &filter).await?;
+        let total = match page_total(&filter, ids.len()) {
+            Some(total) => total,
+            None => store::count(&self.inner.pool, &filter).await?,
+        };
         let instances = self.load_and_enrich(request_info, &ids).await?;
         Ok((instances, total))
     }
@@ -1346,6 +1371,14 @@ fn validate_business_services(services: &[BusinessService]) -> Result<(), Workfl
     }
 }
 
+/// The total of a search when its page tells it: a page shorter than the limit that is
+/// not empty past the first is the end of the results, so no count query is needed (most
+/// searches, PGR's every one). `None` when only a count can tell.
+fn page_total(filter: &InstanceFilter, found: usize) -> Option<i64> {
+    let found = i64::try_from(found).ok()?;
+    (found < filter.limit && (found > 0 || filter.offset == 0)).then_some(filter.offset + found)
+}
+
 #[async_trait::async_trait]
 impl WorkflowClient for Workflow {
     async fn transition(
@@ -1353,6 +1386,13 @@ impl WorkflowClient for Workflow {
         request: ProcessInstanceRequest,
     ) -> Result<Vec<ProcessInstance>, WorkflowError> {
         Workflow::transition(self, request).await
+    }
+
+    async fn transition_pending(
+        &self,
+        request: ProcessInstanceRequest,
+    ) -> Result<(Vec<ProcessInstance>, Option<commit::Pending>), WorkflowError> {
+        Workflow::transition_pending(self, request).await
     }
 
     async fn search(
@@ -1414,6 +1454,28 @@ pub async fn embedded_from_env(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_short_page_tells_the_total_and_a_full_or_empty_later_page_does_not() {
+        let page = |offset, limit| InstanceFilter {
+            offset,
+            limit,
+            ..InstanceFilter::default()
+        };
+        assert_eq!(page_total(&page(0, 10), 3), Some(3));
+        assert_eq!(page_total(&page(0, 10), 0), Some(0));
+        assert_eq!(page_total(&page(20, 10), 4), Some(24));
+        assert_eq!(
+            page_total(&page(0, 10), 10),
+            None,
+            "a full page may have more behind it"
+        );
+        assert_eq!(
+            page_total(&page(20, 10), 0),
+            None,
+            "past the end: the total may be below the offset"
+        );
+    }
 
     #[test]
     fn malformed_escalation_configs_are_errors_for_their_business_service_and_counted_otherwise() {

@@ -140,6 +140,16 @@ pub trait WorkflowClient: Send + Sync {
         request: ProcessInstanceRequest,
     ) -> Result<Vec<ProcessInstance>, WorkflowError>;
 
+    /// `process/_transition` without awaiting the persister: the enriched instances and the
+    /// commit to await before answering (`None` when there is none to await here — a remote
+    /// workflow service has stored them when it answers).
+    async fn transition_pending(
+        &self,
+        request: ProcessInstanceRequest,
+    ) -> Result<(Vec<ProcessInstance>, Option<digit_store::commit::Pending>), WorkflowError> {
+        Ok((self.transition(request).await?, None))
+    }
+
     /// `process/_search`: instances and total count.
     async fn search(
         &self,

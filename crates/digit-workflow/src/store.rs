@@ -481,7 +481,8 @@ pub async fn search_ids(pool: &PgPool, f: &InstanceFilter) -> Result<Vec<String>
 
 /// Number of matching instances (no pagination).
 pub async fn count(pool: &PgPool, f: &InstanceFilter) -> Result<i64, sqlx::Error> {
-    let mut q = QueryBuilder::new("SELECT count(DISTINCT pi.id)");
+    // pi.id is the key and the filter joins nothing: count(*) counts distinct instances.
+    let mut q = QueryBuilder::new("SELECT count(*)");
     push_filter(&mut q, f);
     q.build_query_scalar().fetch_one(pool).await
 }

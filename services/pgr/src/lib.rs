@@ -9,6 +9,7 @@
 //! (`/filestore/v1/…`, `digit-filestore`) for complaint attachments.
 
 pub mod api;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod notify;
@@ -22,6 +23,7 @@ use digit_store::commit::{CommitSettings, CommitWatcher};
 use digit_workflow::WorkflowClient;
 use sqlx::migrate::Migrator;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// This service's tables (`migrations/pgr/`).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/pgr");
@@ -39,6 +41,13 @@ pub const UPDATE_TOPIC: EnvVar = EnvVar {
     aliases: &[],
     default: "update-pgr-request",
     help: "Topic of complaint updates",
+};
+/// Dashboard figures cache.
+pub const DASHBOARD_CACHE_MS: EnvVar = EnvVar {
+    name: "PGR_DASHBOARD_CACHE_MS",
+    aliases: &[],
+    default: "5000",
+    help: "How long a tenant's search dashboard figures (resolved in 30 days, average resolution days) are reused; this instance's own closes drop them at once (0: aggregate on every search, as upstream)",
 };
 /// Read-your-writes.
 pub const AWAIT_PERSISTER: EnvVar = EnvVar {
@@ -86,6 +95,7 @@ pub const INFO: ServiceInfo = ServiceInfo {
             CREATE_TOPIC,
             UPDATE_TOPIC,
             AWAIT_PERSISTER,
+            DASHBOARD_CACHE_MS,
             SMS_TOPIC,
             EVENTS_TOPIC,
             NOTIFICATIONS,
@@ -221,6 +231,9 @@ pub async fn assemble(platform: Platform) -> anyhow::Result<Assembled> {
         commits: Some(commits),
         settings,
         notifier: Some(notifier),
+        dashboard: dashboard::DashboardCache::new(Duration::from_millis(
+            env.parse(&DASHBOARD_CACHE_MS)?,
+        )),
     };
     let pgr_api = api::router(&platform.settings.context_path, pgr);
     routes = routes.merge(pgr_api.routes);

@@ -74,6 +74,8 @@ pub struct Pgr {
     pub settings: PgrSettings,
     /// Notifications (none: do not notify).
     pub notifier: Option<crate::notify::Notifier>,
+    /// The search's dashboard figures, per tenant.
+    pub dashboard: crate::dashboard::DashboardCache,
 }
 
 impl std::fmt::Debug for Pgr {
@@ -220,7 +222,7 @@ impl Pgr {
         ri: &RequestInfo,
         service: &Service,
         workflow: &Workflow,
-    ) -> Result<ProcessInstance, PgrError> {
+    ) -> Result<(ProcessInstance, Option<commit::Pending>), PgrError> {
         let tenant = service.tenant();
         if self
             .workflow
@@ -255,18 +257,25 @@ impl Pgr {
                 }),
             ..ProcessInstance::default()
         };
-        let mut out = self
+        let (mut out, pending) = self
             .workflow
-            .transition(ProcessInstanceRequest {
+            .transition_pending(ProcessInstanceRequest {
                 request_info: ri.clone(),
                 process_instances: vec![instance],
             })
             .await?;
-        out.pop()
-            .ok_or_else(|| PgrError::Dependency("the workflow returned no instance".into()))
+        let instance = out
+            .pop()
+            .ok_or_else(|| PgrError::Dependency("the workflow returned no instance".into()))?;
+        Ok((instance, pending))
     }
 
-    async fn publish(&self, topic: &str, request: &ServiceRequest) -> Result<(), PgrError> {
+    /// Publishes the complaint; the persister's commit is the caller's to await.
+    async fn publish(
+        &self,
+        topic: &str,
+        request: &ServiceRequest,
+    ) -> Result<commit::Pending, PgrError> {
         let mut payload = request.clone();
         // The token never goes to Kafka.
         payload.request_info.auth_token = None;
@@ -275,7 +284,7 @@ impl Pgr {
             .commits
             .as_ref()
             .filter(|_| self.settings.await_persister);
-        commit::publish_and_await(
+        commit::publish(
             &self.producer,
             commits,
             Outgoing {
@@ -286,8 +295,7 @@ impl Pgr {
             },
         )
         .await
-        .map_err(|e| PgrError::Kafka(e.to_string()))?;
-        Ok(())
+        .map_err(|e| PgrError::Kafka(e.to_string()))
     }
 
     /// Notifies in the background: a failed notification never fails the request.
@@ -304,7 +312,10 @@ impl Pgr {
     }
 
     /// The common end of create and update: workflow transition → status and process
-    /// instance → additionalDetail merge → Kafka (awaiting the persister) → notifications.
+    /// instance → additionalDetail merge → Kafka → notifications. The workflow instance and
+    /// the complaint are both published before either commit is awaited, and then awaited
+    /// together: the answer still comes after both are stored (read-your-writes), one
+    /// persister round trip after the last publish instead of two in a row.
     async fn transition_and_publish(
         &self,
         mut request: ServiceRequest,
@@ -315,7 +326,7 @@ impl Pgr {
     ) -> Result<ServiceWrapper, PgrError> {
         let ri = request.request_info.clone();
         let service = &mut request.service;
-        let instance = self.transition(&ri, service, &workflow).await?;
+        let (instance, instance_commit) = self.transition(&ri, service, &workflow).await?;
         service.application_status = instance
             .state
             .as_ref()
@@ -329,7 +340,18 @@ impl Pgr {
             update,
         ));
         request.workflow = Some(workflow.clone());
-        self.publish(topic, &request).await?;
+        let complaint_commit = self.publish(topic, &request).await?;
+        match instance_commit {
+            Some(instance_commit) => {
+                tokio::join!(instance_commit.confirm(), complaint_commit.confirm());
+            }
+            None => {
+                complaint_commit.confirm().await;
+            }
+        }
+        if request.service.application_status.as_deref() == Some(rules::CLOSED_AFTER_RESOLUTION) {
+            self.dashboard.closed(request.service.tenant());
+        }
         self.notify(&ri, &request.service, &workflow);
         Ok(ServiceWrapper {
             service: request.service,
@@ -630,7 +652,15 @@ impl Pgr {
         let services = repo::search(&self.pool, &filter).await?;
         let wrappers = self.wrap(ri, services).await?;
         let dashboard = match tenant {
-            Some(t) => repo::dashboard(&self.pool, &t, now_ms()).await?,
+            Some(t) => match self.dashboard.get(&t) {
+                Some(figures) => figures,
+                None => {
+                    let read = std::time::Instant::now();
+                    let figures = repo::dashboard(&self.pool, &t, now_ms()).await?;
+                    self.dashboard.put(&t, read, figures);
+                    figures
+                }
+            },
             None => (0, 0),
         };
         Ok((wrappers, dashboard))

@@ -7,6 +7,9 @@ use digit_core::{ErrorDetail, UserInfo};
 use serde_json::{Map, Value};
 
 /// `allowed.source` (exact, case-sensitive).
+/// The application status of a closed complaint (the dashboard figures count these).
+pub const CLOSED_AFTER_RESOLUTION: &str = "CLOSEDAFTERRESOLUTION";
+/// Sources a complaint may come from.
 pub const ALLOWED_SOURCES: &[&str] = &["whatsapp", "web", "mobile", "RB Bot"];
 /// Reopen window when MDMS has none (`pgr.complain.idle.time`, 72 h).
 pub const DEFAULT_REOPEN_WINDOW_MS: i64 = 259_200_000;

@@ -174,10 +174,11 @@ pub async fn dashboard(pool: &PgPool, tenant: &str, now: i64) -> Result<(i64, i6
     let row = sqlx::query(
         "SELECT count(*) FILTER (WHERE lastmodifiedtime > $2) AS resolved,
                 coalesce(round(avg(lastmodifiedtime - createdtime) / 86400000.0), 0)::bigint AS avg_days
-         FROM eg_pgr_service_v2 WHERE applicationstatus = 'CLOSEDAFTERRESOLUTION' AND tenantid = $1",
+         FROM eg_pgr_service_v2 WHERE applicationstatus = $3 AND tenantid = $1",
     )
     .bind(tenant)
     .bind(since)
+    .bind(crate::domain::rules::CLOSED_AFTER_RESOLUTION)
     .fetch_one(pool)
     .await?;
     Ok((row.try_get("resolved")?, row.try_get("avg_days")?))
