@@ -209,18 +209,28 @@ pub async fn stored_offsets(
         .await
 }
 
-/// Forgets the stored offset of one partition (its log is gone; see the consumer).
+/// Forgets the stored offset of one partition (its log is gone; see the consumer) and
+/// tells the commit watchers, whose last-seen offsets of the old log would otherwise
+/// confirm the new log's messages too early (the signal's offset is -1).
 pub async fn forget_offset(
     pool: &sqlx::PgPool,
     group: &str,
     topic: &str,
     partition: i32,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM persister_offsets WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3")
         .bind(group)
         .bind(topic)
         .bind(partition)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    let reset = serde_json::json!({"group": group, "topic": topic, "partition": partition, "offset": -1,
+        "key": null, "correlationId": null});
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(COMMIT_CHANNEL)
+        .bind(reset.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
