@@ -410,6 +410,8 @@ struct ModeResult {
     seconds: f64,
     timed_messages: u64,
     messages_per_s: f64,
+    /// First row seen → last row seen, Unix ms (to match CPU samples to the timed part).
+    window: (i64, i64),
 }
 
 /// What one pgbench shape measured.
@@ -418,6 +420,7 @@ struct PgbenchResult {
     tps: f64,
     transactions: u64,
     failed: u64,
+    window: (i64, i64),
 }
 
 impl PgbenchResult {
@@ -466,6 +469,10 @@ async fn produce(o: &Options, topic: &str, run: &str) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+fn unix_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 fn free_port() -> Result<u16, String> {
@@ -527,32 +534,36 @@ async fn run_mode(
     let mut persister = Persister { child, log };
     let result = time_rows(o, pool, &mut persister, &dead_letters).await;
     let stopped = persister.stop();
-    let (seconds, timed) = result?;
+    let (seconds, timed, window) = result?;
     stopped?;
     Ok(ModeResult {
         mode,
         seconds,
         timed_messages: timed,
         messages_per_s: timed as f64 / seconds,
+        window,
     })
 }
 
-/// From the first row to the N-th: the seconds and how many messages landed in that time.
+/// From the first row to the N-th: the seconds, how many messages landed in that time and
+/// when (Unix ms).
 async fn time_rows(
     o: &Options,
     pool: &sqlx::PgPool,
     persister: &mut Persister,
     dead_letters: &str,
-) -> Result<(f64, u64), String> {
+) -> Result<(f64, u64, (i64, i64)), String> {
     let want = o.messages as i64;
     let deadline = Instant::now() + Duration::from_secs(o.timeout);
     let mut first: Option<(Instant, i64)> = None;
+    let mut first_ms = 0;
     let (mut last_n, mut last_change) = (0_i64, Instant::now());
     loop {
         let n = count_rows(pool).await?;
         let now = Instant::now();
         if n > 0 && first.is_none() {
             first = Some((now, n));
+            first_ms = unix_ms();
         }
         if n >= want {
             let (at, seen) = first.unwrap_or((now, 0));
@@ -560,7 +571,7 @@ async fn time_rows(
             if n == seen {
                 eprintln!("  all {n} rows appeared between two polls: use more --messages");
             }
-            return Ok((secs, (n - seen).max(1) as u64));
+            return Ok((secs, (n - seen).max(1) as u64, (first_ms, unix_ms())));
         }
         if let Some(e) = persister.exited() {
             return Err(e);
@@ -630,6 +641,7 @@ async fn run_pgbench(
         db_url,
     ];
     eprintln!("  {pgbench} {}", args.join(" "));
+    let started_ms = unix_ms();
     let output = tokio::process::Command::new(pgbench)
         .args(args)
         .kill_on_drop(true)
@@ -637,6 +649,7 @@ async fn run_pgbench(
         .output()
         .await
         .map_err(|e| format!("{pgbench}: {e}"))?;
+    let window = (started_ms, unix_ms());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
@@ -674,6 +687,7 @@ async fn run_pgbench(
         tps,
         transactions,
         failed,
+        window,
     })
 }
 
@@ -801,6 +815,7 @@ fn summary(o: &Options, m: &Measured) -> Value {
                 "pgbench_messages_per_txn": r.mode.pgbench_shape(o.batch_size),
                 "pgbench_messages_per_s": p.map(PgbenchResult::messages_per_s),
                 "ratio_to_pgbench": p.map(|p| r.messages_per_s / p.messages_per_s()),
+                "window_unix_ms": [r.window.0, r.window.1],
             })
         }).collect::<Vec<_>>(),
         "pgbench": m.pgbench.iter().map(|p| json!({
@@ -812,6 +827,7 @@ fn summary(o: &Options, m: &Measured) -> Value {
             "failed": p.failed,
             "messages_per_s": p.messages_per_s(),
             "rows_per_s": p.messages_per_s() * ROWS_PER_MESSAGE as f64,
+            "window_unix_ms": [p.window.0, p.window.1],
         })).collect::<Vec<_>>(),
     })
 }

@@ -217,7 +217,8 @@ async fn seed(db_url: &str, n: i64) -> Result<(), String> {
         }
         eprintln!("seed: {to}/{n} ({:.0} s)", started.elapsed().as_secs_f64());
     }
-    sqlx::query(
+    // Three statements: the simple protocol (a prepared statement holds only one).
+    sqlx::raw_sql(
         "ANALYZE eg_pgr_service_v2; ANALYZE eg_pgr_address_v2; ANALYZE eg_wf_processinstance_v2",
     )
     .execute(&pool)
@@ -238,8 +239,12 @@ fn chunks(from: i64, to: i64, size: i64) -> Vec<(i64, i64)> {
 }
 
 async fn run(o: Options) -> Result<(), String> {
+    let mut seeded = Value::Null;
     if o.seed > 0 {
+        let (started, started_ms) = (Instant::now(), chrono::Utc::now().timestamp_millis());
         seed(&o.db_url, o.seed).await?;
+        seeded = json!({"complaints": o.seed, "seconds": started.elapsed().as_secs_f64(),
+            "window_unix_ms": [started_ms, chrono::Utc::now().timestamp_millis()]});
     }
     let tokens = Arc::new(Tokens {
         citizen: token(&o.secret, CITIZEN, UserType::Citizen, &[("CITIZEN", "pg")])?,
@@ -263,6 +268,7 @@ async fn run(o: Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let remaining = Arc::new(std::sync::atomic::AtomicUsize::new(o.lifecycles));
     let started = Instant::now();
+    let started_ms = chrono::Utc::now().timestamp_millis();
     let mut workers = Vec::new();
     for _ in 0..o.users {
         let (client, base, tokens, remaining) = (
@@ -298,6 +304,7 @@ async fn run(o: Options) -> Result<(), String> {
         all.errors.extend(s.errors);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let finished_ms = chrono::Utc::now().timestamp_millis();
     let done = all.search.len();
     let mut calls = serde_json::Map::new();
     let mut out = format!(
@@ -335,13 +342,14 @@ async fn run(o: Options) -> Result<(), String> {
                 "tool": "pgr-load",
                 "users": o.users,
                 "lifecycles": o.lifecycles,
-                "seed": o.seed,
+                "seed": seeded,
                 "ok": done,
                 "failed": all.errors.len(),
                 "seconds": elapsed,
                 "lifecycles_per_s": done as f64 / elapsed,
                 "calls": calls,
                 "first_error": all.errors.first(),
+                "window_unix_ms": [started_ms, finished_ms],
             }),
         )?;
     }

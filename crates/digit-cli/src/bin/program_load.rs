@@ -287,6 +287,7 @@ async fn run_round_trips(o: Options) -> Result<(), String> {
     let next = Arc::new(AtomicUsize::new(0));
     let o = Arc::new(o);
     let started = Instant::now();
+    let started_ms = chrono::Utc::now().timestamp_millis();
     let mut workers = Vec::new();
     for _ in 0..o.users {
         let (o, bearer, next, client) = (o.clone(), bearer.clone(), next.clone(), client.clone());
@@ -312,6 +313,7 @@ async fn run_round_trips(o: Options) -> Result<(), String> {
         all.errors.extend(s.errors);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let finished_ms = chrono::Utc::now().timestamp_millis();
     all.took.sort();
     let done = all.took.len();
     let out = format!(
@@ -347,6 +349,7 @@ async fn run_round_trips(o: Options) -> Result<(), String> {
                 "messages_per_s": 4.0 * done as f64 / elapsed,
                 "latency": latency_summary(&all.took),
                 "first_failure": all.errors.first(),
+                "window_unix_ms": [started_ms, finished_ms],
             }),
         )?;
     }
@@ -382,6 +385,7 @@ async fn run(o: Options) -> Result<(), String> {
     let o = Arc::new(o);
     let (code, sanctions, bearer) = (Arc::new(code), Arc::new(sanctions), Arc::new(bearer));
     let started = Instant::now();
+    let started_ms = chrono::Utc::now().timestamp_millis();
     let mut workers = Vec::new();
     for _ in 0..o.users {
         let (o, code, sanctions, bearer, next, client) = (
@@ -433,6 +437,7 @@ async fn run(o: Options) -> Result<(), String> {
         all.errors.extend(s.errors);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let finished_ms = chrono::Utc::now().timestamp_millis();
     all.took.sort();
     let mut out = format!(
         "disbursements: {} accepted, {} refused, {} failed; {} sanctions{}, {} users, {elapsed:.1} s → {:.1} disbursements/s\n\
@@ -512,6 +517,7 @@ async fn run(o: Options) -> Result<(), String> {
                 "ledger": {"available": available.to_string(), "expected": expected.to_string(),
                            "exact": available == expected},
                 "first_failure": all.errors.first().or(all.refused.first()),
+                "window_unix_ms": [started_ms, finished_ms],
             }),
         )?;
     }
