@@ -12,7 +12,7 @@ CARGO ?= cargo
 NEWMAN_ENV ?= tests/postman/local.postman_environment.json
 
 .PHONY: help up down status test deps infra infra-stop lint fmt compose-check helm-check \
-        postman clean token
+        postman clean token bench
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ helm-check: ## lint and render helm/digit-rs
 postman: ## run tests/postman against a running stack (make up first)
 	@scripts/deps.sh newman
 	@scripts/postman.sh $(NEWMAN_ENV)
+
+bench: ## load runs of README "Performance" on a fresh release stack with CPU per process → one markdown table in target/bench/ (BENCH_QUICK=1: small counts)
+	@scripts/bench.sh
 
 token: ## print a dev JWT (EMPLOYEE GRO,CSR on pg.citya); override with ARGS="..."
 	@$(CARGO) run -q -p digit-cli --bin digitctl -- token --secret "$${JWT_SECRET:-digit-dev-secret-change-me}" \

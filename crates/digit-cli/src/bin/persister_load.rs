@@ -1,7 +1,7 @@
 //! `persister-load`: messages per second the persister writes to Postgres, beside pgbench
 //! inserting the same rows.
 //!
-//! It creates a fresh database (`persister_load_<pid>`) with the PGR tables
+//! It creates a fresh database (`persister_load_<pid>`, or `--database`) with the PGR tables
 //! (`migrations/pgr/*.sql`; the persister applies its own migrations on start), and for each
 //! mode produces `--messages N` messages shaped like PGR's `save-pgr-request` (every one with
 //! its own service id, serviceRequestId and address id) to a fresh topic, *then* starts the
@@ -44,6 +44,7 @@ Usage: persister-load [options]
                         transaction of pgbench's batch shape (default 100)
   --kafka HOSTS         broker (default 127.0.0.1:9092)
   --db-admin-url URL    where the fresh database is created (default postgres://postgres@127.0.0.1:5432/postgres)
+  --database NAME       the database (dropped first when it exists; default persister_load_<pid>)
   --pgr-config FILE     persister config holding the save-pgr-request mapping
                         (default configs/persister/pgr-services-persister.yml)
   --migrations DIR      folder of the PGR migrations (default migrations/pgr)
@@ -104,6 +105,7 @@ struct Options {
     batch_size: usize,
     kafka: String,
     admin_url: String,
+    database: Option<String>,
     pgr_config: String,
     migrations: String,
     pgbench: Option<String>,
@@ -123,6 +125,7 @@ fn parse() -> Result<Options, String> {
         batch_size: 100,
         kafka: "127.0.0.1:9092".into(),
         admin_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+        database: None,
         pgr_config: "configs/persister/pgr-services-persister.yml".into(),
         migrations: "migrations/pgr".into(),
         pgbench: Some(String::new()),
@@ -152,6 +155,14 @@ fn parse() -> Result<Options, String> {
             "--batch-size" => o.batch_size = positive(value()?)?.min(10_000),
             "--kafka" => o.kafka = value()?,
             "--db-admin-url" => o.admin_url = value()?,
+            "--database" => {
+                let name = value()?;
+                let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+                if name.is_empty() || !name.chars().all(plain) {
+                    return Err("--database: lower-case letters, digits and _ only".into());
+                }
+                o.database = Some(name);
+            }
             "--pgr-config" => o.pgr_config = value()?,
             "--migrations" => o.migrations = value()?,
             "--pgbench" => o.pgbench = Some(value()?),
@@ -881,7 +892,10 @@ async fn run(o: Options) -> Result<(), String> {
     let pid = std::process::id();
     let stamp = chrono::Utc::now().timestamp();
     let tag = format!("{pid}-{stamp}");
-    let db = format!("persister_load_{pid}");
+    let db = o
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("persister_load_{pid}"));
     let dir = std::env::temp_dir().join(format!("persister-load-{tag}"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let db_url = create_database(&o, &db).await?;
