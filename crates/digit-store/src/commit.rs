@@ -273,7 +273,7 @@ struct Inner {
     // The last committed offset per (group, topic, partition) that the listener has
     // seen since it last (re)connected: a waiter below it is done, a waiter above it knows
     // the notification it needs is still to come — neither asks the table.
-    seen: Arc<Mutex<HashMap<(String, String, i32), i64>>>,
+    seen: SeenOffsets,
     settings: CommitSettings,
     events: broadcast::Sender<WatchEvent>,
     poll_interval: Duration,
@@ -453,10 +453,13 @@ impl CommitWatcher {
     }
 }
 
+/// (group, topic, partition) → the last committed offset the listener heard of.
+type SeenOffsets = Arc<Mutex<HashMap<(String, String, i32), i64>>>;
+
 /// Where the listener task puts what it hears.
 struct Seen {
     events: broadcast::Sender<WatchEvent>,
-    offsets: Arc<Mutex<HashMap<(String, String, i32), i64>>>,
+    offsets: SeenOffsets,
 }
 
 impl Seen {
