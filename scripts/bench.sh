@@ -340,13 +340,14 @@ sampler_pid=$!
 MANIFEST="$OUT/manifest"
 : >"$MANIFEST"
 
-# settle — waits (up to BENCH_DRAIN_SECONDS, 600) until the outboxes of both domains hold no
-# message due for delivery, then 3 s more: the exchanges deliver single file, so the forwards
-# of one program run (and their replies) otherwise still flow through the next run.
+# settle — waits (up to BENCH_DRAIN_SECONDS, 600) until the outboxes of both domains have held
+# no message due for delivery at three checks in a row, 2 s apart: the exchanges deliver single
+# file, so the forwards of one program run (and the replies they cause, which reach an outbox
+# only after a trip through an exchange's topic) otherwise still flow through the next run.
 settle() {
     [[ $stack_started == 1 ]] || return 0
-    local deadline=$((SECONDS + ${BENCH_DRAIN_SECONDS:-600})) due db n
-    while :; do
+    local deadline=$((SECONDS + ${BENCH_DRAIN_SECONDS:-600})) due db n quiet=0
+    while ((quiet < 3)); do
         due=0
         for db in "$BENCH_DB_NAME" "${BENCH_DB_NAME}_ifms"; do
             n=$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d "$db" -Atqc \
@@ -354,15 +355,18 @@ settle() {
                    and next_attempt_at <= (extract(epoch from now()) * 1000)::bigint + 1000" 2>/dev/null || echo 0)
             due=$((due + n))
         done
-        ((due > 0)) || break
+        if ((due == 0)); then
+            quiet=$((quiet + 1))
+        else
+            quiet=0
+            log "waiting for $due outbox messages to be delivered"
+        fi
         if ((SECONDS >= deadline)); then
             log "outboxes still hold $due due messages after ${BENCH_DRAIN_SECONDS:-600} s; going on"
             break
         fi
-        log "waiting for $due outbox messages to be delivered"
-        sleep 5
+        sleep 2
     done
-    sleep 3
 }
 
 # run NAME LABEL USERS TOOL ARGS… — one load run: its JSON summary, its output in NAME.log.
@@ -414,6 +418,11 @@ run persister persister-load "—" persister-load --persister-bin "$BIN/persiste
     --kafka "$KAFKA_HOST:$KAFKA_PORT" --db-admin-url "postgres://postgres@$PG_HOST:$PG_PORT/postgres"
 "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS \"$PGSS_DB\" WITH (FORCE)" || true
 unset PGSS_DB
+# What --keep left in the temp dir (the persister's logs, configs, pgbench scripts): beside the rest.
+kept=$(sed -n 's/^persister-load: kept database .* and //p' "$OUT/persister.log" | tail -n 1)
+if [[ -n $kept && -d $kept ]]; then
+    mv "$kept" "$OUT/persister-load-files"
+fi
 
 kill -TERM "$sampler_pid" 2>/dev/null || true
 wait "$sampler_pid" 2>/dev/null || true

@@ -898,7 +898,13 @@ async fn run(o: Options) -> Result<(), String> {
         .unwrap_or_else(|| format!("persister_load_{pid}"));
     let dir = std::env::temp_dir().join(format!("persister-load-{tag}"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let db_url = create_database(&o, &db).await?;
+    let db_url = match create_database(&o, &db).await {
+        Ok(url) => url,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
     let measured = measure(&o, &db_url, &dir, &tag).await;
     let cleanup = if o.keep {
         eprintln!("persister-load: kept database {db} and {}", dir.display());
