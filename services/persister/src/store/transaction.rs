@@ -138,15 +138,7 @@ impl Writer {
         let mut rows: BTreeMap<&str, u64> = BTreeMap::new();
         for msg in batch {
             let key = (msg.topic.as_str(), msg.partition);
-            let (next, last) = match progress.get(&key) {
-                Some(p) => *p,
-                None => {
-                    let next =
-                        writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?;
-                    warn_on_gap(msg, next);
-                    (next, None)
-                }
-            };
+            let (next, last) = partition_start(&mut tx, group, &progress, msg).await?;
             if msg.offset < next {
                 outcomes.push(Outcome::AlreadyApplied);
                 progress.insert(key, (next, last));
@@ -188,13 +180,7 @@ impl Writer {
         let mut rows: BTreeMap<&str, u64> = BTreeMap::new();
         for msg in batch {
             let key = (msg.topic.as_str(), msg.partition);
-            let (next, last) = match progress.get(&key) {
-                Some(p) => *p,
-                None => (
-                    writer::lock_offset(&mut tx, group, &msg.topic, msg.partition).await?,
-                    None,
-                ),
-            };
+            let (next, last) = partition_start(&mut tx, group, &progress, msg).await?;
             if msg.offset < next {
                 outcomes.push(Outcome::AlreadyApplied);
                 progress.insert(key, (next, last));
@@ -256,6 +242,22 @@ impl Writer {
             .inc();
         Ok(())
     }
+}
+
+/// Where a batch message's partition stands: as the batch left it, or — its first message —
+/// the stored offset, locked for the transaction (a gap since then is logged).
+async fn partition_start<'a>(
+    conn: &mut sqlx::PgConnection,
+    group: &str,
+    progress: &Progress<'a>,
+    msg: &'a InboundMessage,
+) -> Result<(i64, Option<&'a InboundMessage>), WriteError> {
+    if let Some(p) = progress.get(&(msg.topic.as_str(), msg.partition)) {
+        return Ok(*p);
+    }
+    let next = writer::lock_offset(conn, group, &msg.topic, msg.partition).await?;
+    warn_on_gap(msg, next);
+    Ok((next, None))
 }
 
 /// Moves every partition's stored offset past the batch, one statement per partition,
