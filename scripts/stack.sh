@@ -81,6 +81,10 @@ instance_env() {
             INSTANCE_ENV=(
                 EXCHANGE_SERVICE_EXTERNAL_URL="$(mukta_exchange)"
                 EXCHANGE_HOST="http://127.0.0.1:${DIGIT_EXCHANGE_PORT:-8084}/"
+                # The department's local adapter is MUKTA's mukta-ifix-adapter: the
+                # treasury's on-disburse answers end there (the MUKTA simulator records them).
+                ADAPTER_HOST="http://127.0.0.1:${MUKTA_SIMULATOR_PORT:-8096}/"
+                ADAPTER_PATH="mukta-ifix-adapter/v1/"
                 PROGRAM_OUTBOUND_TOKEN="${STACK_PROGRAM_TOKEN:-}"
             )
             ;;

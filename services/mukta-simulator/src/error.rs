@@ -44,6 +44,8 @@ pub mod codes {
     pub const BANK_ACCOUNT_NOT_FOUND: &str = "SIMULATOR_BANK_ACCOUNT_NOT_FOUND";
     /// Admin: a body that is not what the admin endpoint takes. Ours.
     pub const INVALID_ADMIN_REQUEST: &str = "SIMULATOR_INVALID_REQUEST";
+    /// An `on-disburse` callback without `message.id`. Ours.
+    pub const INVALID_DISBURSEMENT: &str = "SIMULATOR_INVALID_DISBURSEMENT";
     /// The payment could not be published to Kafka (HTTP 500; nothing was stored).
     pub const PUBLISH_FAILED: &str = "EG_EXPENSE_PAYMENT_PUBLISH_ERROR";
 }

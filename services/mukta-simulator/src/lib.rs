@@ -16,6 +16,10 @@
 //! * `POST /org-services/organisation/v1/_search`
 //! * `POST /audit-service/log/v1/_search?tenantId=&offset=&limit=&objectId=`
 //!
+//! * `POST /mukta-ifix-adapter/v1/on-disburse/_create|_update` — the department program
+//!   service's callbacks to its local adapter (`upstream-ifix.md` §1.8), recorded in
+//!   `/simulator/state` as `disburseCallbacks` (the newest 1,000) and answered 200
+//!
 //! Admin: `GET|POST /simulator/fixtures`, `POST /simulator/fixtures/_add`,
 //! `POST /simulator/bills`, `POST /simulator/bankaccounts/_change`, `GET /simulator/state`,
 //! `POST /simulator/state/_reset`, `GET /health`. `configs/mukta/README.md` has the shapes.

@@ -3,7 +3,9 @@
 use crate::error::{codes, SimError};
 use crate::fixtures::Fixtures;
 use crate::model::{Bill, Payment};
-use crate::store::{page, BankAccountChange, BillCriteria, PaymentCriteria, Published, Store};
+use crate::store::{
+    page, BankAccountChange, BillCriteria, DisburseCallback, PaymentCriteria, Published, Store,
+};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -156,6 +158,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/audit-service/log/v1/_search", post(audit_search))
         .route(
+            "/mukta-ifix-adapter/v1/on-disburse/_create",
+            post(|s, body| on_disburse(s, body, "create")),
+        )
+        .route(
+            "/mukta-ifix-adapter/v1/on-disburse/_update",
+            post(|s, body| on_disburse(s, body, "update")),
+        )
+        .route(
             "/simulator/fixtures",
             get(get_fixtures).post(replace_fixtures),
         )
@@ -301,6 +311,51 @@ async fn payment_update(
         "payments": [payment],
     }))
     .into_response())
+}
+
+// ---- mukta-ifix-adapter's callbacks ---------------------------------------------------
+
+/// `POST /mukta-ifix-adapter/v1/on-disburse/_create|_update`: the department's program
+/// service passes the treasury's answer on to its local adapter (spec `upstream-ifix.md`
+/// §1.8 on-disburse step 6), `{signature, header, message: disbursement}`. Upstream's
+/// adapter updates its payment; the simulator records the status (`/simulator/state`
+/// `disburseCallbacks`) and answers 200 (the program service ignores the body).
+async fn on_disburse(
+    State(s): State<Arc<Shared>>,
+    body: Bytes,
+    action: &'static str,
+) -> Result<Response, ApiError> {
+    // iFIX envelope `{signature, header, message}`: no RequestInfo, so not `DigitJson`.
+    let body: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::from(SimError::invalid(
+            codes::INVALID_DISBURSEMENT,
+            format!("Failed to parse JSON body: {e}"),
+        ))
+    })?;
+    let message = &body["message"];
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let Some(id) = text(&message["id"]) else {
+        return Err(SimError::invalid(
+            codes::INVALID_DISBURSEMENT,
+            "message.id (the disbursement id) is required",
+        )
+        .into());
+    };
+    let callback = DisburseCallback {
+        action: action.to_owned(),
+        id: Some(id),
+        target_id: text(&message["target_id"]),
+        status_code: text(&message["status"]["status_code"]),
+        received_time: now_ms(),
+    };
+    tracing::info!(
+        id = callback.id.as_deref().unwrap_or_default(),
+        status = callback.status_code.as_deref().unwrap_or_default(),
+        action,
+        "MUKTA simulator received an on-disburse callback."
+    );
+    s.lock().record_callback(callback);
+    Ok(Json(json!({"status": "received"})).into_response())
 }
 
 // ---- registries ---------------------------------------------------------------------
@@ -540,6 +595,8 @@ async fn state(State(s): State<Arc<Shared>>) -> Response {
         "payments": store.payments,
         "paymentHistory": store.history,
         "published": store.published,
+        "disburseCallbacks": store.callbacks,
+        "disburseCallbacksReceived": store.callbacks_received,
     }))
     .into_response()
 }

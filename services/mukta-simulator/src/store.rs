@@ -12,6 +12,7 @@ use chrono::{Datelike, TimeZone, Utc};
 use digit_core::{AuditDetails, ErrorDetail, Money};
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::collections::VecDeque;
 
 /// Payment status set on create (`expense.payment.default.status`).
 pub const DEFAULT_PAYMENT_STATUS: &str = "INITIATED";
@@ -148,6 +149,26 @@ pub struct Published {
     pub offset: i64,
 }
 
+/// How many `on-disburse` callbacks [`Store`] keeps.
+pub const CALLBACKS_KEPT: usize = 1000;
+
+/// One `on-disburse/_create|_update` call of the program service: what mukta-ifix-adapter
+/// would apply to its payment.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisburseCallback {
+    /// `create` or `update`.
+    pub action: String,
+    /// The disbursement's id.
+    pub id: Option<String>,
+    /// Its target (the payment number upstream).
+    pub target_id: Option<String>,
+    /// Its status code (`INITIATED`, `SUCCESSFUL`, `FAILED` …).
+    pub status_code: Option<String>,
+    /// When it arrived, epoch ms.
+    pub received_time: i64,
+}
+
 /// Everything the simulator knows.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -160,6 +181,11 @@ pub struct Store {
     pub history: Vec<PaymentEvent>,
     /// Kafka messages sent.
     pub published: Vec<Published>,
+    /// The program service's `on-disburse` callbacks (mukta-ifix-adapter's role), newest
+    /// last, at most [`CALLBACKS_KEPT`].
+    pub callbacks: VecDeque<DisburseCallback>,
+    /// Callbacks received since the last reset (also those no longer kept).
+    pub callbacks_received: u64,
     next_seq: u64,
     seq_start: u64,
 }
@@ -181,6 +207,8 @@ impl Store {
             payments: Vec::new(),
             history: Vec::new(),
             published: Vec::new(),
+            callbacks: VecDeque::new(),
+            callbacks_received: 0,
             next_seq: seq_start,
             seq_start,
         }
@@ -192,7 +220,19 @@ impl Store {
         self.payments.clear();
         self.history.clear();
         self.published.clear();
+        self.callbacks.clear();
+        self.callbacks_received = 0;
         self.next_seq = self.seq_start;
+    }
+
+    /// Records one `on-disburse` callback, forgetting the oldest beyond [`CALLBACKS_KEPT`]
+    /// (a load run sends thousands; memory stays bounded).
+    pub fn record_callback(&mut self, callback: DisburseCallback) {
+        if self.callbacks.len() == CALLBACKS_KEPT {
+            self.callbacks.pop_front();
+        }
+        self.callbacks.push_back(callback);
+        self.callbacks_received += 1;
     }
 
     /// New fixtures (they also become what [`Store::reset`] returns to); payments,
@@ -1036,6 +1076,26 @@ pub struct BankAccountChange {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn callbacks_kept_are_bounded_and_counted() {
+        let mut s = Store::new(Fixtures::dev().unwrap(), 1);
+        for n in 0..CALLBACKS_KEPT + 5 {
+            s.record_callback(DisburseCallback {
+                action: "create".into(),
+                id: Some(format!("D-{n}")),
+                target_id: None,
+                status_code: None,
+                received_time: 0,
+            });
+        }
+        assert_eq!(s.callbacks.len(), CALLBACKS_KEPT);
+        assert_eq!(s.callbacks_received, (CALLBACKS_KEPT + 5) as u64);
+        assert_eq!(s.callbacks[0].id.as_deref(), Some("D-5"));
+        s.reset();
+        assert!(s.callbacks.is_empty());
+        assert_eq!(s.callbacks_received, 0);
+    }
 
     #[test]
     fn financial_years_turn_in_april() {

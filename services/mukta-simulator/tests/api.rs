@@ -812,3 +812,51 @@ async fn concurrent_creates_for_one_bill_make_one_payment() {
     assert_eq!(ok, 1);
     assert_eq!(app.handle.store().payments.len(), 1);
 }
+
+#[tokio::test]
+async fn on_disburse_callbacks_are_recorded_and_one_without_an_id_is_refused() {
+    let app = spawn(false).await;
+    let message =
+        json!({"id": "D-1", "target_id": "PAY/1", "status": {"status_code": "INITIATED"}});
+    let (status, _) = app
+        .post(
+            "/mukta-ifix-adapter/v1/on-disburse/_create",
+            json!({"signature": null, "header": {"message_type": "on-disburse"}, "message": message}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let updated =
+        json!({"id": "D-1", "target_id": "PAY/1", "status": {"status_code": "SUCCESSFUL"}});
+    let (status, _) = app
+        .post(
+            "/mukta-ifix-adapter/v1/on-disburse/_update",
+            json!({"header": {}, "message": updated}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = app
+        .post(
+            "/mukta-ifix-adapter/v1/on-disburse/_create",
+            json!({"header": {}, "message": {"target_id": "PAY/2"}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_codes(&body), ["SIMULATOR_INVALID_DISBURSEMENT"]);
+
+    let state = app.get("/simulator/state").await;
+    assert_eq!(state["disburseCallbacksReceived"], 2);
+    let seen: Vec<(&str, &str)> = state["disburseCallbacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap(),
+                c["statusCode"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("create", "INITIATED"), ("update", "SUCCESSFUL")]);
+    assert_eq!(state["disburseCallbacks"][0]["targetId"], "PAY/1");
+}
