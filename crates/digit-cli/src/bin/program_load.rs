@@ -220,6 +220,7 @@ fn payment(o: &Options, code: &str, sanction: Option<&str>, n: usize, run: i64) 
 struct Samples {
     took: Vec<Duration>,
     accepted: usize,
+    accepted_ids: Vec<String>,
     refused: Vec<String>,
     errors: Vec<String>,
 }
@@ -416,7 +417,12 @@ async fn run(o: Options) -> Result<(), String> {
                     Ok((answer, took)) => {
                         s.took.push(took);
                         match answer["message"]["status"]["status_code"].as_str() {
-                            Some("INITIATED") => s.accepted += 1,
+                            Some("INITIATED") => {
+                                s.accepted += 1;
+                                if let Some(id) = answer["message"]["id"].as_str() {
+                                    s.accepted_ids.push(id.to_owned());
+                                }
+                            }
                             _ => s
                                 .refused
                                 .push(answer["message"]["status"]["status_message"].to_string()),
@@ -433,6 +439,7 @@ async fn run(o: Options) -> Result<(), String> {
         let s = w.await.map_err(|e| e.to_string())?;
         all.took.extend(s.took);
         all.accepted += s.accepted;
+        all.accepted_ids.extend(s.accepted_ids);
         all.refused.extend(s.refused);
         all.errors.extend(s.errors);
     }
@@ -454,39 +461,21 @@ async fn run(o: Options) -> Result<(), String> {
         percentile(&all.took, 99.0),
         percentile(&all.took, 100.0),
     );
-    // The ledger check: Σ available over the sanctions = Σ funding − accepted × amount.
-    let (found, _) = call(
+    let amount: rust_decimal::Decimal = o.amount.parse().map_err(|e| format!("{e}"))?;
+    let ledger = ledger_check(
         &client,
-        &format!("{}/program-service/v1/sanction/_search", o.base),
-        Some(&bearer),
-        &envelope(
-            "sanction",
-            "search",
-            OWN,
-            OWN,
-            json!({
-            "ids": *sanctions, "location_code": LOCATION, "pagination": {"limit": 100}}),
-        ),
+        &o,
+        &bearer,
+        &sanctions,
+        &all.accepted_ids,
+        funded * rust_decimal::Decimal::from(sanctions.len() as u64),
+        amount,
     )
     .await?;
-    let available: rust_decimal::Decimal = found["sanctions"]
-        .as_array()
-        .map(|v| {
-            v.iter()
-                .filter_map(|s| {
-                    s["available_amount"]
-                        .to_string()
-                        .parse::<rust_decimal::Decimal>()
-                        .ok()
-                })
-                .sum()
-        })
-        .unwrap_or_default();
-    let amount: rust_decimal::Decimal = o.amount.parse().map_err(|e| format!("{e}"))?;
-    let expected = funded * rust_decimal::Decimal::from(sanctions.len() as u64)
-        - amount * rust_decimal::Decimal::from(all.accepted as u64);
+    let (available, expected) = (ledger.available, ledger.expected);
     out.push_str(&format!(
-        "ledger: available {available}, expected {expected} → {}\n",
+        "ledger: available {available}, expected {expected} ({} refunded by FAILED/ERROR answers) → {}\n",
+        ledger.refunded,
         if available == expected {
             "exact"
         } else {
@@ -515,7 +504,7 @@ async fn run(o: Options) -> Result<(), String> {
                 "disbursements_per_s": all.accepted as f64 / elapsed,
                 "latency": latency_summary(&all.took),
                 "ledger": {"available": available.to_string(), "expected": expected.to_string(),
-                           "exact": available == expected},
+                           "refunded": ledger.refunded, "exact": available == expected},
                 "first_failure": all.errors.first().or(all.refused.first()),
                 "window_unix_ms": [started_ms, finished_ms],
             }),
@@ -526,6 +515,117 @@ async fn run(o: Options) -> Result<(), String> {
     } else {
         Err("the sanctions' balances do not match the accepted payments".into())
     }
+}
+
+/// The ledger after a run, once the treasury's answers have settled.
+struct Ledger {
+    /// Σ available over the sanctions.
+    available: rust_decimal::Decimal,
+    /// Σ funding − (accepted − refunded) × amount.
+    expected: rust_decimal::Decimal,
+    /// Accepted payments a FAILED or ERROR answer refunded.
+    refunded: usize,
+}
+
+/// The ledger check: Σ available over the sanctions = Σ funding − amount × the accepted
+/// payments that were not refunded. Answers (and their refunds) keep arriving through the
+/// exchanges after the run, so both sides are read until they agree, or until two readings
+/// in a row are the same (settled, and then a mismatch is real), for at most a minute.
+async fn ledger_check(
+    client: &reqwest::Client,
+    o: &Options,
+    bearer: &str,
+    sanctions: &[String],
+    accepted_ids: &[String],
+    funding: rust_decimal::Decimal,
+    amount: rust_decimal::Decimal,
+) -> Result<Ledger, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last: Option<(rust_decimal::Decimal, usize)> = None;
+    loop {
+        let available = available_sum(client, o, bearer, sanctions).await?;
+        let refunded = refunded_count(client, o, bearer, accepted_ids).await?;
+        let expected =
+            funding - amount * rust_decimal::Decimal::from((accepted_ids.len() - refunded) as u64);
+        let settled = last == Some((available, refunded));
+        if available == expected || settled || Instant::now() > deadline {
+            return Ok(Ledger {
+                available,
+                expected,
+                refunded,
+            });
+        }
+        last = Some((available, refunded));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn available_sum(
+    client: &reqwest::Client,
+    o: &Options,
+    bearer: &str,
+    sanctions: &[String],
+) -> Result<rust_decimal::Decimal, String> {
+    let mut sum = rust_decimal::Decimal::ZERO;
+    for ids in sanctions.chunks(100) {
+        let (found, _) = call(
+            client,
+            &format!("{}/program-service/v1/sanction/_search", o.base),
+            Some(bearer),
+            &envelope(
+                "sanction",
+                "search",
+                OWN,
+                OWN,
+                json!({"ids": ids, "location_code": LOCATION, "pagination": {"limit": 100}}),
+            ),
+        )
+        .await?;
+        for s in found["sanctions"].as_array().into_iter().flatten() {
+            sum += s["available_amount"]
+                .to_string()
+                .parse::<rust_decimal::Decimal>()
+                .map_err(|e| format!("sanction available_amount: {e}"))?;
+        }
+    }
+    Ok(sum)
+}
+
+/// How many of `ids` (payments) carry a FAILED or ERROR status, which refunds their debit.
+async fn refunded_count(
+    client: &reqwest::Client,
+    o: &Options,
+    bearer: &str,
+    ids: &[String],
+) -> Result<usize, String> {
+    let mut refunded = 0;
+    for ids in ids.chunks(100) {
+        let (found, _) = call(
+            client,
+            &format!("{}/program-service/v1/disburse/_search", o.base),
+            Some(bearer),
+            &envelope(
+                "disburse",
+                "search",
+                OWN,
+                OWN,
+                json!({"ids": ids, "location_code": LOCATION, "pagination": {"limit": 100}}),
+            ),
+        )
+        .await?;
+        refunded += found["disbursements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| {
+                matches!(
+                    d["status"]["status_code"].as_str(),
+                    Some("FAILED" | "ERROR")
+                )
+            })
+            .count();
+    }
+    Ok(refunded)
 }
 
 fn main() -> ExitCode {
