@@ -200,9 +200,16 @@ impl ConsumerRunner {
             .consume(&handler, dead_letters.as_ref(), &mut shutdown)
             .await;
         // Leaving the group (rd_kafka_consumer_close) blocks, so do it off the runtime.
+        // Unsubscribing first matters: closing a still-subscribed consumer took ~10 s
+        // against Apache Kafka 4.1 (the whole service's exit waited for it); after an
+        // unsubscribe the close takes ~0.1 s.
         let consumer = self.consumer;
         let group_id = self.group_id;
-        tokio::task::spawn_blocking(move || drop(consumer)).await?;
+        tokio::task::spawn_blocking(move || {
+            consumer.unsubscribe();
+            drop(consumer);
+        })
+        .await?;
         tracing::info!(group_id = %group_id, "kafka consumer stopped");
         result
     }

@@ -666,3 +666,30 @@ async fn start_offsets_position_the_group_before_it_joins() {
     );
     assert_eq!(committed(&group, &topic), Offset::Offset(6));
 }
+
+/// A service's exit waits for its consumers to leave the group. Closing a still-subscribed
+/// consumer stalled the release persister's exit ~10 s (12.1 s from SIGTERM to exit, 2.0 s
+/// after the runner unsubscribes first); this simple group does not stall either way, so
+/// the test guards the stop path and its bound, not that particular stall.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_runner_leaves_its_group_within_seconds() {
+    let settings = settings();
+    let topic = unique("save-leave");
+    let group = unique("g-leave");
+    create_topics(&settings, &[(&topic, 1)]).await.unwrap();
+    let producer = Producer::new(&settings).unwrap();
+    producer
+        .send_json(&topic, None, &serde_json::json!({ "n": 1 }), None)
+        .await
+        .unwrap();
+    let runner = ConsumerRunner::new(&settings, &group, &[&topic]).unwrap();
+    let (handler, mut rx) = collector();
+    let (handle, stop_tx) = spawn_runner(runner, handler, None);
+    recv(&mut rx).await;
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .expect("the runner stops (and leaves the group) within 5 s")
+        .expect("runner task")
+        .expect("runner result");
+}
