@@ -316,7 +316,7 @@ if [[ $("${psql_admin[@]}" -c "show shared_preload_libraries") == *pg_stat_state
     pgss=1
     pgss_note="pg_stat_statements: top statements per run in bench-$STAMP/pgss-<run>.json."
 else
-    pgss_note="pg_stat_statements not used: it needs shared_preload_libraries in postgresql.conf, which scripts/deps.sh does not manage."
+    pgss_note="pg_stat_statements not used: Postgres does not preload it (scripts/deps.sh sets shared_preload_libraries on a cluster it starts; one already running is left alone)."
 fi
 log "$pgss_note"
 pgss() {

@@ -71,6 +71,20 @@ dep_postgres() {
     while read -r ver cluster port status _; do
         [[ $port == "$PG_PORT" ]] || continue
         local hba="/etc/postgresql/$ver/$cluster/pg_hba.conf"
+        # pg_stat_statements for `make bench` (its per-statement table): a preload needs a
+        # (re)start, so it is set once, before the start below or with a restart now.
+        local preload="/etc/postgresql/$ver/$cluster/conf.d/digit-rs.conf"
+        if [[ ! -f $preload ]]; then
+            log "postgres: preloading pg_stat_statements ($preload)"
+            mkdir -p "$(dirname "$preload")"
+            {
+                echo '# digit-rs: added by scripts/deps.sh (make bench reads pg_stat_statements)'
+                echo "shared_preload_libraries = 'pg_stat_statements'"
+            } >"$preload"
+            if [[ $status == online* ]]; then
+                pg_ctlcluster "$ver" "$cluster" restart
+            fi
+        fi
         if [[ $status != online* ]]; then
             log "postgres: pg_ctlcluster $ver $cluster start"
             pg_ctlcluster "$ver" "$cluster" start
