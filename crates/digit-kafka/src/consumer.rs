@@ -26,6 +26,9 @@ const METADATA_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 /// again, so a broken connection does not spin the loop.
 const POLL_ERROR_PAUSE: Duration = Duration::from_millis(500);
 
+/// How often librdkafka commits the offsets [`CommitMode::Async`] stored.
+pub const AUTO_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
 /// How long the runner waits for a further message while filling a batch: only messages
 /// already fetched join it, so a batch never delays its first message noticeably.
 const BATCH_FILL_WAIT: Duration = Duration::from_millis(5);
@@ -38,9 +41,13 @@ pub enum CommitMode {
     /// Wait for the broker to store the offset (on the blocking pool). The default: Kafka's
     /// committed offsets are the truth.
     Sync,
-    /// Fire and forget: for handlers that keep the authoritative offsets themselves (see
+    /// Stored for librdkafka's background commit (every [`AUTO_COMMIT_INTERVAL`], and on
+    /// revoke and close): for handlers that keep the authoritative offsets themselves (see
     /// [`MessageHandler::start_offsets`]), where the group's offsets are only a hint for
-    /// lag tools and a failed commit costs nothing.
+    /// lag tools and a failed commit costs nothing. One commit request per message was
+    /// slower than the persister (each is a write to `__consumer_offsets`): they queued at
+    /// the group coordinator by the thousand, the heartbeats behind them timed the session
+    /// out, and the partition was revoked for as long as the queue took to drain.
     Async,
 }
 
@@ -55,7 +62,8 @@ enum Outcome {
 /// A consumer-group member that feeds messages to a [`MessageHandler`] and commits each
 /// offset only after the message was dealt with.
 ///
-/// Settings: `enable.auto.commit=false`, `enable.auto.offset.store=false`,
+/// Settings: `enable.auto.commit=true` every [`AUTO_COMMIT_INTERVAL`] (it commits only offsets
+/// the runner stored, which only [`CommitMode::Async`] does), `enable.auto.offset.store=false`,
 /// `auto.offset.reset=earliest`, the settings' session timeout (heartbeats at a third of
 /// it) and `fetch.wait.max.ms`, `topic.metadata.refresh.interval.ms=10000`; any `extra`
 /// property overrides these. Note librdkafka's `max.poll.interval.ms` (default 5 min): if
@@ -108,7 +116,12 @@ impl ConsumerRunner {
         let mut config = settings.base_config();
         config
             .set("group.id", group_id)
-            .set("enable.auto.commit", "false")
+            // Commits what `CommitMode::Async` stores; `Sync` stores nothing and commits itself.
+            .set("enable.auto.commit", "true")
+            .set(
+                "auto.commit.interval.ms",
+                AUTO_COMMIT_INTERVAL.as_millis().to_string(),
+            )
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
@@ -504,7 +517,7 @@ impl ConsumerRunner {
             }
         }
         let result = match self.commit_mode {
-            CommitMode::Async => Ok(self.consumer.commit(&tpl, RdCommitMode::Async)),
+            CommitMode::Async => Ok(self.consumer.store_offsets(&tpl)),
             CommitMode::Sync => {
                 let consumer = Arc::clone(&self.consumer);
                 tokio::task::spawn_blocking(move || consumer.commit(&tpl, RdCommitMode::Sync)).await

@@ -31,7 +31,7 @@ mod settings;
 
 pub use admin::{create_topics, Watermarks};
 pub use backoff::Backoff;
-pub use consumer::{CommitMode, ConsumerRunner};
+pub use consumer::{CommitMode, ConsumerRunner, AUTO_COMMIT_INTERVAL};
 pub use contract::{ErrorQueueContract, StackFrame};
 pub use dead_letter::DeadLetters;
 pub use error::KafkaError;

@@ -693,3 +693,45 @@ async fn a_stopped_runner_leaves_its_group_within_seconds() {
         .expect("runner task")
         .expect("runner result");
 }
+
+/// `CommitMode::Async` stores offsets for librdkafka's background commit (one request per
+/// second, not one per message); leaving the group commits what is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_mode_offsets_are_committed_in_the_background_and_on_close() {
+    let settings = settings();
+    let topic = unique("save-async");
+    let group = unique("g-async");
+    create_topics(&settings, &[(&topic, 1)]).await.unwrap();
+    let producer = Producer::new(&settings).unwrap();
+    for n in 0..3 {
+        producer
+            .send_json(&topic, None, &serde_json::json!({ "n": n }), None)
+            .await
+            .unwrap();
+    }
+    let runner = ConsumerRunner::new(&settings, &group, &[&topic])
+        .unwrap()
+        .with_commit_mode(digit_kafka::CommitMode::Async);
+    let (handler, mut rx) = collector();
+    let (handle, stop_tx) = spawn_runner(runner, handler, None);
+    for _ in 0..3 {
+        recv(&mut rx).await;
+    }
+    // The background commit, while the runner still runs.
+    let deadline = std::time::Instant::now() + 4 * digit_kafka::AUTO_COMMIT_INTERVAL;
+    while committed(&group, &topic) != Offset::Offset(3) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(committed(&group, &topic), Offset::Offset(3));
+    producer
+        .send_json(&topic, None, &serde_json::json!({ "n": 3 }), None)
+        .await
+        .unwrap();
+    recv(&mut rx).await;
+    stop(handle, stop_tx).await;
+    assert_eq!(
+        committed(&group, &topic),
+        Offset::Offset(4),
+        "committed on close"
+    );
+}
