@@ -536,7 +536,7 @@ async fn run_mode(
         .env("PERSISTER_BATCH_SIZE", o.batch_size.to_string())
         .env("PERSISTER_GROUP_COMMIT", group_commit.to_string())
         .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::from(log_file))
         .stderr(Stdio::from(log_err))

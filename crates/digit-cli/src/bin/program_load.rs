@@ -474,8 +474,9 @@ async fn run(o: Options) -> Result<(), String> {
     .await?;
     let (available, expected) = (ledger.available, ledger.expected);
     out.push_str(&format!(
-        "ledger: available {available}, expected {expected} ({} refunded by FAILED/ERROR answers) → {}\n",
+        "ledger: available {available}, expected {expected} ({} refunded by FAILED/ERROR answers, {} still in flight) → {}\n",
         ledger.refunded,
+        ledger.in_flight,
         if available == expected {
             "exact"
         } else {
@@ -504,7 +505,7 @@ async fn run(o: Options) -> Result<(), String> {
                 "disbursements_per_s": all.accepted as f64 / elapsed,
                 "latency": latency_summary(&all.took),
                 "ledger": {"available": available.to_string(), "expected": expected.to_string(),
-                           "refunded": ledger.refunded, "exact": available == expected},
+                           "refunded": ledger.refunded, "in_flight": ledger.in_flight, "exact": available == expected},
                 "first_failure": all.errors.first().or(all.refused.first()),
                 "window_unix_ms": [started_ms, finished_ms],
             }),
@@ -525,6 +526,8 @@ struct Ledger {
     expected: rust_decimal::Decimal,
     /// Accepted payments a FAILED or ERROR answer refunded.
     refunded: usize,
+    /// Accepted payments still INITIATED/INPROCESS when the wait ended (0 when settled).
+    in_flight: usize,
 }
 
 /// The ledger check: Σ available over the sanctions = Σ funding − amount × the accepted
@@ -540,23 +543,23 @@ async fn ledger_check(
     funding: rust_decimal::Decimal,
     amount: rust_decimal::Decimal,
 ) -> Result<Ledger, String> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last: Option<(rust_decimal::Decimal, usize)> = None;
+    // Refunds arrive with the treasury's answers, after the run: wait until no payment is
+    // in flight any more, then read the balances (so both readings see the same refunds).
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let available = available_sum(client, o, bearer, sanctions).await?;
-        let refunded = refunded_count(client, o, bearer, accepted_ids).await?;
-        let expected =
-            funding - amount * rust_decimal::Decimal::from((accepted_ids.len() - refunded) as u64);
-        let settled = last == Some((available, refunded));
-        if available == expected || settled || Instant::now() > deadline {
+        let statuses = payment_statuses(client, o, bearer, accepted_ids).await?;
+        if statuses.in_flight == 0 || Instant::now() > deadline {
+            let available = available_sum(client, o, bearer, sanctions).await?;
+            let charged = accepted_ids.len() - statuses.refunded;
+            let expected = funding - amount * rust_decimal::Decimal::from(charged as u64);
             return Ok(Ledger {
                 available,
                 expected,
-                refunded,
+                refunded: statuses.refunded,
+                in_flight: statuses.in_flight,
             });
         }
-        last = Some((available, refunded));
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -591,14 +594,25 @@ async fn available_sum(
     Ok(sum)
 }
 
-/// How many of `ids` (payments) carry a FAILED or ERROR status, which refunds their debit.
-async fn refunded_count(
+/// Where the accepted payments stand.
+struct PaymentStatuses {
+    /// FAILED or ERROR: their debit is refunded.
+    refunded: usize,
+    /// INITIATED or INPROCESS: the treasury has not answered yet.
+    in_flight: usize,
+}
+
+/// The statuses of payments `ids`, read with disburse/_search.
+async fn payment_statuses(
     client: &reqwest::Client,
     o: &Options,
     bearer: &str,
     ids: &[String],
-) -> Result<usize, String> {
-    let mut refunded = 0;
+) -> Result<PaymentStatuses, String> {
+    let mut statuses = PaymentStatuses {
+        refunded: 0,
+        in_flight: 0,
+    };
     for ids in ids.chunks(100) {
         let (found, _) = call(
             client,
@@ -613,19 +627,15 @@ async fn refunded_count(
             ),
         )
         .await?;
-        refunded += found["disbursements"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|d| {
-                matches!(
-                    d["status"]["status_code"].as_str(),
-                    Some("FAILED" | "ERROR")
-                )
-            })
-            .count();
+        for d in found["disbursements"].as_array().into_iter().flatten() {
+            match d["status"]["status_code"].as_str() {
+                Some("FAILED" | "ERROR") => statuses.refunded += 1,
+                Some("INITIATED" | "INPROCESS") => statuses.in_flight += 1,
+                _ => {}
+            }
+        }
     }
-    Ok(refunded)
+    Ok(statuses)
 }
 
 fn main() -> ExitCode {
