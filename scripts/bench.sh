@@ -198,10 +198,11 @@ def rows_of(label, users, summary):
                     "—", "—", s["complaints"], "complaint", s["window_unix_ms"]))
     elif tool == "program-load" and summary["mode"] == "disbursements":
         bad = summary["refused"] + summary["failed"]
-        note = "ledger exact" if summary["ledger"]["exact"] else "LEDGER MISMATCH"
+        note = "both ledgers exact" if summary["ledger"]["exact"] else "LEDGER MISMATCH"
         if bad:
             note += ", %d refused/failed" % bad
-        out.append((label, users, "%.1f disbursements/s (%s)" % (summary["disbursements_per_s"], note),
+        out.append((label, users, "%.1f disbursements/s accepted, %.1f/s held by the treasury (%s)"
+                    % (summary["disbursements_per_s"], summary["end_to_end_per_s"], note),
                     "disburse %s" % lat(summary["latency"]), "—", summary["accepted"], "disbursement",
                     summary["window_unix_ms"]))
     elif tool == "program-load":
